@@ -1,0 +1,96 @@
+"""The `curate` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach a hub; a lookup would only time out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="curate-toolkit")
+def cli():
+    """Curate crawled text into clean, accounted Parquet shards.
+
+    \b
+    curate run pipelines/demo.yaml                      run a pipeline (resumes if interrupted)
+    curate run pipelines/web.yaml --input 'crawl/*.jsonl.gz' --output runs/web
+    curate report runs/demo                             what came in, what was kept, removed and why
+    curate steps                                        the step types a pipeline can use, with their parameters
+    """
+
+
+@cli.command("run")
+@click.argument("pipeline", type=click.Path(dir_okay=False))
+@click.option("--input", "inputs", multiple=True, metavar="GLOB",
+              help="Replace the input paths of the pipeline's (single) input; repeat for several globs.")
+@click.option("--output", "-o", metavar="DIR", help="Run folder (default: output.dir of the pipeline).")
+@click.option("--tasks", type=int, help="Number of tasks the input files are split into (executor.tasks).")
+@click.option("--workers", type=int, help="Tasks run in parallel on this machine (executor.workers).")
+@click.option("--strict", is_flag=True, help="Fail on the first bad input record instead of setting it aside.")
+@click.option("--force", is_flag=True, help="Delete the run folder and start over (default: resume).")
+@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
+def run_cmd(pipeline, inputs, output, tasks, workers, strict, force, no_progress):
+    """Run PIPELINE (a YAML file) and write shards, removed/, manifest.json and a report.
+
+    Rerunning the same command after a crash resumes and gives the same output as an uninterrupted run.
+    """
+    from curate.config import ConfigError
+    from curate.runner import AccountingError, run
+    from curate.summary import print_summary
+
+    try:
+        state, manifest = run(pipeline, inputs=list(inputs) or None, output=output, tasks=tasks, workers=workers,
+                              strict=strict, force=force, progress=not no_progress)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    except AccountingError as e:
+        raise click.ClickException(f"run failed the accounting check: {e}") from None
+    if state == "submitted":
+        click.echo("Jobs submitted. Run the same command again when they have finished to write the manifest.")
+        return
+    if state == "complete":
+        click.echo(f"{manifest['run_dir']} is already complete (use --force to run again).")
+    print_summary(manifest)
+
+
+@cli.command("report")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of Markdown.")
+def report_cmd(run_dir, as_json):
+    """Summarise RUN_DIR (documents and bytes per step, removals by reason, languages, sources, licenses)
+    and write report.md and report.json into it."""
+    import json
+
+    from curate.report import to_markdown, write_report
+
+    if not os.path.exists(os.path.join(run_dir, "manifest.json")):
+        raise click.ClickException(f"{run_dir} has no manifest.json: the run is not complete (rerun `curate run`)")
+    rep = write_report(run_dir)
+    click.echo(json.dumps(rep, indent=2, ensure_ascii=False, default=str) if as_json else to_markdown(rep))
+
+
+@cli.command("steps")
+@click.argument("step_type", required=False)
+def steps_cmd(step_type):
+    """List the step types, or the parameters of STEP_TYPE with their defaults."""
+    from curate.steps import STEP_TYPES, step_class
+
+    for name in sorted(STEP_TYPES) if not step_type else [step_type]:
+        cls = step_class(name)
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        click.echo(f"{name}: {doc}")
+        if step_type:
+            for field, info in cls.Params.model_fields.items():
+                click.echo(f"  {field}: {info.annotation!s} = {info.default!r}".replace("typing.", ""))
+
+
+def main() -> None:
+    cli(prog_name="curate")
+
+
+if __name__ == "__main__":
+    main()

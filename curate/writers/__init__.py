@@ -1,0 +1,3 @@
+from curate.writers.sink import ShardSink, shard_schema
+
+__all__ = ["ShardSink", "shard_schema"]

@@ -1,0 +1,120 @@
+"""The last step of every pipeline: kept documents to `data/`, removed ones to `removed/<step>/`, and the task's
+accounting (what it kept and removed, and why) to a JSON file the runner adds up into the manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from typing import Any
+
+import pyarrow as pa
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.writers import ParquetWriter
+
+from curate import document as D
+from curate.util import atomic_write_json
+
+CORE_COLUMNS: dict[str, pa.DataType] = {
+    "id": pa.string(),
+    "text": pa.string(),
+    D.SOURCE: pa.string(),
+    D.URL: pa.string(),
+    D.LANG: pa.string(),
+    D.LANG_SCORE: pa.float64(),
+    D.LICENSE: pa.string(),
+    D.LICENSE_SOURCE: pa.string(),
+    D.LICENSE_CONFIDENCE: pa.float64(),
+    D.FILE: pa.string(),
+    D.LINE: pa.int64(),
+}
+REMOVED_COLUMNS: dict[str, pa.DataType] = {"removed_reason": pa.string(), "removed_step": pa.string()}
+
+
+def shard_schema(step_columns: dict[str, pa.DataType], removed: bool = False) -> pa.Schema:
+    cols = CORE_COLUMNS | step_columns | {"extra": pa.string()}
+    if removed:
+        cols = cols | REMOVED_COLUMNS
+    return pa.schema(list(cols.items()))
+
+
+class ShardSink(PipelineStep):
+    name = "sink"
+    type = "💽 - WRITER"
+
+    def __init__(self, data_dir: str, removed_dir: str, accounting_dir: str, step_columns: dict[str, pa.DataType],
+                 steps: list[PipelineStep], max_file_size: int = 256 * 2**20, keep_removed: bool = True):
+        super().__init__()
+        self.step_columns = step_columns
+        self.steps = steps  # the same objects as in the pipeline: their counters are read at the end
+        self.accounting_dir = accounting_dir
+        self.keep_removed = keep_removed
+        self.kept_schema = shard_schema(step_columns)
+        self.removed_schema = shard_schema(step_columns, removed=True)
+        self.kept_writer = ParquetWriter(data_dir, output_filename="${rank}.parquet", compression="zstd",
+                                         adapter=self._kept_row, schema=self.kept_schema, max_file_size=max_file_size)
+        self.removed_writer = ParquetWriter(removed_dir, output_filename="${_removed_step}/${rank}.parquet",
+                                            compression="zstd", adapter=self._removed_row, schema=self.removed_schema,
+                                            max_file_size=max_file_size)
+
+    # -- Document -> row ------------------------------------------------------------------------------------------
+    def _row(self, doc: Document) -> dict[str, Any]:
+        meta = doc.metadata
+        row: dict[str, Any] = {"id": doc.id, "text": doc.text}
+        known = self.kept_schema.names
+        for key in known:
+            if key not in ("id", "text", "extra"):
+                row[key] = meta.get(key)
+        extra = {k: v for k, v in meta.items() if k not in known and not k.startswith("_")}
+        row["extra"] = json.dumps(extra, ensure_ascii=False, default=str) if extra else None
+        return row
+
+    @staticmethod
+    def _kept_row(writer, doc: Document) -> dict[str, Any]:  # datatrove binds adapters as methods of the writer
+        return writer._sink._row(doc)
+
+    @staticmethod
+    def _removed_row(writer, doc: Document) -> dict[str, Any]:
+        row = writer._sink._row(doc)
+        reason = D.removal_reason(doc)
+        row["removed_reason"] = reason
+        row["removed_step"] = reason.split(":", 1)[0]
+        return row
+
+    # -- the step ---------------------------------------------------------------------------------------------------
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        self.kept_writer._sink = self.removed_writer._sink = self
+        kept = {"documents": 0, "bytes": 0}
+        removed: dict[str, int] = defaultdict(int)
+        removed_bytes: dict[str, int] = defaultdict(int)
+        by = {"licenses": defaultdict(lambda: {"documents": 0, "bytes": 0}),
+              "sources": defaultdict(lambda: {"documents": 0, "bytes": 0}),
+              "languages": defaultdict(lambda: {"documents": 0, "bytes": 0})}
+        keys = {"licenses": D.LICENSE, "sources": D.SOURCE, "languages": D.LANG}
+        with self.kept_writer, self.removed_writer:
+            for doc in data:
+                n = D.text_bytes(doc)
+                reason = D.removal_reason(doc)
+                if reason is None:
+                    self.kept_writer.write(doc, rank)
+                    kept["documents"] += 1
+                    kept["bytes"] += n
+                    for group, key in keys.items():
+                        entry = by[group][str(doc.metadata.get(key))]
+                        entry["documents"] += 1
+                        entry["bytes"] += n
+                else:
+                    doc.metadata["_removed_step"] = reason.split(":", 1)[0]
+                    if self.keep_removed:
+                        self.removed_writer.write(doc, rank)
+                    removed[reason] += 1
+                    removed_bytes[reason] += n
+        atomic_write_json(os.path.join(self.accounting_dir, f"{rank:05d}.sink.json"), {
+            "documents_kept": kept["documents"], "bytes_kept": kept["bytes"],
+            "removed": dict(removed), "removed_bytes": dict(removed_bytes),
+            **{group: dict(v) for group, v in by.items()},
+            "steps": [s.step_stats() for s in self.steps if hasattr(s, "step_stats")],
+        })
+        return
+        yield  # a generator that yields nothing: the sink is the end of the pipeline

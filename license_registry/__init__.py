@@ -1,0 +1,1 @@
+"""License registry (temporary init, replaced below)."""

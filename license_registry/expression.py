@@ -1,0 +1,165 @@
+"""`resolve()`: from whatever people write to a normalized SPDX expression with metadata."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+import license_expression as le
+
+from .registry import CATEGORY_RANK, UNKNOWN_RANK, Registry, get_registry
+
+# Strings that explicitly mean "no license information".
+NO_ASSERTION = {"", "noassertion", "none", "unknown", "unlicensed?", "n/a", "na", "other", "see license"}
+_OPERATOR_SPLIT = re.compile(r"(\(|\)|\s+(?:and|or|with)\s+)", re.IGNORECASE)
+_OR_LATER = re.compile(r"\s+or\s+(?:any\s+)?later(?:\s+version)?", re.IGNORECASE)
+MAX_CHOICES = 64  # DNF expansion cap: real-world expressions are tiny; this guards pathological input
+
+
+@dataclass(frozen=True)
+class Term:
+    """One license in a choice, with its WITH-exception if any."""
+
+    license_id: str
+    exception: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.license_id} WITH {self.exception}" if self.exception else self.license_id
+
+
+@dataclass(frozen=True)
+class ResolvedLicense:
+    input: str
+    expression: str | None           # normalized SPDX expression (our LicenseRef ids for non-SPDX)
+    known: bool                      # every symbol is a known license and the expression parsed
+    category: str | None             # single license: its category; AND: strictest; OR: freest
+    ids: tuple[str, ...] = ()        # license ids in the expression (no exceptions)
+    unknown: tuple[str, ...] = ()    # the spellings we could not resolve
+    error: str | None = None         # parse error, or why there is no license
+    choices: tuple[tuple[Term, ...], ...] = field(default=(), repr=False)  # DNF: OR of ANDs
+
+    @property
+    def is_single(self) -> bool:
+        return len(self.ids) == 1 and len(self.choices) == 1
+
+    def to_dict(self) -> dict:
+        return {
+            "input": self.input,
+            "expression": self.expression,
+            "known": self.known,
+            "category": self.category,
+            "ids": list(self.ids),
+            "unknown": list(self.unknown),
+            "error": self.error,
+            "choices": [[str(t) for t in c] for c in self.choices],
+        }
+
+
+def resolve(
+    name_or_expr: str | None,
+    *,
+    license_name: str | None = None,
+    license_link: str | None = None,
+    registry: Registry | None = None,
+) -> ResolvedLicense:
+    """Resolve a license name, alias, Hugging Face id or SPDX expression.
+
+    `license_name` / `license_link` are the Hugging Face companions of `license: other`.
+    """
+    reg = registry or get_registry()
+    raw = (name_or_expr or "").strip()
+    if raw.lower() in NO_ASSERTION:
+        # HF `other` + name/link: the real identity is in the companions.
+        for hint in (license_name, license_link):
+            if hint:
+                found = reg.match_url(hint) if "/" in hint else None
+                res = _resolve_single_or_expr(found or hint, reg, original=raw or hint)
+                if res.known:
+                    return res
+        return ResolvedLicense(input=raw, expression=None, known=False, category=None,
+                               unknown=(raw or "NOASSERTION",),
+                               error="no license information" if not (license_name or license_link)
+                               else f"unrecognised license name/link {license_name or license_link!r}")
+    return _resolve_single_or_expr(raw, reg, original=raw)
+
+
+def _resolve_single_or_expr(text: str, reg: Registry, original: str) -> ResolvedLicense:
+    whole = reg.lookup(text) or (reg.match_url(text) if "/" in text else None)
+    if whole:
+        return _from_parsed(original, le.LicenseSymbol(whole), reg, unknown=())
+    rebuilt, unknown = _substitute_symbols(_OR_LATER.sub("-or-later", text), reg)
+    try:
+        parsed = reg.licensing.parse(rebuilt, validate=False, simple=False)
+    except le.ExpressionError as exc:
+        return ResolvedLicense(input=original, expression=None, known=False, category=None,
+                               unknown=tuple(unknown) or (original,), error=f"cannot parse: {exc}")
+    if parsed is None:
+        return ResolvedLicense(input=original, expression=None, known=False, category=None,
+                               unknown=(original,), error="empty expression")
+    return _from_parsed(original, parsed, reg, unknown=tuple(unknown))
+
+
+def _substitute_symbols(text: str, reg: Registry) -> tuple[str, list[str]]:
+    """Replace each operand by its canonical id; unknown operands become LicenseRef-Unknown-*."""
+    out, unknown = [], []
+    for part in _OPERATOR_SPLIT.split(text):
+        token = part.strip()
+        if not token or token in "()" or token.lower() in ("and", "or", "with"):
+            out.append(f" {token.upper()} " if token.lower() in ("and", "or", "with") else token)
+            continue
+        lid = reg.lookup(token)
+        if lid is None:
+            unknown.append(token)
+            lid = "LicenseRef-Unknown-" + (re.sub(r"[^A-Za-z0-9.]+", "-", token).strip("-") or "x")
+        out.append(lid)
+    return "".join(out), unknown
+
+
+def _from_parsed(original: str, parsed, reg: Registry, unknown: tuple[str, ...]) -> ResolvedLicense:
+    choices = tuple(_dnf(parsed))
+    ids = tuple(dict.fromkeys(t.license_id for c in choices for t in c))
+    unresolved = list(unknown) + [i for i in ids if not reg.is_known(i) and i not in unknown
+                                  and not i.startswith("LicenseRef-Unknown-")]
+    return ResolvedLicense(
+        input=original,
+        expression=parsed.render(),
+        known=not unresolved,
+        category=_expression_category(choices, reg),
+        ids=ids,
+        unknown=tuple(dict.fromkeys(unresolved)),
+        choices=choices,
+    )
+
+
+def _dnf(node) -> list[tuple[Term, ...]]:
+    """Disjunctive normal form: a list of alternatives, each a tuple of licenses that all apply."""
+    if isinstance(node, le.LicenseWithExceptionSymbol):
+        return [(Term(node.license_symbol.key, node.exception_symbol.key),)]
+    if isinstance(node, le.LicenseSymbol):
+        return [(Term(node.key),)]
+    parts = [_dnf(arg) for arg in node.args]
+    if isinstance(node, le.OR):
+        out = [c for p in parts for c in p]
+    else:  # AND: every combination of one alternative per operand
+        out = [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*parts)]
+    deduped = list(dict.fromkeys(tuple(dict.fromkeys(c)) for c in out))
+    if len(deduped) > MAX_CHOICES:
+        raise le.ExpressionError(f"expression expands to more than {MAX_CHOICES} alternatives")
+    return deduped
+
+
+def category_rank(category: str | None) -> int:
+    return CATEGORY_RANK.get(category or "", UNKNOWN_RANK)
+
+
+def _expression_category(choices, reg: Registry) -> str | None:
+    # AND -> the strictest member decides; OR -> the freest alternative is available.
+    best: tuple[int, str | None] | None = None
+    for choice in choices:
+        cats = [reg.category(t.license_id) for t in choice]
+        worst = max(cats, key=category_rank)
+        cand = (category_rank(worst), worst)
+        if best is None or cand[0] < best[0]:
+            best = cand
+    return best[1] if best else None

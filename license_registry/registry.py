@@ -1,0 +1,191 @@
+"""The registry: ScanCode LicenseDB index + the project's ML entries + aliases."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+from license_expression import Licensing, build_spdx_licensing
+
+from . import scancode
+from .aliases import AliasTable, exact_key
+from .models import EntryFile, LicenseEntry
+
+# Lower rank wins when two sources claim the same spelling: our curated entries first, then SPDX
+# ids from ScanCode, then bare ScanCode keys.
+RANK_ENTRY, RANK_SPDX, RANK_SCANCODE_KEY = 0, 1, 2
+
+# Ordering used to say which of several licenses is "more permissive" (lower is freer).
+CATEGORY_RANK = {
+    "Public Domain": 0,
+    "Permissive": 1,
+    "Copyleft Limited": 2,
+    "Copyleft": 3,
+    "Proprietary Free": 4,
+    "Free Restricted": 4,
+    "Source-available": 5,
+    "CLA": 5,
+    "Patent License": 5,
+    "Commercial": 6,
+    "Unstated License": 7,
+}
+UNKNOWN_RANK = 8
+
+
+class RegistryError(ValueError):
+    pass
+
+
+class Registry:
+    def __init__(self, entries: list[LicenseEntry]):
+        self.entries: dict[str, LicenseEntry] = {}
+        for entry in entries:
+            for lid in entry.all_ids:
+                if lid in self.entries:
+                    raise RegistryError(f"duplicate license id {lid!r} in entries")
+                self.entries[lid] = entry
+        self._sc_by_key = scancode.by_key()
+        self._sc_by_spdx = scancode.by_spdx_id()
+        self._check_entries(entries)
+        self.ml_entries: list[LicenseEntry] = list(entries)
+        self.aliases = self._build_aliases(entries)
+        self.licensing: Licensing = self._build_licensing(entries)
+        self._patterns = sorted(
+            ((p.lower(), e) for e in entries for p in e.model_patterns), key=lambda pe: -len(pe[0])
+        )
+        self._urls = {_norm_url(u): e.id for e in entries for u in e.urls}
+
+    # -- construction -------------------------------------------------------------------------
+    def _check_entries(self, entries: list[LicenseEntry]) -> None:
+        for e in entries:
+            if e.scancode_key and e.scancode_key not in self._sc_by_key:
+                raise RegistryError(f"{e.id}: scancode_key {e.scancode_key!r} is not in the ScanCode index")
+            if not e.scancode_key and not e.category and e.id not in self._sc_by_spdx:
+                raise RegistryError(f"{e.id}: needs a scancode_key or a category")
+
+    def _build_aliases(self, entries: list[LicenseEntry]) -> AliasTable:
+        table = AliasTable()
+        for e in entries:
+            for lid in e.all_ids:
+                table.add(lid, lid, RANK_ENTRY)
+                # ScanCode's other ids for this license (e.g. "GPL-2.0" for GPL-2.0-only).
+                row = self._sc_by_spdx.get(lid)
+                if row:
+                    for other in row.other_spdx_ids:
+                        table.add(other, lid, RANK_ENTRY)
+            or_later = next((i for i in e.also_covers if i.endswith("-or-later")), None)
+            for spelling in (e.name, e.hf_id, e.scancode_key, *e.aliases):
+                if spelling:
+                    # "GPLv2+", "GNU GPL v2 or later" name the -or-later id, not the -only one.
+                    later = or_later and (spelling.endswith("+") or "or later" in spelling.lower())
+                    table.add(spelling, or_later if later else e.id, RANK_ENTRY)
+        for row in scancode.load_index():
+            if not row.spdx_id:
+                continue  # a handful of legacy rows have no id usable in expressions
+            table.add(row.spdx_id, row.spdx_id, RANK_SPDX)
+            for other in row.other_spdx_ids:
+                table.add(other, row.spdx_id, RANK_SPDX)
+            table.add(row.key, row.spdx_id, RANK_SCANCODE_KEY)
+        return table
+
+    def _build_licensing(self, entries: list[LicenseEntry]) -> Licensing:
+        # The SPDX licensing built from the ScanCode index, plus our own LicenseRef ids so that
+        # expressions mentioning them validate like any other.
+        rows = list(scancode.raw_index())
+        known = {r.get("spdx_license_key") for r in rows}
+        for e in entries:
+            for lid in e.all_ids:
+                if lid not in known:
+                    rows.append({"spdx_license_key": lid, "other_spdx_license_keys": [], "is_exception": False})
+        return build_spdx_licensing(rows)
+
+    # -- queries ------------------------------------------------------------------------------
+    def lookup(self, name: str) -> str | None:
+        """Canonical id for a single license name/alias, or None."""
+        return self.aliases.lookup(name)
+
+    def entry(self, license_id: str) -> LicenseEntry | None:
+        return self.entries.get(license_id)
+
+    def scancode_row(self, license_id: str) -> scancode.ScancodeLicense | None:
+        entry = self.entries.get(license_id)
+        if entry and entry.scancode_key:
+            return self._sc_by_key[entry.scancode_key]
+        return self._sc_by_spdx.get(license_id)
+
+    def category(self, license_id: str) -> str | None:
+        entry = self.entries.get(license_id)
+        if entry and entry.category:
+            return entry.category
+        row = self.scancode_row(license_id)
+        return row.category if row else None
+
+    def is_known(self, license_id: str) -> bool:
+        return license_id in self.entries or license_id in self._sc_by_spdx
+
+    def match_model(self, model_name: str) -> LicenseEntry | None:
+        """The terms covering a model name such as 'meta-llama/Llama-3.2-1B' or 'gpt-4o'."""
+        name = model_name.strip().lower()
+        for pattern, entry in self._patterns:
+            if fnmatch.fnmatchcase(name, pattern):
+                return entry
+        return None
+
+    def match_url(self, url: str) -> str | None:
+        return self._urls.get(_norm_url(url))
+
+    def search(self, text: str, limit: int = 25) -> list[str]:
+        """License ids whose id, name or aliases contain `text` (curated entries first)."""
+        needle = exact_key(text)
+        if not needle:
+            return []
+        scored: dict[str, tuple[int, int]] = {}
+        for target, spellings in self.aliases.spellings.items():
+            for sp in spellings:
+                key = exact_key(sp)
+                if needle in key:
+                    # exact match < prefix < substring; curated entries before ScanCode rows.
+                    closeness = 0 if key == needle else 1 if key.startswith(needle) else 2
+                    score = (closeness, 0 if target in self.entries else 1)
+                    if target not in scored or score < scored[target]:
+                        scored[target] = score
+        return sorted(scored, key=lambda t: (scored[t], t.lower()))[:limit]
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "ml_entries": len(self.ml_entries),
+            "ml_license_ids": len(self.entries),
+            "ml_aliases": sum(len(self.aliases.spellings[i]) for i in {e.id for e in self.ml_entries}),
+            "scancode_licenses": len(scancode.load_index()),
+            "alias_keys": len(self.aliases),
+        }
+
+
+def _norm_url(url: str) -> str:
+    url = url.strip().lower()
+    url = re.sub(r"^[a-z]+://", "", url)
+    url = re.sub(r"^www\.", "", url)
+    return url.rstrip("/")
+
+
+def load_entries() -> list[LicenseEntry]:
+    """Load and validate every YAML file under license_registry/entries/."""
+    entries: list[LicenseEntry] = []
+    folder = resources.files("license_registry") / "entries"
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".yaml"):
+            continue
+        data = yaml.safe_load(item.read_text(encoding="utf-8"))
+        try:
+            entries.extend(EntryFile.model_validate(data).entries)
+        except Exception as exc:  # re-raise with the file name: the pydantic error alone is opaque
+            raise RegistryError(f"{item.name}: {exc}") from exc
+    return entries
+
+
+@lru_cache(maxsize=1)
+def get_registry() -> Registry:
+    return Registry(load_entries())

@@ -1,0 +1,7 @@
+"""Train tokenizers and T5 / Llama-style models on a `curate` run folder.
+
+`train` reads the run folder as files (docs/formats.md); it never imports `curate`.
+Pipeline: tokenizer -> token shards -> pretrain -> finetune (PEFT) -> export -> eval.
+"""
+
+__version__ = "0.1.0"
