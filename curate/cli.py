@@ -20,6 +20,7 @@ def cli():
     curate run pipelines/web.yaml --input 'crawl/*.jsonl.gz' --output runs/web
     curate report runs/demo                             what came in, what was kept, removed and why
     curate steps                                        the step types a pipeline can use, with their parameters
+    curate dedup in.jsonl -o out.jsonl --removed dups.jsonl   exact + near-duplicate removal on one JSONL file
     """
 
 
@@ -39,7 +40,10 @@ def run_cmd(pipeline, inputs, output, tasks, workers, strict, force, no_progress
     Rerunning the same command after a crash resumes and gives the same output as an uninterrupted run.
     """
     from curate.config import ConfigError
+    from curate.logs import console_level
     from curate.runner import AccountingError, run
+
+    console_level()
     from curate.summary import print_summary
 
     try:
@@ -73,6 +77,27 @@ def report_cmd(run_dir, as_json):
     click.echo(json.dumps(rep, indent=2, ensure_ascii=False, default=str) if as_json else to_markdown(rep))
 
 
+@cli.command("dedup")
+@click.argument("input_path", metavar="IN.jsonl", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--output", "-o", default="-", show_default=True, metavar="OUT.jsonl", help="Kept records ('-': stdout).")
+@click.option("--removed", metavar="REMOVED.jsonl", help="Removed records, with duplicate_of, cluster_id, similarity.")
+@click.option("--threshold", type=float, default=0.5, show_default=True, help="MinHash Jaccard threshold.")
+@click.option("--ngram", type=int, default=3, show_default=True, help="Words per shingle (Hangul/CJK: characters).")
+@click.option("--num-perm", type=int, default=128, show_default=True, help="MinHash permutations.")
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--no-exact", is_flag=True, help="Skip the exact (normalised text) pass.")
+def dedup_cmd(input_path, output, removed, threshold, ngram, num_perm, text_field, no_exact):
+    """Remove exact and near duplicates from the `text` field of a JSONL file ('-' for stdin), keeping all fields."""
+    from curate.dedup.jsonl import run_cli
+
+    try:
+        stats = run_cli(input_path, output, removed, threshold=threshold, ngram=ngram, num_perm=num_perm,
+                        text_field=text_field, exact=not no_exact)
+    except (ValueError, OSError) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{stats['documents']:,} records, {stats['kept']:,} kept, {stats['removed']:,} removed", err=True)
+
+
 @cli.command("steps")
 @click.argument("step_type", required=False)
 def steps_cmd(step_type):
@@ -86,6 +111,12 @@ def steps_cmd(step_type):
         if step_type:
             for field, info in cls.Params.model_fields.items():
                 click.echo(f"  {field}: {info.annotation!s} = {info.default!r}".replace("typing.", ""))
+
+
+from curate.scrub.cli import scrub_cmd, train_classifier_cmd  # noqa: E402  (PII/toxicity commands)
+
+cli.add_command(scrub_cmd)
+cli.add_command(train_classifier_cmd)
 
 
 def main() -> None:

@@ -39,18 +39,22 @@ def build_manifest(run, paths) -> dict[str, Any]:
     for rank in range(run.cfg.executor.tasks):
         reader = read_json(os.path.join(paths.accounting, f"{rank:05d}.reader.json"))
         sink = read_json(os.path.join(paths.accounting, f"{rank:05d}.sink.json"))
+        # multi-stage runs (dedup mode: distributed): stage 1's sink removed documents too; its kept ones are the
+        # input of stage 2, whose sink is the one above
+        stage_sink = os.path.join(paths.accounting, "stage_1", f"{rank:05d}.sink.json")
+        sinks = ([read_json(stage_sink)] if os.path.exists(stage_sink) else []) + [sink]
         documents_in += reader["documents_in"]
         bytes_in += reader["bytes_in"]
         inputs.extend(reader["inputs"])
         kept += sink["documents_kept"]
         bytes_kept += sink["bytes_kept"]
-        for reason, n in sink["removed"].items():
+        for reason, n in (kv for sk in sinks for kv in sk["removed"].items()):
             removed[reason] += n
-        for reason, n in sink["removed_bytes"].items():
+        for reason, n in (kv for sk in sinks for kv in sk["removed_bytes"].items()):
             removed_bytes[reason] += n
         for g in groups:
             _merge_counts(groups[g], sink[g])
-        for s in sink["steps"]:
+        for s in (s for sk in sinks for s in sk["steps"]):
             slot = steps.setdefault(s["name"], {"name": s["name"], "type": s["type"], "documents_in": 0, "removed": 0,
                                                 "seconds": 0.0, "counters": {}})
             slot["documents_in"] += s["documents_in"]

@@ -159,6 +159,9 @@ class Run:
                             os.path.join(self.paths.accounting, f"{rank:05d}.*.json")):
                 for path in glob.glob(pattern):
                     os.remove(path)
+        from curate.dedup.distributed import clean_unfinished_stage_1  # multi-stage runs: stage 1's leftovers too
+
+        clean_unfinished_stage_1(self)
 
     def pipeline(self) -> list:
         p = self.paths
@@ -171,6 +174,14 @@ class Run:
         return [reader, *steps, sink]
 
     def execute(self, progress: bool = True) -> None:
+        from curate.dedup.distributed import stage_pipelines  # multi-stage hook: dedup_minhash with mode: distributed
+
+        stages = stage_pipelines(self)
+        if stages:  # one executor per stage, each with its own completions (resume is per stage)
+            for _name, tasks, pipeline, logging_dir in stages:
+                cfg = self.cfg.model_copy(update={"executor": self.cfg.executor.model_copy(update={"tasks": tasks})})
+                make_executor(cfg, pipeline, logging_dir).run()
+            return
         executor = make_executor(self.cfg, self.pipeline(), self.paths.logs)
         if progress and self.cfg.executor.type == "local":
             with ProgressDisplay(self.paths.progress, self.cfg.executor.tasks):
@@ -187,7 +198,10 @@ class Run:
     def finalize(self) -> dict[str, Any]:
         from curate.manifest import build_manifest
 
+        from curate.dedup.distributed import cleanup_intermediates, finish_stages
+
         p = self.paths
+        finish_stages(self)  # multi-stage runs: stage 1's removed shards join work/removed first
         manifest = build_manifest(self, p)
         for work, final in ((p.work_data, p.data), (p.work_removed, p.removed)):
             if os.path.isdir(work):
@@ -196,6 +210,7 @@ class Run:
                 os.replace(work, final)
             else:
                 os.makedirs(final, exist_ok=True)
+        cleanup_intermediates(self)  # work/stage_1, work/dedup, work/tmp
         if os.path.isdir(os.path.join(p.root, "work")) and not os.listdir(os.path.join(p.root, "work")):
             os.rmdir(os.path.join(p.root, "work"))
         atomic_write_json(p.manifest, manifest)

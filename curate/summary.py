@@ -9,10 +9,10 @@ from rich.table import Table
 
 
 def print_summary(manifest: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or Console(width=None if Console().is_terminal else 110)
     n_in = manifest["documents_in"]
     t = Table(title=f"curate: {manifest.get('pipeline', '')} -> {manifest['run_dir']}", show_lines=False)
-    t.add_column("", style="bold")
+    t.add_column("", style="bold", no_wrap=True)
     t.add_column("documents", justify="right")
     t.add_column("%", justify="right")
     t.add_column("MB", justify="right")

@@ -14,6 +14,7 @@ from .registry import CATEGORY_RANK, UNKNOWN_RANK, Registry, get_registry
 NO_ASSERTION = {"", "noassertion", "none", "unknown", "unlicensed?", "n/a", "na", "other", "see license"}
 _OPERATOR_SPLIT = re.compile(r"(\(|\)|\s+(?:and|or|with)\s+)", re.IGNORECASE)
 _OR_LATER = re.compile(r"\s+or\s+(?:any\s+)?later(?:\s+version)?", re.IGNORECASE)
+_LICENSE_REF = re.compile(r"^(DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+$")
 MAX_CHOICES = 64  # DNF expansion cap: real-world expressions are tiny; this guards pathological input
 
 
@@ -38,6 +39,11 @@ class ResolvedLicense:
     unknown: tuple[str, ...] = ()    # the spellings we could not resolve
     error: str | None = None         # parse error, or why there is no license
     choices: tuple[tuple[Term, ...], ...] = field(default=(), repr=False)  # DNF: OR of ANDs
+    placeholders: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # LicenseRef-Unknown-* -> as written
+
+    def written(self, license_id: str) -> str:
+        """How the user wrote a license we could not resolve (else the id itself)."""
+        return dict(self.placeholders).get(license_id, license_id)
 
     @property
     def is_single(self) -> bool:
@@ -88,7 +94,7 @@ def _resolve_single_or_expr(text: str, reg: Registry, original: str) -> Resolved
     whole = reg.lookup(text) or (reg.match_url(text) if "/" in text else None)
     if whole:
         return _from_parsed(original, le.LicenseSymbol(whole), reg, unknown=())
-    rebuilt, unknown = _substitute_symbols(_OR_LATER.sub("-or-later", text), reg)
+    rebuilt, unknown, placeholders = _substitute_symbols(_OR_LATER.sub("-or-later", text), reg)
     try:
         parsed = reg.licensing.parse(rebuilt, validate=False, simple=False)
     except le.ExpressionError as exc:
@@ -97,26 +103,32 @@ def _resolve_single_or_expr(text: str, reg: Registry, original: str) -> Resolved
     if parsed is None:
         return ResolvedLicense(input=original, expression=None, known=False, category=None,
                                unknown=(original,), error="empty expression")
-    return _from_parsed(original, parsed, reg, unknown=tuple(unknown))
+    return _from_parsed(original, parsed, reg, unknown=tuple(unknown), placeholders=placeholders)
 
 
-def _substitute_symbols(text: str, reg: Registry) -> tuple[str, list[str]]:
+def _substitute_symbols(text: str, reg: Registry) -> tuple[str, list[str], tuple[tuple[str, str], ...]]:
     """Replace each operand by its canonical id; unknown operands become LicenseRef-Unknown-*."""
-    out, unknown = [], []
+    out, unknown, placeholders = [], [], []
     for part in _OPERATOR_SPLIT.split(text):
         token = part.strip()
         if not token or token in "()" or token.lower() in ("and", "or", "with"):
             out.append(f" {token.upper()} " if token.lower() in ("and", "or", "with") else token)
             continue
         lid = reg.lookup(token)
-        if lid is None:
+        if lid is None and _LICENSE_REF.match(token):
+            # A well-formed LicenseRef is a legitimate (if unknown to us) id: keep it as written.
+            unknown.append(token)
+            lid = token
+        elif lid is None:
             unknown.append(token)
             lid = "LicenseRef-Unknown-" + (re.sub(r"[^A-Za-z0-9.]+", "-", token).strip("-") or "x")
+            placeholders.append((lid, token))
         out.append(lid)
-    return "".join(out), unknown
+    return "".join(out), unknown, tuple(placeholders)
 
 
-def _from_parsed(original: str, parsed, reg: Registry, unknown: tuple[str, ...]) -> ResolvedLicense:
+def _from_parsed(original: str, parsed, reg: Registry, unknown: tuple[str, ...],
+                 placeholders: tuple[tuple[str, str], ...] = ()) -> ResolvedLicense:
     choices = tuple(_dnf(parsed))
     ids = tuple(dict.fromkeys(t.license_id for c in choices for t in c))
     unresolved = list(unknown) + [i for i in ids if not reg.is_known(i) and i not in unknown
@@ -129,6 +141,7 @@ def _from_parsed(original: str, parsed, reg: Registry, unknown: tuple[str, ...])
         ids=ids,
         unknown=tuple(dict.fromkeys(unresolved)),
         choices=choices,
+        placeholders=placeholders,
     )
 
 

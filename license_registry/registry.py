@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 import yaml
 from license_expression import Licensing, build_spdx_licensing
@@ -158,7 +158,8 @@ class Registry:
         return {
             "ml_entries": len(self.ml_entries),
             "ml_license_ids": len(self.entries),
-            "ml_aliases": sum(len(self.aliases.spellings[i]) for i in {e.id for e in self.ml_entries}),
+            # distinct spellings (ids, HF ids, ScanCode keys, names, aliases) that reach an ML entry
+            "ml_aliases": sum(len(self.aliases.spellings.get(i, ())) for i in self.entries),
             "scancode_licenses": len(scancode.load_index()),
             "alias_keys": len(self.aliases),
         }
@@ -174,7 +175,9 @@ def _norm_url(url: str) -> str:
 def load_entries() -> list[LicenseEntry]:
     """Load and validate every YAML file under license_registry/entries/."""
     entries: list[LicenseEntry] = []
-    folder = resources.files("license_registry") / "entries"
+    # Path next to this module, not importlib.resources: an editable install made before the package had an
+    # __init__.py maps it as a namespace package, where resources.files() fails.
+    folder = Path(__file__).resolve().parent / "entries"
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if not item.name.endswith(".yaml"):
             continue

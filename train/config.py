@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "objective": "causal-lm",
     "span_corruption": {"inputs_length": 512, "noise_density": 0.15, "mean_noise_span_length": 3.0},
     "causal_lm": {"seq_len": 1024, "document_attention": False},
+    "dist": {"fsdp": False, "fsdp_kwargs": {}, "find_unused": False},
     "optim": {
         "name": "adamw",
         "lr": 3e-4,
@@ -59,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
         "peak_tflops": 989.0,        # H100 SXM bf16 dense; MFU = achieved / peak
         "stop_after": None,          # stop early at this step (simulates an interruption)
         "cpu": False,                # force CPU even when a GPU is present
+        "cpu_threads": None,         # torch intra-op threads (None: torch's default)
     },
 }
 

@@ -50,8 +50,9 @@ def _base_tokenizer(kind: str) -> tuple[Tokenizer, object]:
     # NFKC folds compatibility forms (full-width Latin, compatibility jamo) but keeps Hangul syllables.
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Fuse(),
-                                     decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)])
+    # Same decoder chain as Llama/Mistral: "▁" -> " ", <0xNN> pieces -> bytes, join, drop the prepended space.
+    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                     decoders.Strip(content=" ", left=1, right=0)])
     return tok, trainer_cls
 
 
@@ -82,7 +83,7 @@ def _relayout(tok: Tokenizer, kind: str, n_sentinels: int) -> Tokenizer:
     return Tokenizer.from_str(json.dumps(spec))
 
 
-def train_tokenizer(run_dir: str | Path, out_dir: str | Path, *, kind: str = "unigram", vocab_size: int = 32_000,
+def train_tokenizer(run_dir: str | Path, out_dir: str | Path, *, kind: str = "bpe", vocab_size: int = 32_000,
                     sentinels: int = 100, max_docs: int | None = None, heldout_fraction: float = 0.01,
                     batch_size: int = 1024) -> dict:
     """Train on the kept documents of `run_dir`, save a HF fast tokenizer in `out_dir`, return stats."""

@@ -4,7 +4,6 @@ with an error instead of an exception, so the reader can count it and carry on w
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import re
 import zlib
@@ -41,14 +40,37 @@ def infer_format(path: str) -> str:
     raise ValueError(f"{path}: cannot tell the format from the file name; set `format:` ({', '.join(FORMATS)})")
 
 
-def open_decompressed(path: str) -> io.BufferedIOBase:
-    if path.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if path.endswith((".zst", ".zstd")):
-        import zstandard
+def _zstd_lines(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Lines of a (multi-frame) zstd file. zstandard's stream reader ends quietly at a cut in the middle of a frame;
+    a decompression object tells us (`eof` is False), so a truncated download is reported, not mistaken for EOF."""
+    import zstandard
 
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), read_across_frames=True))
-    return open(path, "rb")
+    dctx = zstandard.ZstdDecompressor()
+    d, pending = dctx.decompressobj(), b""
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            out = d.decompress(chunk)
+            while d.eof and d.unused_data:  # the next frame starts inside this chunk
+                rest = d.unused_data
+                d = dctx.decompressobj()
+                out += d.decompress(rest)
+            pending += out
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line + b"\n"
+    if pending:
+        yield pending
+    if not d.eof:
+        raise EOFError("zstd stream ends inside a frame (truncated file)")
+
+
+def iter_lines(path: str) -> Iterator[bytes]:
+    if path.endswith((".zst", ".zstd")):
+        yield from _zstd_lines(path)
+        return
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        yield from f
 
 
 STREAM_ERRORS: tuple[type[BaseException], ...] = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
@@ -63,25 +85,25 @@ except ImportError:  # pragma: no cover - zstandard is a dependency
 def iter_jsonl(path: str) -> Iterator[RawRecord]:
     line_no = 0
     try:
-        with open_decompressed(path) as f:
-            for raw in f:
-                line_no += 1
-                if not raw.strip():
-                    continue  # blank lines are not records
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as e:
-                    yield RawRecord(line_no, raw=raw, error="utf8", detail=f"invalid UTF-8 at byte {e.start}")
-                    continue
-                try:
-                    data = json.loads(text)
-                except json.JSONDecodeError as e:
-                    yield RawRecord(line_no, raw=raw, error="json", detail=f"{e.msg} at column {e.colno}")
-                    continue
-                if not isinstance(data, dict):
-                    yield RawRecord(line_no, raw=raw, error="not_object", detail=f"a JSON {type(data).__name__}")
-                    continue
-                yield RawRecord(line_no, data=data)
+        for raw in iter_lines(path):
+            line_no += 1
+            raw = raw.rstrip(b"\r\n")
+            if not raw.strip():
+                continue  # blank lines are not records
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield RawRecord(line_no, raw=raw, error="utf8", detail=f"invalid UTF-8 at byte {e.start}")
+                continue
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as e:
+                yield RawRecord(line_no, raw=raw, error="json", detail=f"{e.msg} at column {e.colno}")
+                continue
+            if not isinstance(data, dict):
+                yield RawRecord(line_no, raw=raw, error="not_object", detail=f"a JSON {type(data).__name__}")
+                continue
+            yield RawRecord(line_no, data=data)
     except STREAM_ERRORS as e:
         yield RawRecord(line_no + 1, error="truncated_stream", detail=f"{type(e).__name__}: {e}")
 

@@ -12,6 +12,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from curate import document as D
+from curate import logs  # noqa: F401  (quiet datatrove's console logs in every task process)
 from curate.readers.formats import ITERATORS, RawRecord
 from curate.util import atomic_write_json
 

@@ -22,6 +22,13 @@ STEP_TYPES: dict[str, str] = {
     "c4_quality": "curate.steps.quality:C4Quality",
     "fineweb_quality": "curate.steps.quality:FineWebQuality",
     "length": "curate.steps.quality:LengthFilter",
+    # PII and secrets scrubbing, toxicity filtering
+    "pii": "curate.scrub.steps:PiiStep",
+    "toxicity": "curate.scrub.steps:ToxicityStep",
+    # deduplication and decontamination (curate/dedup/)
+    "dedup_exact": "curate.dedup.steps:ExactDedup",
+    "dedup_minhash": "curate.dedup.steps:MinHashDedup",
+    "decontaminate": "curate.dedup.decontam:Decontaminate",
 }
 
 

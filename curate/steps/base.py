@@ -9,15 +9,25 @@ import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.batching import batched
+from datatrove.utils.stats import Stats
 from pydantic import BaseModel, ConfigDict
 
-from curate.document import is_removed, mark_removed
+from curate.document import LANG, SOURCE, is_removed, mark_removed
+
+
+class ApplyTo(BaseModel):
+    """Restrict a step to some documents; the others pass through untouched (e.g. no word heuristics on code)."""
+
+    model_config = ConfigDict(extra="forbid")
+    sources: list[str] | None = None  # source names from the pipeline's inputs
+    languages: list[str] | None = None  # values of `lang` set by an earlier language step
 
 
 class StepParams(BaseModel):
     """Parameters of a step as written in the pipeline YAML. Unknown keys are an error, not a silent no-op."""
 
     model_config = ConfigDict(extra="forbid")
+    apply_to: ApplyTo = ApplyTo()
 
 
 class RunContext(BaseModel):
@@ -50,6 +60,7 @@ class CurateStep(PipelineStep):
         self.step_name = name or self.type_name
         self.name = self.step_name
         self.type = self.type_name
+        self.stats = Stats(str(self))  # datatrove named the stats before we knew the step's name
         self.documents_in = 0
         self.removed = 0
         self.seconds = 0.0
@@ -57,6 +68,17 @@ class CurateStep(PipelineStep):
 
     def count(self, key: str, n: int = 1) -> None:
         self.counters[key] = self.counters.get(key, 0) + n
+
+    def applies(self, doc: Document) -> bool:
+        """Whether this step should look at `doc`: not removed already, and within `apply_to`."""
+        if is_removed(doc):
+            return False
+        scope = self.params.apply_to
+        if scope.sources is not None and doc.metadata.get(SOURCE) not in scope.sources:
+            return False
+        if scope.languages is not None and doc.metadata.get(LANG) not in scope.languages:
+            return False
+        return True
 
     def process(self, doc: Document) -> str | None:
         raise NotImplementedError
@@ -66,7 +88,7 @@ class CurateStep(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for batch in batched(data, self.batch_size):
-            live = [doc for doc in batch if not is_removed(doc)]
+            live = [doc for doc in batch if self.applies(doc)]
             if live:
                 started = time.perf_counter()
                 reasons = self.process_batch(live)

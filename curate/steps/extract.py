@@ -5,17 +5,19 @@ with a reason (`html_extract:timeout`, `:error`, `:empty`) and kept in removed/ 
 
 from __future__ import annotations
 
+import time
+
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.extractors import Trafilatura
 from datatrove.pipeline.extractors.base import ExtractorSandbox
 
-from curate.document import is_removed, mark_removed
+from curate.document import mark_removed
 from curate.steps.base import CurateStep, StepParams
 
 
 class HtmlExtractParams(StepParams):
     favour_precision: bool = True  # less text, but less boilerplate
-    timeout: float = 1.0  # seconds per page
+    timeout: float = 5.0  # seconds per page (the first page also pays for starting the sandbox)
     deduplicate: bool = True  # trafilatura's in-page duplicate-paragraph removal
 
 
@@ -33,7 +35,8 @@ class HtmlExtract(CurateStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         with ExtractorSandbox(timeout=self.params.timeout, warmup_text="") as sandbox:
             for doc in data:
-                if not is_removed(doc):
+                if self.applies(doc):
+                    started = time.perf_counter()
                     self.documents_in += 1
                     reason = None
                     try:
@@ -48,6 +51,7 @@ class HtmlExtract(CurateStep):
                         reason = "extractor_died"
                     except Exception:  # trafilatura raises many types on malformed markup
                         reason = "error"
+                    self.seconds += time.perf_counter() - started
                     if reason:
                         self.removed += 1
                         mark_removed(doc, self.step_name, reason)

@@ -7,6 +7,7 @@ reason is datatrove's own (`gopher_short_doc`, `top_2_gram`, ...), prefixed with
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from datatrove.data import Document
@@ -25,9 +26,11 @@ from curate.document import LANG
 from curate.steps.base import CurateStep, StepParams
 
 
+@lru_cache(maxsize=None)
 def word_tokenizer_for(lang: str) -> WordTokenizer:
     """datatrove's word tokenizer for an ISO 639-1 code; Korean gets Kiwi's `cong` model, which kiwipiepy ships
-    (datatrove asks for `sbg`, which kiwipiepy >= 0.22 no longer bundles)."""
+    (datatrove asks for `sbg`, which kiwipiepy >= 0.22 no longer bundles). Cached: every filter of a process
+    shares one segmenter per language, since loading Kiwi or spaCy costs seconds."""
     if lang == "ko":
         return KiwiTokenizer(model_type="cong")
     try:
@@ -37,7 +40,6 @@ def word_tokenizer_for(lang: str) -> WordTokenizer:
 
 
 class DatatroveFilterParams(StepParams):
-    languages: list[str] | None = None  # apply only to documents in these languages (None: all)
     per_language: dict[str, dict[str, Any]] = {}  # parameter overrides by document language
 
 
@@ -57,7 +59,7 @@ class DatatroveFilterStep(CurateStep):
         self._filters: dict[str, BaseFilter] = {}
 
     def filter_kwargs(self) -> dict[str, Any]:
-        return self.params.model_dump(exclude={"languages", "per_language"})
+        return self.params.model_dump(exclude={"apply_to", "per_language"})
 
     def filter_for(self, lang: str) -> BaseFilter:
         if lang not in self._filters:
@@ -73,8 +75,6 @@ class DatatroveFilterStep(CurateStep):
 
     def process(self, doc: Document) -> str | None:
         lang = doc.metadata.get(LANG) or "en"
-        if self.params.languages is not None and lang not in self.params.languages:
-            return None
         keep, reason = get_filter_result(self.filter_for(lang).filter(doc))
         return None if keep else (reason or self.default_reason)
 

@@ -107,6 +107,9 @@ class ShardSink(PipelineStep):
                 else:
                     doc.metadata["_removed_step"] = reason.split(":", 1)[0]
                     if self.keep_removed:
+                        for step in self.steps:  # e.g. the PII step scrubs documents removed before it ran
+                            if hasattr(step, "scrub_removed"):
+                                step.scrub_removed(doc)
                         self.removed_writer.write(doc, rank)
                     removed[reason] += 1
                     removed_bytes[reason] += n

@@ -1,0 +1,1 @@
+"""Deduplication: exact and MinHash near-duplicate steps, decontamination, and the multi-stage (distributed) plan."""

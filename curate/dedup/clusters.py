@@ -1,0 +1,134 @@
+"""From band keys to clusters, as array operations — the same code in single-node and distributed mode.
+
+Definition (what both modes compute, so they agree by construction):
+  * in each band, documents with the same band key form a bucket; its *anchor* is the bucket member that comes first
+    in the global order (reference-index documents come before all new ones);
+  * every other member gets an edge to the anchor — if `verify_threshold` is set, only when the estimated Jaccard of
+    the two signatures reaches it (LSH false positives are dropped here);
+  * clusters are the connected components of those edges (scipy's C implementation, not a Python union-find);
+  * one member per cluster survives, by the keep policy; reference documents always win (they are already kept).
+
+Star edges to the anchor connect the same documents as all pairs of a bucket, without the quadratic blow-up on big
+buckets (boilerplate pages), and the anchor of a bucket can be found by one stable sort per band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import xxhash
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from curate.dedup.minhash import estimated_jaccard
+
+KeepPolicy = Literal["first", "longest", "quality"]
+
+
+def bucket_edges(keys: np.ndarray, order: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Edges (anchor, member) of one band. `keys[i]`, `order[i]` belong to document `rows[i]` (default: i)."""
+    if rows is None:
+        rows = np.arange(len(keys), dtype=np.int64)
+    if len(keys) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    idx = np.lexsort((order, keys))  # by key, then by order: the first row of each run is the anchor
+    k = keys[idx]
+    new = np.ones(len(k), dtype=bool)
+    new[1:] = k[1:] != k[:-1]
+    anchor_pos = np.maximum.accumulate(np.where(new, np.arange(len(k)), 0))
+    members = ~new
+    return rows[idx[anchor_pos[members]]], rows[idx[members]]
+
+
+def verify_edges(src: np.ndarray, dst: np.ndarray, sigs, threshold: float, chunk: int = 65536) -> np.ndarray:
+    """Mask of edges whose estimated Jaccard reaches `threshold` (signatures may be a memmap: read by rows)."""
+    keep = np.zeros(len(src), dtype=bool)
+    for c in range(0, len(src), chunk):
+        s, d = src[c:c + chunk], dst[c:c + chunk]
+        keep[c:c + chunk] = estimated_jaccard(np.asarray(sigs[s]), np.asarray(sigs[d])) >= threshold
+    return keep
+
+
+def all_edges(bands: np.ndarray, order: np.ndarray, valid: np.ndarray, sigs=None,
+              verify_threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Edges over every band, for documents held in memory (single-node mode)."""
+    rows = np.flatnonzero(valid)
+    srcs, dsts = [], []
+    for b in range(bands.shape[1]):
+        s, d = bucket_edges(bands[rows, b], order[rows], rows)
+        srcs.append(s)
+        dsts.append(d)
+    src, dst = dedupe_edges(np.concatenate(srcs) if srcs else np.zeros(0, np.int64),
+                            np.concatenate(dsts) if dsts else np.zeros(0, np.int64))
+    if verify_threshold is not None and len(src):
+        m = verify_edges(src, dst, sigs, verify_threshold)
+        src, dst = src[m], dst[m]
+    return src, dst
+
+
+def dedupe_edges(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same pair is usually found in several bands; verify it once."""
+    if not len(src):
+        return src, dst
+    pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
+@dataclass
+class ClusterResult:
+    """Per document: its component label, the survivor of its component, component size (weighted)."""
+
+    labels: np.ndarray  # int64 [n]
+    survivor: np.ndarray  # int64 [n]: row of the surviving document of the cluster
+    size: np.ndarray  # int64 [n]: number of (weighted) documents in the cluster, reference documents excluded
+    members: np.ndarray  # int64 [n]: number of rows in the cluster (reference rows included)
+
+    @property
+    def removed(self) -> np.ndarray:
+        return self.survivor != np.arange(len(self.survivor))
+
+
+def cluster(n: int, src: np.ndarray, dst: np.ndarray, order: np.ndarray, *, policy: KeepPolicy = "first",
+            length: np.ndarray | None = None, quality: np.ndarray | None = None,
+            is_reference: np.ndarray | None = None, weight: np.ndarray | None = None) -> ClusterResult:
+    """Connected components of the edges, then one survivor per component by the keep policy."""
+    if len(src):
+        graph = coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n)).tocsr()
+        _, labels = connected_components(graph, directed=False)
+    else:
+        labels = np.arange(n)
+    labels = labels.astype(np.int64)
+    ref = is_reference if is_reference is not None else np.zeros(n, dtype=bool)
+    keys: list[np.ndarray] = [order]  # np.lexsort: last key is the primary one
+    if policy == "longest":
+        keys.append(-np.asarray(length, dtype=np.int64))
+    elif policy == "quality":
+        q = np.asarray(quality, dtype=np.float64)
+        keys.append(-np.where(np.isnan(q), -np.inf, q))  # documents without a score lose to scored ones
+    keys += [~ref, labels]
+    idx = np.lexsort(keys)
+    first = np.ones(n, dtype=bool)
+    first[1:] = labels[idx][1:] != labels[idx][:-1]
+    winner_of_label = np.empty(labels.max() + 1 if n else 0, dtype=np.int64)
+    winner_of_label[labels[idx][first]] = idx[first]
+    w = np.ones(n, dtype=np.int64) if weight is None else np.asarray(weight, dtype=np.int64)
+    size = np.bincount(labels, weights=np.where(ref, 0, w), minlength=len(winner_of_label)).astype(np.int64)
+    members = np.bincount(labels, minlength=len(winner_of_label)).astype(np.int64)
+    return ClusterResult(labels=labels, survivor=winner_of_label[labels], size=size[labels], members=members[labels])
+
+
+def cluster_id(survivor_id: str) -> str:
+    """A cluster is named after its survivor, so the name is the same whichever mode or task count found it."""
+    return f"{xxhash.xxh3_64_intdigest(survivor_id.encode('utf-8', 'surrogatepass')):016x}"
+
+
+def survivor_similarity(result: ClusterResult, sigs, chunk: int = 65536) -> np.ndarray:
+    """Estimated Jaccard of every document with its cluster's survivor (1.0 for survivors)."""
+    sim = np.ones(len(result.survivor), dtype=np.float64)
+    rows = np.flatnonzero(result.removed)
+    for c in range(0, len(rows), chunk):
+        r = rows[c:c + chunk]
+        sim[r] = estimated_jaccard(np.asarray(sigs[r]), np.asarray(sigs[result.survivor[r]]))
+    return sim

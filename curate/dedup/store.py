@@ -1,0 +1,114 @@
+"""Disk-backed pieces that keep a dedup task's memory bounded: the document spill (pass 1 writes the task's documents,
+pass 2 reads them back once the clusters are known), an append-only signature file read back as a memmap, and the
+persisted index that later runs deduplicate against (`reference_index`)."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import pickle
+from typing import Any, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datatrove.data import Document
+
+from curate.util import atomic_write_json, read_json
+
+
+class DocSpill:
+    """Documents pickled one after another into a file; read back in the same order."""
+
+    def __init__(self, path: str):
+        self.path = path
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self._f = open(path, "wb")  # "wb": a rerun after a crash starts the spill over
+        self.count = 0
+
+    def add(self, doc: Document) -> None:
+        pickle.dump((doc.id, doc.text, doc.metadata), self._f, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def __iter__(self) -> Iterator[Document]:
+        self._f.close()
+        with open(self.path, "rb") as f:
+            for _ in range(self.count):
+                doc_id, text, meta = pickle.load(f)
+                yield Document(text=text, id=doc_id, metadata=meta)
+        os.remove(self.path)
+
+
+class RowStore:
+    """Fixed-width rows (e.g. signatures) appended to a raw file, then read as one memory-mapped array."""
+
+    def __init__(self, path: str, width: int, dtype=np.uint32):
+        self.path, self.width, self.dtype = path, width, np.dtype(dtype)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self._f = open(path, "wb")
+        self.rows = 0
+
+    def add(self, rows: np.ndarray) -> None:
+        self._f.write(np.ascontiguousarray(rows, dtype=self.dtype).tobytes())
+        self.rows += len(rows)
+
+    def array(self) -> np.ndarray:
+        self._f.close()
+        if self.rows == 0:
+            return np.zeros((0, self.width), dtype=self.dtype)
+        return np.memmap(self.path, dtype=self.dtype, mode="r", shape=(self.rows, self.width))
+
+    def remove(self) -> None:
+        self._f.close()
+        if os.path.exists(self.path):
+            os.remove(self.path)
+
+
+# -- persisted index: RUN/index/<step>/<rank>/{meta.json, keys.npy, sigs.npy?, ids.parquet} ------------------------
+
+def write_index(folder: str, meta: dict[str, Any], ids: list[str], keys: np.ndarray,
+                sigs: np.ndarray | None = None) -> None:
+    """One task's part of the index. meta.json is written last: a part without it is incomplete and ignored."""
+    os.makedirs(folder, exist_ok=True)
+    if os.path.exists(os.path.join(folder, "meta.json")):
+        os.remove(os.path.join(folder, "meta.json"))
+    np.save(os.path.join(folder, "keys.npy"), np.ascontiguousarray(keys))
+    if sigs is not None:
+        np.save(os.path.join(folder, "sigs.npy"), np.ascontiguousarray(sigs))
+    pq.write_table(pa.table({"id": pa.array(ids, pa.string())}), os.path.join(folder, "ids.parquet"))
+    atomic_write_json(os.path.join(folder, "meta.json"), meta | {"documents": len(ids)})
+
+
+def resolve_index(path: str, step_name: str, kind: str) -> str:
+    """`path` is an earlier run folder (its index/<step>/ is used; the only index of this kind if the name differs)
+    or an index folder itself."""
+    path = os.path.abspath(path)
+    candidates = [os.path.join(path, "index", step_name), path]
+    for c in candidates:
+        if glob.glob(os.path.join(c, "*", "meta.json")):
+            return c
+    same_kind = [os.path.dirname(os.path.dirname(m)) for m in glob.glob(os.path.join(path, "index", "*", "*", "meta.json"))
+                 if read_json(m).get("kind") == kind]
+    if len(set(same_kind)) == 1:
+        return same_kind[0]
+    raise FileNotFoundError(f"reference_index {path}: no {kind} index found (looked for index/{step_name}/*/meta.json)")
+
+
+def load_index(folder: str, expect: dict[str, Any]) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+    """All parts of an index; refuses one built with other parameters (its band keys would never match)."""
+    ids: list[str] = []
+    keys, sigs = [], []
+    for meta_path in sorted(glob.glob(os.path.join(folder, "*", "meta.json"))):
+        part = os.path.dirname(meta_path)
+        meta = read_json(meta_path)
+        diff = {k: (meta.get(k), v) for k, v in expect.items() if meta.get(k) != v}
+        if diff:
+            raise ValueError(f"reference index {part} was built with other parameters: {json.dumps(diff)}")
+        ids += pq.read_table(os.path.join(part, "ids.parquet")).column("id").to_pylist()
+        keys.append(np.load(os.path.join(part, "keys.npy")))
+        if os.path.exists(os.path.join(part, "sigs.npy")):
+            sigs.append(np.load(os.path.join(part, "sigs.npy")))
+    if not keys:
+        raise FileNotFoundError(f"reference index {folder} has no complete part")
+    return ids, np.concatenate(keys), (np.concatenate(sigs) if sigs else None)

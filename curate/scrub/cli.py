@@ -1,0 +1,112 @@
+"""`curate scrub` and `curate train-classifier` (added to the `curate` command group in curate/cli.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+
+import click
+
+
+def _open_in(path: str):
+    if path == "-":
+        return sys.stdin
+    if path.endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _open_out(path: str):
+    if path == "-":
+        return sys.stdout
+    if path.endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "wt", encoding="utf-8")
+    return open(path, "w", encoding="utf-8")
+
+
+@click.command("scrub")
+@click.argument("input_path", metavar="IN.jsonl", default="-")
+@click.option("-o", "--output", "output_path", metavar="OUT.jsonl", default="-", show_default=True,
+              help="Output JSONL ('-': stdout).")
+@click.option("--field", default="text", show_default=True, help="The field of each record to scrub.")
+@click.option("--quiet", "-q", is_flag=True, help="Do not print the totals to stderr.")
+def scrub_cmd(input_path, output_path, field, quiet):
+    """Scrub PII and secrets from the FIELD of each JSON line of IN.jsonl ('-': stdin) with the PII step's default
+    settings; other fields are kept. Totals per entity type (never values) go to stderr."""
+    from curate.scrub.pii import PiiScrubber
+
+    scrubber = PiiScrubber()
+    totals: Counter = Counter()
+    docs = 0
+    src, dst = _open_in(input_path), _open_out(output_path)
+    try:
+        for n, line in enumerate(src, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                raise click.ClickException(f"{input_path}:{n}: not a JSON line") from None
+            if isinstance(rec, dict) and isinstance(rec.get(field), str):
+                rec[field], counts = scrubber.scrub(rec[field])
+                totals.update(counts)
+            docs += 1
+            dst.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    finally:
+        if dst is not sys.stdout:
+            dst.close()
+        else:
+            dst.flush()
+    if not quiet:
+        summary = ", ".join(f"{k}: {v}" for k, v in sorted(totals.items())) or "none found"
+        click.echo(f"scrubbed {docs} records; PII replaced: {summary}", err=True)
+        if scrubber.ner_note and scrubber.nlp is None:
+            click.echo(f"note: {scrubber.ner_note}", err=True)
+
+
+def _labelled(path: str, text_field: str, label_field: str):
+    with _open_in(path) as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            text, label = rec.get(text_field), rec.get(label_field)
+            if not isinstance(text, str) or label is None:
+                raise click.ClickException(f"{path}:{n}: needs a string {text_field!r} and a {label_field!r}")
+            for lab in label if isinstance(label, list) else [label]:
+                yield text, str(lab).lower() if isinstance(lab, bool) else str(lab)
+
+
+@click.command("train-classifier")
+@click.argument("labelled", metavar="LABELED.jsonl")
+@click.option("-o", "--output", required=True, metavar="MODEL.bin", help="Where to write the fastText model.")
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--label-field", default="label", show_default=True)
+@click.option("--epoch", default=25, show_default=True)
+@click.option("--lr", default=0.5, show_default=True)
+@click.option("--word-ngrams", default=2, show_default=True)
+@click.option("--dim", default=50, show_default=True)
+@click.option("--minn", default=2, show_default=True, help="Shortest character n-gram (0: none).")
+@click.option("--maxn", default=4, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--quantize", is_flag=True, help="Quantize the model (write a small .ftz).")
+def train_classifier_cmd(labelled, output, text_field, label_field, epoch, lr, word_ngrams, dim, minn, maxn, seed,
+                         quantize):
+    """Train a supervised fastText classifier (e.g. toxic / non_toxic) on LABELED.jsonl records with a text and a
+    label (a string, number, bool or list of them); the `toxicity` step loads the model (backend: fasttext).
+    Training is single-threaded with a fixed seed: the same data give the same model."""
+    from curate.langid import FasttextInstallError
+    from curate.scrub.toxicity import train_fasttext
+
+    try:
+        info = train_fasttext(_labelled(labelled, text_field, label_field), output, epoch=epoch, lr=lr,
+                              word_ngrams=word_ngrams, dim=dim, minn=minn, maxn=maxn, seed=seed, quantize=quantize)
+    except (FasttextInstallError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    labels = ", ".join(f"{k}: {v}" for k, v in sorted(info["labels"].items()))
+    click.echo(f"trained on {info['examples']} examples ({labels}) -> {output}")

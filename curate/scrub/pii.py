@@ -1,0 +1,452 @@
+"""PII detection and replacement: a cheap gate picks candidate windows, Presidio's recognizers confirm them.
+
+Why a gate: Presidio runs every recognizer over every character (its phone recognizer runs python-phonenumbers'
+matcher once per region), about 0.1-0.2 MB/s per core. Every structured entity we look for contains one of a few
+cheap signatures: an `@`, a run of >= 5 digits joined by phone/number separators, a dotted quad, `::` or `h:h:`
+(IPv6), an IBAN prefix (`AA00`), a passport shape (`A000A0000`). One compiled regex finds them; each hit becomes a
+window (the hit +- `margin` characters, widened to the nearest whitespace so that regex boundaries behave as in
+the full text), overlapping windows are merged, and Presidio's `AnalyzerEngine` runs on the windows only. Secrets
+go through detect-secrets with their own line gate (`secrets.py`). Text with no signature costs one regex scan.
+
+Offline: Presidio runs on its `NoOpNlpEngine` (no spaCy model, nothing downloaded), with pattern recognizers only;
+the e-mail recognizer's tldextract uses its bundled public-suffix snapshot (`TLDExtract(suffix_list_urls=())`).
+
+Context: Presidio's context enhancer compares token lemmas, which needs an NLP model and fails on Korean, where
+particles attach to nouns ("주민등록번호는"). We match context words (English and Korean) as substrings of the
+`context_before` characters before and `context_after` after a candidate, and add `context_boost` to its score.
+Weak shapes (a bare digit run read as a phone number, an undashed BRN, an RRN with a failed checksum and no dash,
+passports, driver's licences) need that context to pass `min_score`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from curate.scrub.korean import KO_CONTEXT
+
+log = logging.getLogger(__name__)
+
+# entity types: Presidio's names where Presidio has the entity
+STRUCTURED = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "URL_CREDENTIALS",
+              "US_SSN", "KR_RRN", "KR_FRN", "KR_BRN", "KR_PASSPORT", "KR_DRIVER_LICENSE"]
+NER_ENTITIES = ["PERSON", "LOCATION"]
+SECRET = "SECRET"
+ALL_ENTITIES = STRUCTURED + [SECRET] + NER_ENTITIES
+
+PLACEHOLDERS = {
+    "EMAIL_ADDRESS": "<EMAIL>", "PHONE_NUMBER": "<PHONE>", "CREDIT_CARD": "<CREDIT_CARD>", "IBAN_CODE": "<IBAN>",
+    "IP_ADDRESS": "<IP_ADDRESS>", "URL_CREDENTIALS": "<CREDENTIALS>", "US_SSN": "<US_SSN>", "KR_RRN": "<KR_RRN>",
+    "KR_FRN": "<KR_FRN>", "KR_BRN": "<KR_BRN>", "KR_PASSPORT": "<KR_PASSPORT>",
+    "KR_DRIVER_LICENSE": "<KR_DRIVER_LICENSE>", SECRET: "<SECRET>", "PERSON": "<PERSON>", "LOCATION": "<LOCATION>",
+}
+
+CONTEXT: dict[str, list[str]] = {
+    "PHONE_NUMBER": ["phone", "tel", "mobile", "cell", "call", "fax", "contact", "whatsapp", "sms", "reach",
+                     "dial", "전화", "연락처", "연락", "휴대폰", "핸드폰", "휴대전화", "문의", "팩스", "콜센터"],
+    "CREDIT_CARD": ["credit", "card", "visa", "mastercard", "amex", "카드", "신용카드", "결제"],
+    "IBAN_CODE": ["iban", "bank", "account", "계좌"],
+    "IP_ADDRESS": ["ip", "ipv4", "ipv6", "address", "host", "server", "아이피", "주소"],
+    "US_SSN": ["ssn", "social security", "social sec", "ssid"],
+    "EMAIL_ADDRESS": ["email", "e-mail", "mail", "이메일", "메일"],
+    **KO_CONTEXT,
+}
+# words right before a dotted quad that make it something other than an IP address
+_IP_NEGATIVE = re.compile(r"(?:\bversion|\bver|\brelease|\bbuild|\bv|버전)[\s.:#]*$", re.I)
+
+# the gate: every structured entity contains one of these signatures; each names the entities it can start
+_SEP = r"[\s\-.()/+\u2010-\u2015\u2212\u30fc\uff0d~]"
+_DIGIT_ENTITIES = ("PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "KR_RRN", "KR_FRN", "KR_BRN",
+                   "KR_DRIVER_LICENSE", "KR_PASSPORT", "IP_ADDRESS", "EMAIL_ADDRESS", "URL_CREDENTIALS")
+# Every branch starts with `@`, `:` or a digit, so the regex engine skips all other characters at C speed.
+# IBANs need no branch of their own: every IBAN has a run of >= 5 digits (its account number) within `margin`
+# characters of its start.
+_GATE_PARTS = [
+    ("at", r"@", ("EMAIL_ADDRESS", "URL_CREDENTIALS")),
+    ("digits", rf"\d(?:{_SEP}{{0,3}}\d){{4,}}", _DIGIT_ENTITIES),  # >= 5 digits
+    ("ipv4", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", ("IP_ADDRESS",)),  # as few as 4 digits
+    ("ipv6", r"::|:[0-9A-Fa-f]{1,4}:", ("IP_ADDRESS",)),  # every IPv6 form has "::" or ":h:"
+    ("passport", r"\d{3}[A-Za-z]\d{4}", ("KR_PASSPORT",)),  # Korean passport, current format (A000A0000)
+]
+_GATE = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx, _ in _GATE_PARTS))
+_GATE_ENTITIES = {name: frozenset(ents) for name, _, ents in _GATE_PARTS}
+
+# phone matches that are other identifiers: RRN/FRN shape (YYMMDD-GNNNNNN), Korean driver's licence shape
+_NOT_PHONE = re.compile(r"\(?\d{6}[-\s]\d{7}\)?|\(?\d{2}-\d{2}-\d{6}-\d{2}\)?")
+_URL_CREDENTIALS = r"(?<=://)[^\s:/?#@\[\]]{1,256}:[^\s/?#@]{1,256}(?=@[^\s@])"
+
+
+class OperatorSpec(BaseModel):
+    """How one entity type is replaced: `replace` (a typed placeholder), `mask` or `hash` (salted HMAC-SHA256)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["replace", "mask", "hash"] = "replace"
+    new_value: str | None = None  # replace: default is the typed placeholder (<EMAIL>, <PHONE>, ...)
+    masking_char: str = "*"  # mask: every character of the value
+    hash_chars: int = Field(12, ge=4, le=64)  # hash: hex characters kept, as <EMAIL:1f3a...>
+
+
+class PiiParams(BaseModel):
+    """The PII step's parameters (also the defaults of `curate scrub`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    entities: list[str] = Field(default_factory=lambda: list(ALL_ENTITIES))  # PERSON/LOCATION only with an NER model
+    operator: OperatorSpec = OperatorSpec()  # for every entity type without its own entry in `operators`
+    operators: dict[str, OperatorSpec] = {}  # per entity type, e.g. {EMAIL_ADDRESS: {type: hash}}
+    hash_salt_env: str = "CURATE_PII_SALT"  # hash: the salt is read from this environment variable (>= 16 chars)
+    phone_regions: list[str] = ["KR", "US", "GB", "DE", "FR", "IL", "IN", "BR"]  # Presidio's defaults (CA is US) + KR
+    keep_private_ips: bool = True  # private, loopback, link-local and reserved addresses are not personal
+    min_score: dict[str, float] = {}  # per entity type; default `default_min_score`
+    default_min_score: float = 0.4
+    context_boost: float = 0.4
+    context_before: int = 48  # characters before a candidate searched for context words
+    context_after: int = 16
+    gate: bool = True  # False: run Presidio over the whole text (slow; for comparison)
+    presidio_nlp: Literal["noop", "blank_spacy"] = "noop"  # Presidio's NLP engine (blank_spacy: tokens, no model)
+    margin: int = 32  # characters around a gate hit given to Presidio
+    ner_model: str | None = "auto"  # spaCy model name or local path for PERSON/LOCATION; "auto": an installed one
+    ner_max_chars: int = 100_000
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, v):
+        bad = [e for e in v if e not in ALL_ENTITIES]
+        if bad:
+            raise ValueError(f"unknown entity types {bad}; known: {ALL_ENTITIES}")
+        return v
+
+    @field_validator("operators")
+    @classmethod
+    def _known_ops(cls, v):
+        bad = [e for e in v if e not in ALL_ENTITIES]
+        if bad:
+            raise ValueError(f"operators for unknown entity types {bad}")
+        return v
+
+
+@dataclass(frozen=True)
+class Finding:
+    start: int
+    end: int
+    entity: str
+    score: float
+
+
+@lru_cache(maxsize=1)
+def offline_tldextract():
+    """tldextract without network: the bundled public-suffix snapshot, no cache directory writes."""
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def _email_recognizer_cls():
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+    class OfflineEmailRecognizer(EmailRecognizer):
+        def validate_result(self, pattern_text: str):
+            return offline_tldextract()(pattern_text).fqdn != ""
+
+    return OfflineEmailRecognizer
+
+
+def _url_credentials_recognizer():
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    return PatternRecognizer(supported_entity="URL_CREDENTIALS", name="UrlCredentialsRecognizer",
+                             patterns=[Pattern("user:password@ in a URL", _URL_CREDENTIALS, 0.9)],
+                             supported_language="en")
+
+
+def _credit_card_recognizer():
+    """Presidio's card recognizer (Luhn-checked), plus Mastercard's 2221-2720 range, which its pattern lacks."""
+    from presidio_analyzer import Pattern
+    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
+
+    patterns = list(CreditCardRecognizer.PATTERNS) + [
+        Pattern("Mastercard 2-series (weak)", r"\b2[2-7]\d{2}[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}\b", 0.3)]
+    return CreditCardRecognizer(patterns=patterns)
+
+
+def build_analyzer(params: PiiParams):
+    """Presidio's AnalyzerEngine on the no-op NLP engine with the pattern recognizers for `params.entities`.
+    Every recognizer is registered for one analysis language, so Korean recognizers run on Korean, English and
+    mixed text alike."""
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NoOpNlpEngine
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        PhoneRecognizer,
+        UsSsnRecognizer,
+    )
+
+    from curate.scrub.korean import (
+        KoBrnRecognizer,
+        KoDriverLicenseRecognizer,
+        KoFrnRecognizer,
+        KoPassportRecognizer,
+        KoRrnRecognizer,
+    )
+
+    makers = {
+        "EMAIL_ADDRESS": lambda: _email_recognizer_cls()(),
+        "PHONE_NUMBER": lambda: PhoneRecognizer(supported_regions=tuple(params.phone_regions)),
+        "CREDIT_CARD": _credit_card_recognizer, "IBAN_CODE": IbanRecognizer, "IP_ADDRESS": IpRecognizer,
+        "URL_CREDENTIALS": _url_credentials_recognizer, "US_SSN": UsSsnRecognizer,
+        "KR_RRN": KoRrnRecognizer, "KR_FRN": KoFrnRecognizer, "KR_BRN": KoBrnRecognizer,
+        "KR_PASSPORT": KoPassportRecognizer, "KR_DRIVER_LICENSE": KoDriverLicenseRecognizer,
+    }
+    registry = RecognizerRegistry(supported_languages=["en"])
+    for entity in params.entities:
+        if entity in makers:
+            registry.add_recognizer(makers[entity]())
+    if params.presidio_nlp == "blank_spacy":
+        import spacy
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+        class BlankSpacyNlpEngine(SpacyNlpEngine):
+            def load(self):
+                self.nlp = {"en": spacy.blank("en")}
+
+        engine = BlankSpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}])
+    else:
+        engine = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "noop"}])
+    engine.load()
+    return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+
+
+def gate_windows(text: str, margin: int = 32, max_widen: int = 256) -> list[tuple[int, int, frozenset]]:
+    """Merged (start, end, entity types) windows around every gate hit, widened to whitespace."""
+    n = len(text)
+    spans: list[list] = []
+    for m in _GATE.finditer(text):
+        s, e = max(0, m.start() - margin), min(n, m.end() + margin)
+        ents = _GATE_ENTITIES[m.lastgroup]
+        if spans and s <= spans[-1][1]:  # overlaps the current window: extend it
+            spans[-1][1] = max(spans[-1][1], e)
+            spans[-1][2] = spans[-1][2] | ents
+            continue
+        spans.append([s, e, ents])
+    out: list[tuple[int, int, frozenset]] = []
+    for s, e, ents in spans:
+        lo = max(0, s - max_widen)
+        k = max(text.rfind(" ", lo, s), text.rfind("\n", lo, s), text.rfind("\t", lo, s))
+        s = 0 if s == 0 else (k + 1 if k != -1 else lo)
+        hi = min(n, e + max_widen)
+        ends = [x for x in (text.find(" ", e, hi), text.find("\n", e, hi), text.find("\t", e, hi)) if x != -1]
+        e = n if e >= n else (min(ends) if ends else hi)
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e), out[-1][2] | ents)
+        else:
+            out.append((s, e, ents))
+    return out
+
+
+def _has(words: list[str], snippet: str) -> bool:
+    return any(w in snippet for w in words)
+
+
+class PiiScrubber:
+    """Finds PII in a string and replaces it. Build once per process (it holds Presidio's engines)."""
+
+    def __init__(self, params: PiiParams | None = None):
+        self.params = params or PiiParams()
+        p = self.params
+        self.presidio_entities = [e for e in p.entities if e in STRUCTURED]
+        self.analyzer = build_analyzer(p) if self.presidio_entities else None
+        self.secrets = None
+        if SECRET in p.entities:
+            from curate.scrub.secrets import SecretScanner
+
+            self.secrets = SecretScanner()
+        self.context = {e: [w.lower() for w in ws] for e, ws in CONTEXT.items()}
+        self.nlp = None
+        self.ner_note: str | None = None
+        wanted_ner = [e for e in p.entities if e in NER_ENTITIES]
+        if wanted_ner and p.ner_model:
+            self.nlp, self.ner_note = load_ner(p.ner_model)
+        self._anonymizer = None
+        self._operators = None
+
+    # -- detection ------------------------------------------------------------------------------------------------
+    def windows(self, text: str) -> list[tuple[int, int, frozenset]]:
+        if not self.params.gate:
+            return [(0, len(text), frozenset(self.presidio_entities))] if text else []
+        return gate_windows(text, self.params.margin)
+
+    def analyze(self, text: str) -> list[Finding]:
+        found: list[Finding] = []
+        if self.analyzer is not None:
+            for ws, we, ents in self.windows(text):
+                entities = [e for e in self.presidio_entities if e in ents]
+                if not entities:
+                    continue
+                for r in self.analyzer.analyze(text[ws:we], language="en", entities=entities,
+                                               score_threshold=0.0):
+                    f = self._judge(text, r.entity_type, ws + r.start, ws + r.end, r.score)
+                    if f is not None:
+                        found.append(f)
+        if self.secrets is not None:
+            found.extend(Finding(s.start, s.end, SECRET, 1.0) for s in self.secrets.find(text))
+        if self.nlp is not None:
+            found.extend(self._ner(text))
+        return resolve_overlaps(found)
+
+    def _judge(self, text: str, entity: str, start: int, end: int, score: float) -> Finding | None:
+        """Our acceptance rules on top of Presidio's score (see the module docstring)."""
+        p = self.params
+        value = text[start:end]
+        if entity == "PHONE_NUMBER":
+            if _NOT_PHONE.fullmatch(value):
+                return None  # shaped like a Korean RRN or driver's licence, never like a phone number
+            if value.isdigit():
+                score = 0.1  # a bare digit run (an id, a count, a number in code) is a phone only with context
+        elif entity == "KR_BRN" and "-" not in value:
+            score = min(score, 0.1)
+        elif entity in ("KR_RRN", "KR_FRN") and score < 1.0 and "-" not in value:
+            score = 0.1  # failed checksum (maybe issued after 2020) and no dash: needs context
+        elif entity == "KR_DRIVER_LICENSE":
+            score = 0.05  # region-code check only: needs context
+        elif entity == "IP_ADDRESS":
+            try:
+                ip = ipaddress.ip_address(value.split("/")[0].split("%")[0])
+            except ValueError:
+                ip = None
+            if ip is not None and p.keep_private_ips and (ip.is_private or ip.is_loopback or ip.is_link_local
+                                                          or ip.is_multicast or ip.is_unspecified
+                                                          or (ip.version == 4 and ip.is_reserved)):
+                return None
+            if _IP_NEGATIVE.search(text, max(0, start - 16), start):
+                return None
+        words = self.context.get(entity)
+        if words and _has(words, self._context_snippet(text, start, end, after=score >= 0.2)):
+            score = min(1.0, score + p.context_boost)
+        if score < p.min_score.get(entity, p.default_min_score):
+            return None
+        return Finding(start, end, entity, score)
+
+    def _context_snippet(self, text: str, start: int, end: int, after: bool = True) -> str:
+        """The text before a candidate on its line (or the previous line when nothing precedes it on its own, as
+        in "연락처:\n010-..."), and with `after` the text after it on its line; lower case."""
+        p = self.params
+        before = text[max(0, start - p.context_before):start]
+        nl = before.rfind("\n")
+        if nl != -1:
+            if before[nl + 1:].strip(" \t:：-"):
+                before = before[nl + 1:]
+            else:
+                prev = before.rfind("\n", 0, nl)
+                before = before[prev + 1:]
+        snippet = before
+        if after:
+            snippet += " " + text[end:end + p.context_after].split("\n", 1)[0]
+        return snippet.lower()
+
+    def _ner(self, text: str) -> list[Finding]:
+        labels = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "LC": "LOCATION",
+                  "PS": "PERSON"}
+        wanted = set(self.params.entities)
+        out = []
+        for chunk_start in range(0, len(text), self.params.ner_max_chars):
+            doc = self.nlp(text[chunk_start:chunk_start + self.params.ner_max_chars])
+            for ent in doc.ents:
+                entity = labels.get(ent.label_)
+                if entity and entity in wanted:
+                    out.append(Finding(chunk_start + ent.start_char, chunk_start + ent.end_char, entity, 0.85))
+        return out
+
+    # -- replacement ----------------------------------------------------------------------------------------------
+    def _operator_configs(self):
+        if self._operators is None:
+            from presidio_anonymizer.entities import OperatorConfig
+
+            ops = {}
+            for entity in ALL_ENTITIES:
+                spec = self.params.operators.get(entity, self.params.operator)
+                if spec.type == "replace":
+                    ops[entity] = OperatorConfig("replace", {"new_value": spec.new_value or PLACEHOLDERS[entity]})
+                elif spec.type == "mask":
+                    ops[entity] = OperatorConfig("mask", {"masking_char": spec.masking_char, "chars_to_mask": 10**9,
+                                                          "from_end": False})
+                else:
+                    salt = os.environ.get(self.params.hash_salt_env, "")
+                    if len(salt) < 16:
+                        raise ValueError(f"hash replacement needs a salt of >= 16 characters in "
+                                         f"${self.params.hash_salt_env}")
+                    ops[entity] = OperatorConfig("custom", {"lambda": _hasher(entity, salt.encode(),
+                                                                              spec.hash_chars)})
+            self._operators = ops
+        return self._operators
+
+    def replace(self, text: str, findings: list[Finding]) -> str:
+        if not findings:
+            return text
+        from presidio_anonymizer import AnonymizerEngine
+        from presidio_anonymizer.entities import RecognizerResult
+
+        if self._anonymizer is None:
+            self._anonymizer = AnonymizerEngine()
+        results = [RecognizerResult(f.entity, f.start, f.end, f.score) for f in findings]
+        return self._anonymizer.anonymize(text=text, analyzer_results=results,
+                                          operators=self._operator_configs()).text
+
+    def scrub(self, text: str) -> tuple[str, dict[str, int]]:
+        """(scrubbed text, {entity type: count}); the counts hold no values."""
+        findings = self.analyze(text)
+        return self.replace(text, findings), dict(Counter(f.entity for f in findings))
+
+
+def _hasher(entity: str, salt: bytes, n: int):
+    tag = PLACEHOLDERS[entity][1:-1]
+
+    def h(value: str) -> str:
+        return f"<{tag}:{hmac.new(salt, value.encode('utf-8'), hashlib.sha256).hexdigest()[:n]}>"
+
+    return h
+
+
+# overlapping findings: the more specific type wins (each was already accepted on its own evidence)
+PRIORITY = {"URL_CREDENTIALS": 0, SECRET: 1, "KR_RRN": 2, "KR_FRN": 2, "KR_BRN": 2, "KR_PASSPORT": 2,
+            "KR_DRIVER_LICENSE": 2, "US_SSN": 2, "CREDIT_CARD": 2, "IBAN_CODE": 2, "EMAIL_ADDRESS": 3,
+            "IP_ADDRESS": 3, "PHONE_NUMBER": 4}
+
+
+def resolve_overlaps(found: list[Finding]) -> list[Finding]:
+    """Non-overlapping findings: secrets and URL credentials first, then the higher score, then the longer span."""
+    kept: list[Finding] = []
+    for f in sorted(found, key=lambda f: (PRIORITY.get(f.entity, 5), -f.score, -(f.end - f.start), f.start)):
+        if all(f.end <= k.start or f.start >= k.end for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: f.start)
+
+
+def load_ner(model: str | None):
+    """A spaCy pipeline with an NER component: `model` (a package name or a local path), or with "auto"/None the
+    first installed spaCy model package. Returns (nlp or None, a note for the run log)."""
+    import spacy
+
+    candidates = [model] if model and model != "auto" else sorted(spacy.util.get_installed_models())
+    for name in candidates:
+        try:
+            nlp = spacy.load(name, exclude=["lemmatizer", "tagger", "parser", "attribute_ruler"])
+        except (OSError, ImportError, ValueError) as e:
+            if model and model != "auto":
+                raise ValueError(f"cannot load spaCy NER model {model!r}: {e}") from None
+            continue
+        if "ner" in nlp.pipe_names:
+            return nlp, f"PERSON/LOCATION detected with spaCy model {name}"
+    return None, ("no spaCy NER model installed or given (ner_model); PERSON and LOCATION are not detected, "
+                  "pattern entities only")

@@ -1,0 +1,132 @@
+"""Secrets in code and text, found by `detect-secrets` (Yelp, Apache-2.0) run on strings, not on temp files.
+
+detect-secrets is line-oriented and runs ~30 plugins per line, which is slow on prose. A cheap gate picks the lines
+that can hold a secret at all; the plugins then run on those lines only. The gate is a superset of what the plugins
+can match: every token-regex plugin's match contains a run of >= 16 token characters or one of a few literals
+(`PRIVATE KEY`, `://`, `xox`, `eyJ`, `AKC`, `AP`, `_authToken`, ...); the keyword plugin needs one of its keywords
+(all contain key/pass/pwd/secret/contrase); the high-entropy plugins look only at quoted strings, and a quoted
+string needs >= 9 characters to pass the hex limit (3.0 bits) and >= 23 for base64 (4.5 bits).
+
+Spans: token plugins give their match (trimmed of the delimiters some patterns include); keyword and entropy
+plugins give the secret value, located in its line. A private key is removed from its BEGIN line to its END line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# plugins whose findings are not secrets for our purpose (public IPs are an IP_ADDRESS entity of the PII step)
+_SKIP_PLUGINS = {"IPPublicDetector"}
+
+_GATE = re.compile(
+    r"[A-Za-z0-9_\-+/=\\]{16,}"  # a long token (API keys, tokens, hashes)
+    r"|PRIVATE KEY|PuTTY-User-Key|://|xox[abposr]-|eyJ|AKC|AP[0-9A-F]|_authToken"
+    r"|(?i:key|pass|pwd|secret|contrase)"  # keyword detector
+    r"|[\"'][A-Za-z0-9_\-+/=\\]{9,}[\"']"  # high-entropy (quoted) strings
+)
+_TRIM = " \t\r\n=:\"'/@(),;`<>"
+_KEY_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]*PRIVATE KEY[ A-Z0-9]*-----|BEGIN SSH2 ENCRYPTED PRIVATE KEY"
+                        r"|PuTTY-User-Key-File-\d|BEGIN PGP PRIVATE KEY BLOCK")
+_KEY_END = re.compile(r"-----END[ A-Z0-9]*PRIVATE KEY[ A-Z0-9]*-----|END SSH2 ENCRYPTED PRIVATE KEY"
+                      r"|Private-MAC: [0-9a-f]+|END PGP PRIVATE KEY BLOCK-----")
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    start: int
+    end: int
+    kind: str  # the detect-secrets plugin's secret type, e.g. "AWS Access Key"
+
+
+@lru_cache(maxsize=1)
+def _plugins():
+    from detect_secrets.plugins.base import RegexBasedDetector
+    from detect_secrets.settings import default_settings, get_plugins
+
+    with default_settings():
+        plugins = [p for p in get_plugins() if type(p).__name__ not in _SKIP_PLUGINS]
+    token = [(p.secret_type, rx) for p in plugins if isinstance(p, RegexBasedDetector) for rx in p.denylist]
+    other = [p for p in plugins if not isinstance(p, RegexBasedDetector)]
+    return token, other
+
+
+def _filtered(secret: str, line: str, plugin) -> bool:
+    """detect-secrets' own false-positive heuristics (templated values, indirect references, UUIDs...)."""
+    from detect_secrets.filters import heuristic as h
+
+    return (h.is_sequential_string(secret) or h.is_potential_uuid(secret) or h.is_templated_secret(secret)
+            or h.is_prefixed_with_dollar_sign(secret) or h.is_indirect_reference(line)
+            or h.is_not_alphanumeric_string(secret) or h.is_likely_id_string(secret, line, plugin))
+
+
+class SecretScanner:
+    """Find secrets in a string. Keyword values are looked for as in quoted code, YAML and config files."""
+
+    KEYWORD_FILENAMES = ("snippet.txt", "snippet.yaml", "snippet.cfg")
+
+    def __init__(self):
+        self.token_rx, self.other = _plugins()
+
+    def candidate_lines(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of the lines the gate selects."""
+        lines: list[tuple[int, int]] = []
+        last_end = -1
+        for m in _GATE.finditer(text):
+            if m.start() < last_end:
+                continue
+            start = text.rfind("\n", 0, m.start()) + 1
+            end = text.find("\n", m.end())
+            end = len(text) if end == -1 else end
+            lines.append((start, end))
+            last_end = end
+        return lines
+
+    def find(self, text: str) -> list[SecretFinding]:
+        from detect_secrets.util.code_snippet import get_code_snippet
+
+        out: list[SecretFinding] = []
+        for ls, le in self.candidate_lines(text):
+            line = text[ls:le]
+            if len(line) > 20000:  # minified blobs: token plugins only
+                line_other = False
+            else:
+                line_other = True
+            for kind, rx in self.token_rx:
+                for m in rx.finditer(line):
+                    s, e = m.start(), m.end()
+                    while s < e and line[s] in _TRIM:
+                        s += 1
+                    while e > s and line[e - 1] in _TRIM:
+                        e -= 1
+                    if e > s:
+                        out.append(SecretFinding(ls + s, ls + e, kind))
+            if not line_other:
+                continue
+            context = get_code_snippet(lines=[line], line_number=1)
+            for plugin in self.other:
+                names = self.KEYWORD_FILENAMES if type(plugin).__name__ == "KeywordDetector" else ("snippet.txt",)
+                values = set()
+                for fn in names:
+                    for s in plugin.analyze_line(filename=fn, line=line, line_number=1, context=context,
+                                                 enable_eager_search=False):
+                        if s.secret_value and not _filtered(s.secret_value, line, plugin):
+                            values.add(s.secret_value)
+                for v in values:
+                    pos = line.find(v)
+                    while pos != -1:
+                        out.append(SecretFinding(ls + pos, ls + pos + len(v), plugin.secret_type))
+                        pos = line.find(v, pos + len(v))
+        return self._extend_private_keys(text, out)
+
+    @staticmethod
+    def _extend_private_keys(text: str, found: list[SecretFinding]) -> list[SecretFinding]:
+        """A private key block is a secret from its BEGIN marker to its END marker (or the end of the text)."""
+        out = [f for f in found if f.kind != "Private Key"]
+        for m in _KEY_BEGIN.finditer(text):
+            end = _KEY_END.search(text, m.end())
+            out.append(SecretFinding(m.start(), end.end() if end else len(text), "Private Key"))
+        if not any(f.kind == "Private Key" for f in out):  # plugin-only matches (other markers)
+            out.extend(f for f in found if f.kind == "Private Key")
+        return out

@@ -1,0 +1,269 @@
+"""Pipeline steps: `pii` (scrub personal data and secrets) and `toxicity` (drop toxic documents or lines)."""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import json
+import os
+from typing import Any, Literal
+
+import pyarrow as pa
+from datatrove.data import Document, DocumentsPipeline
+from pydantic import Field, model_validator
+
+from curate.document import LANG
+from curate.scrub.pii import PiiParams
+from curate.steps.base import CurateStep, StepParams
+from curate.util import atomic_write_json
+
+PII_COUNTS = "pii_counts"
+TOXICITY_SCORE = "toxicity_score"
+TOXIC_LINES_REMOVED = "toxic_lines_removed"
+
+
+def _log_once(step: CurateStep, message: str) -> None:
+    if not getattr(step, "_logged", False):
+        from datatrove.utils.logging import logger
+
+        logger.warning(f"{step.step_name}: {message}")
+        step._logged = True
+
+
+def write_report_section(step: CurateStep, rank: int, data: dict[str, Any], render) -> None:
+    """Each task saves its totals; the sum over the tasks saved so far becomes RUN/logs/report_sections/<step>.json
+    (under a lock, so the last task to finish writes the full sum). `render(totals) -> (title, markdown)`."""
+    folder = os.path.join(step.ctx.run_dir, "logs", "step_totals", step.step_name)
+    os.makedirs(folder, exist_ok=True)
+    atomic_write_json(os.path.join(folder, f"{rank:05d}.json"), data)
+    with open(os.path.join(folder, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        totals: dict[str, Any] = {}
+        for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+            with open(path, encoding="utf-8") as f:
+                for k, v in json.load(f).items():
+                    if isinstance(v, (int, float)):
+                        totals[k] = totals.get(k, 0) + v
+                    elif isinstance(v, str):
+                        totals.setdefault(k, v)
+        title, markdown = render(totals)
+        atomic_write_json(os.path.join(step.ctx.run_dir, "logs", "report_sections", f"{step.step_name}.json"),
+                          {"title": title, "markdown": markdown, "data": totals})
+
+
+# -- PII ------------------------------------------------------------------------------------------------------------
+class PiiStepParams(PiiParams, StepParams):
+    languages: list[str] | None = None  # scrub only documents in these languages (None: all)
+    remove_if_more_than: int | None = None  # remove a document with more PII items than this (e.g. directories)
+    scrub_removed: bool = True  # scrub documents that earlier steps removed before they are written to removed/
+
+
+class PiiStep(CurateStep):
+    """Replace PII (e-mail, phones, cards, IBAN, IPs, credentials, SSN, Korean RRN/BRN/passport/licence) and
+    secrets with typed placeholders, masks or salted hashes; counts per document in `pii_counts`."""
+
+    type_name = "pii"
+    Params = PiiStepParams
+    columns = {PII_COUNTS: pa.map_(pa.string(), pa.int64())}
+
+    def __init__(self, params, ctx, name=None):
+        super().__init__(params, ctx, name)
+        self._scrubber = None
+
+    @property
+    def scrubber(self):
+        if self._scrubber is None:  # built in the worker: steps are pickled before they run
+            from curate.scrub.pii import PiiScrubber
+
+            self._scrubber = PiiScrubber(PiiParams(**self.params.model_dump(include=set(PiiParams.model_fields))))
+            if self._scrubber.ner_note and self._scrubber.nlp is None:
+                _log_once(self, self._scrubber.ner_note)
+        return self._scrubber
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_scrubber"] = None
+        return state
+
+    def _scrub(self, doc: Document) -> dict[str, int]:
+        text, counts = self.scrubber.scrub(doc.text)
+        doc.text = text
+        doc.metadata[PII_COUNTS] = counts
+        self.count("bytes_scanned", len(text.encode("utf-8", "surrogatepass")))
+        return counts
+
+    def process(self, doc: Document) -> str | None:
+        if self.params.languages is not None and doc.metadata.get(LANG) not in self.params.languages:
+            return None
+        counts = self._scrub(doc)
+        total = sum(counts.values())
+        if total:
+            self.count("documents_with_pii")
+            for entity, n in counts.items():
+                self.count(entity, n)
+        if self.params.remove_if_more_than is not None and total > self.params.remove_if_more_than:
+            return "too_much_pii"
+        return None
+
+    def scrub_removed(self, doc: Document) -> None:
+        """The sink's hook: a document removed before this step is scrubbed before it is written to removed/."""
+        if not self.params.scrub_removed or PII_COUNTS in doc.metadata:
+            return
+        counts = self._scrub(doc)
+        self.count("removed_documents_scrubbed")
+        for entity, n in counts.items():
+            self.count(f"removed:{entity}", n)
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        yield from super().run(data, rank, world_size)
+        sc = self._scrubber
+        note = sc.ner_note if sc is not None and sc.nlp is None else None
+        # counts of removed documents scrubbed by the sink hook are in the manifest's counters only: later steps
+        # may still hold documents in their batches, so they are not all known here
+        counters = {k: v for k, v in self.counters.items() if not k.startswith("removed")}
+        write_report_section(self, rank, {"documents_scanned": self.documents_in, **counters,
+                                          **({"note": note} if note else {})}, self._render)
+
+    def _render(self, totals: dict[str, Any]) -> tuple[str, str]:
+        from curate.scrub.pii import ALL_ENTITIES
+
+        rows = [(e, totals[e]) for e in ALL_ENTITIES if totals.get(e)]
+        md = [f"## PII ({self.step_name})\n",
+              f"{totals.get('documents_scanned', 0):,} documents scanned, "
+              f"{totals.get('documents_with_pii', 0):,} with PII; {totals.get('bytes_scanned', 0) / 1e6:,.2f} MB. "
+              "Values are never recorded, only counts.\n"]
+        if rows:
+            md += ["| entity | found |", "|---|---|"] + [f"| {e} | {n:,} |" for e, n in rows] + [""]
+        else:
+            md.append("_no PII found_\n")
+        if self.params.scrub_removed:
+            md.append("Documents removed by other steps are scrubbed too before they are written to removed/ "
+                      "(counted in the manifest as `removed_documents_scrubbed`).\n")
+        if totals.get("note"):
+            md.append(f"Note: {totals['note']}.\n")
+        return f"PII ({self.step_name})", "\n".join(md)
+
+
+# -- toxicity -------------------------------------------------------------------------------------------------------
+class ToxicityParams(StepParams):
+    backend: Literal["fasttext", "profanity_check", "wordlist"] = "profanity_check"
+    mode: Literal["document", "line"] = "document"  # drop the document, or only its offending lines
+    languages: list[str] | None = None  # judge only documents in these languages (None: all)
+    threshold: float = Field(0.5, ge=0, le=1)  # profanity_check and wordlist scores
+    # fasttext
+    model_path: str | None = None  # a supervised fastText .bin/.ftz (e.g. from `curate train-classifier`)
+    thresholds: dict[str, float] = {"toxic": 0.5}  # fastText label -> probability at which a text is flagged
+    # wordlist
+    wordlists: list[str] | None = None  # files, or names in curate/scrub/wordlists/ (default: the document language's)
+    hits_for_full_score: int = Field(1, ge=1)
+    min_line_chars: int = 0  # line mode: shorter lines are not judged
+    batch_size: int = Field(256, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.backend == "fasttext" and not self.model_path:
+            raise ValueError("backend fasttext needs model_path")
+        return self
+
+
+class ToxicityStep(CurateStep):
+    """Drop toxic documents, or only their toxic lines, with a fastText model, alt-profanity-check or word lists."""
+
+    type_name = "toxicity"
+    Params = ToxicityParams
+    columns = {TOXICITY_SCORE: pa.float64(), TOXIC_LINES_REMOVED: pa.int64()}
+
+    def __init__(self, params: ToxicityParams, ctx, name=None):
+        super().__init__(params, ctx, name)
+        self.batch_size = params.batch_size
+        self._backends: dict[str | None, Any] = {}
+        if params.model_path and not os.path.isabs(params.model_path):
+            params.model_path = os.path.abspath(params.model_path)
+        self._backend(None if params.backend != "wordlist" or params.wordlists else "en")  # fail early
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_backends"] = {}
+        return state
+
+    def _backend(self, lang: str | None):
+        from curate.scrub import toxicity as T
+
+        p = self.params
+        key = lang if p.backend == "wordlist" and not p.wordlists else None
+        if key not in self._backends:
+            if p.backend == "fasttext":
+                b = T.FastTextBackend(p.model_path, p.thresholds)
+            elif p.backend == "profanity_check":
+                b = T.ProfanityCheckBackend()
+            else:
+                lists = p.wordlists or list(T.default_wordlists(key)) or list(T.default_wordlists(None))
+                b = T.WordListBackend(lists, p.hits_for_full_score)
+            self._backends[key] = b
+        return self._backends[key]
+
+    def _flagged(self, score: float, label: str | None) -> bool:
+        if self.params.backend == "fasttext":
+            return label is not None
+        return score >= self.params.threshold
+
+    def process_batch(self, docs: list[Document]) -> list[str | None]:
+        p = self.params
+        reasons: list[str | None] = [None] * len(docs)
+        todo = [i for i, d in enumerate(docs) if p.languages is None or d.metadata.get(LANG) in p.languages]
+        by_backend: dict[int, list[int]] = {}
+        for i in todo:
+            b = self._backend(docs[i].metadata.get(LANG))
+            by_backend.setdefault(id(b), []).append(i)
+        for idxs in by_backend.values():
+            backend = self._backend(docs[idxs[0]].metadata.get(LANG))
+            if p.mode == "document":
+                for i, (score, label) in zip(idxs, backend.score([docs[i].text for i in idxs])):
+                    docs[i].metadata[TOXICITY_SCORE] = round(score, 6)
+                    if self._flagged(score, label):
+                        reasons[i] = f"toxic_{label}" if label else "toxic"
+            else:
+                for i in idxs:
+                    reasons[i] = self._filter_lines(docs[i], backend)
+        return reasons
+
+    def _filter_lines(self, doc: Document, backend) -> str | None:
+        lines = doc.text.split("\n")
+        judged = [j for j, line in enumerate(lines) if len(line.strip()) > max(0, self.params.min_line_chars - 1)]
+        scores = backend.score([lines[j] for j in judged])
+        drop: set[int] = set()
+        top = 0.0
+        for j, (score, label) in zip(judged, scores):
+            top = max(top, score)
+            if self._flagged(score, label):
+                drop.add(j)
+                self.count(f"lines_removed:toxic_{label}" if label else "lines_removed:toxic")
+        doc.metadata[TOXICITY_SCORE] = round(top, 6)
+        doc.metadata[TOXIC_LINES_REMOVED] = len(drop)
+        if not drop:
+            return None
+        self.count("documents_with_lines_removed")
+        kept = [line for j, line in enumerate(lines) if j not in drop]
+        if not any(line.strip() for line in kept):
+            return "toxic_all_lines"  # the document is removed whole (its text unchanged, for review)
+        self.count("bytes_removed_in_lines", sum(len(lines[j].encode("utf-8")) + 1 for j in drop))
+        doc.text = "\n".join(kept)
+        return None
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        yield from super().run(data, rank, world_size)
+        write_report_section(self, rank, {"documents_judged": self.documents_in, "documents_removed": self.removed,
+                                          **self.counters}, self._render)
+
+    def _render(self, totals: dict[str, Any]) -> tuple[str, str]:
+        p = self.params
+        what = p.model_path and os.path.basename(p.model_path) or p.backend
+        md = [f"## Toxicity ({self.step_name})\n",
+              f"Backend `{p.backend}` ({what}), mode `{p.mode}`: {totals.get('documents_judged', 0):,} documents "
+              f"judged, {totals.get('documents_removed', 0):,} removed."]
+        lines = {k.split(":", 1)[1]: v for k, v in totals.items() if k.startswith("lines_removed:")}
+        if lines:
+            md.append(f" {sum(lines.values()):,} lines removed from "
+                      f"{totals.get('documents_with_lines_removed', 0):,} documents ("
+                      + ", ".join(f"{k}: {v:,}" for k, v in sorted(lines.items())) + ").")
+        return f"Toxicity ({self.step_name})", "".join(md) + "\n"

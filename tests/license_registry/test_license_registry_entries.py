@@ -1,0 +1,156 @@
+"""The registry data: entries validate, cite clauses, and names people write resolve."""
+
+import pytest
+
+from license_registry import get_registry, resolve
+from license_registry.models import EntryFile
+from license_registry.registry import Registry, RegistryError, load_entries
+from license_registry import scancode
+
+REQUIRED = [
+    "Apache-2.0", "MIT", "BSD-2-Clause", "BSD-3-Clause", "GPL-2.0-only", "GPL-3.0-only", "LGPL-2.1-only",
+    "LGPL-3.0-only", "AGPL-3.0-only", "MPL-2.0", "CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0",
+    "CC-BY-NC-SA-4.0", "CC-BY-NC-ND-4.0", "ODC-By-1.0", "ODbL-1.0", "PDDL-1.0", "CDLA-Permissive-2.0",
+    "CDLA-Sharing-1.0",
+]
+REQUIRED_ALIASES = {
+    "llama2": "LicenseRef-scancode-llama-2-license-2023",
+    "llama3": "LicenseRef-Meta-Llama-3",
+    "llama3.1": "LicenseRef-scancode-llama-3.1-license-2024",
+    "llama3.2": "LicenseRef-scancode-llama-3.2-license-2024",
+    "llama3.3": "LicenseRef-scancode-llama-3.3-license-2024",
+    "gemma": "LicenseRef-scancode-gemma-tou-2024-04-01",
+    "bigscience-openrail-m": "LicenseRef-scancode-bigscience-open-rail-m",
+    "creativeml-openrail-m": "LicenseRef-scancode-stable-diffusion-2022-08-22",
+    "openrail++": "LicenseRef-OpenRAIL-plus-plus",
+    "bigcode-openrail-m": "LicenseRef-scancode-bigcode-open-rail-m-v1",
+    "openai": "LicenseRef-scancode-openai-tou-20241211",
+    "anthropic": "LicenseRef-Anthropic-Terms",
+    "google": "LicenseRef-Google-Gemini-API-Terms",
+}
+
+
+def test_every_required_license_has_an_ml_entry():
+    reg = get_registry()
+    for lid in REQUIRED + list(REQUIRED_ALIASES.values()):
+        assert reg.entry(lid) is not None, lid
+
+
+def test_scancode_index_is_loaded_from_the_package_not_copied():
+    rows = scancode.load_index()
+    assert len(rows) > 2000
+    cats = {r.category for r in rows}
+    assert {"Permissive", "Copyleft", "Copyleft Limited", "Proprietary Free", "Public Domain", "Commercial"} <= cats
+
+
+def test_every_term_cites_a_clause():
+    for entry in get_registry().ml_entries:
+        for term in [*entry.obligations, *entry.restrictions]:
+            assert term.clause.section.strip() and len(term.clause.text) > 10, (entry.id, term.type)
+
+
+def test_entry_kinds_and_categories_are_set():
+    reg = get_registry()
+    kinds = {e.kind for e in reg.ml_entries}
+    assert kinds == {"software", "data", "model", "terms-of-service"}
+    for e in reg.ml_entries:
+        assert reg.category(e.id), e.id
+
+
+def test_llama_terms_are_typed():
+    reg = get_registry()
+    l32 = reg.entry(reg.lookup("llama3.2"))
+    cap = l32.restriction("user_cap")[0]
+    assert cap.threshold == 700_000_000 and cap.clause.section == "2"
+    eu = l32.restriction("regional")[0]
+    assert eu.regions == ["EU"] and "multimodal" in eu.modalities
+    obl = {o.type: o for o in l32.obligations}
+    assert obl["display_attribution"].text == "Built with Llama"
+    assert obl["name_prefix"].text == "Llama" and obl["name_prefix"].propagates.outputs == "yes"
+    assert "use_restriction_passthrough" in obl
+    # Llama 3.1 dropped 3.0's "no improving other LLMs"; Llama 2/3 keep it.
+    assert not reg.entry(reg.lookup("llama3.1")).restriction("no_competing_models")
+    assert reg.entry(reg.lookup("llama2")).restriction("no_competing_models")[0].clause.section == "1.b.v"
+
+
+def test_gemma_and_rail_pass_restrictions_through():
+    reg = get_registry()
+    for name in ("gemma", "bigscience-openrail-m", "creativeml-openrail-m", "openrail++", "bigcode-openrail-m"):
+        e = reg.entry(reg.lookup(name))
+        assert any(o.type == "use_restriction_passthrough" for o in e.obligations), name
+        assert e.restriction("restricted_applications")[0].propagates.outputs == "yes", name
+    gemma = reg.entry(reg.lookup("gemma"))
+    assert any(o.type == "notice_file" and "Gemma Terms of Use" in o.text for o in gemma.obligations)
+
+
+@pytest.mark.parametrize("spelling,expected", [
+    ("CC BY-NC 4.0", "CC-BY-NC-4.0"),
+    ("cc-by-nc-4.0", "CC-BY-NC-4.0"),
+    ("MIT License", "MIT"),
+    ("Apache 2", "Apache-2.0"),
+    ("Apache License, Version 2.0", "Apache-2.0"),
+    ("apache-2.0", "Apache-2.0"),
+    ("GPLv3", "GPL-3.0-only"),
+    ("GPLv2+", "GPL-2.0-or-later"),
+    ("GPL 2.0", "GPL-2.0-only"),
+    ("bsd-new", "BSD-3-Clause"),          # ScanCode key
+    ("odc-by", "ODC-By-1.0"),             # Hugging Face id
+    ("Creative Commons Attribution-ShareAlike 4.0", "CC-BY-SA-4.0"),
+    ("zlib License", "Zlib"),             # no ML entry: ScanCode/SPDX only
+    *REQUIRED_ALIASES.items(),
+])
+def test_alias_resolution(spelling, expected):
+    assert get_registry().lookup(spelling) == expected
+    assert resolve(spelling).expression == expected
+
+
+def test_unknown_names_do_not_resolve():
+    assert get_registry().lookup("my-own-license") is None
+    # No curated guess for a bare "GPL"; ScanCode maps it to "any version" (GPL section 9/14 wording).
+    assert get_registry().lookup("GPL") == "GPL-1.0-or-later"
+
+
+def test_hf_other_with_name_or_link():
+    assert resolve("other", license_name="llama3.2").ids == ("LicenseRef-scancode-llama-3.2-license-2024",)
+    assert resolve("other", license_link="https://ai.google.dev/gemma/terms").ids == (
+        "LicenseRef-scancode-gemma-tou-2024-04-01",)
+    res = resolve("other", license_name="acme-research-license")
+    assert not res.known and res.expression is None
+
+
+def test_model_patterns_infer_terms():
+    reg = get_registry()
+    assert reg.match_model("meta-llama/Llama-3.2-1B").hf_id == "llama3.2"
+    assert reg.match_model("meta-llama/Meta-Llama-3.1-8B-Instruct").hf_id == "llama3.1"
+    assert reg.match_model("text-davinci-003").family == "openai"
+    assert reg.match_model("claude-3-opus-20240229").family == "anthropic"
+    assert reg.match_model("google/gemma-2-9b-it").family == "gemma"
+    assert reg.match_model("acme/unknown-7b") is None
+
+
+def test_search_puts_curated_entries_first():
+    hits = get_registry().search("llama")
+    assert hits[0].startswith("LicenseRef-") and get_registry().entry(hits[0]) is not None
+    assert "LicenseRef-scancode-llama-4-license-2025" in hits  # ScanCode-only rows are found too
+
+
+def test_stats_are_computed():
+    stats = get_registry().stats()
+    assert stats["ml_entries"] == len(load_entries()) >= 35
+    assert stats["ml_aliases"] > stats["ml_entries"] * 3
+    assert stats["scancode_licenses"] == len(scancode.load_index())
+
+
+def test_invalid_entry_is_rejected():
+    bad = {"entries": [{"id": "LicenseRef-x", "name": "x", "kind": "model", "category": "Permissive",
+                        "restrictions": [{"type": "user_cap", "clause": {"section": "1", "text": "cap here"}}]}]}
+    with pytest.raises(ValueError, match="threshold"):
+        EntryFile.model_validate(bad)
+    with pytest.raises(ValueError, match="extra"):
+        EntryFile.model_validate({"entries": [{"id": "x", "name": "x", "kind": "data", "typo": 1}]})
+
+
+def test_entry_with_missing_scancode_key_is_rejected():
+    entry = load_entries()[0].model_copy(update={"scancode_key": "no-such-key", "id": "LicenseRef-test"})
+    with pytest.raises(RegistryError, match="no-such-key"):
+        Registry([entry])

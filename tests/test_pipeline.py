@@ -1,0 +1,191 @@
+"""End to end: the demo pipeline, the run folder contract, the accounting law, resume after kill -9."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import polars as pl
+import pytest
+
+from conftest import DEMO_PIPELINE, REPO, shared_path
+from curate.runner import run
+
+
+def test_demo_run_obeys_the_accounting_law(demo_run):
+    m = json.loads((demo_run / "manifest.json").read_text())
+    assert m["documents_in"] == m["documents_kept"] + sum(m["removed"].values())
+    assert m["documents_kept"] > 50
+    # every stage did real work on the demo corpus
+    steps = {r.split(":")[0] for r in m["removed"]}
+    assert {"invalid", "url_filter", "lang", "gopher_repetition"} <= steps
+    assert {"invalid:json", "invalid:utf8", "invalid:missing_text", "invalid:empty_text", "invalid:oversize",
+            "invalid:truncated_stream"} <= set(m["removed"])
+    assert {s["name"] for s in m["steps"]} >= {"html_extract", "url_filter", "lang", "gopher_quality"}
+    assert sum(o["documents"] for o in m["outputs"]) == m["documents_kept"]
+    assert {i["path"].rsplit("/", 1)[-1] for i in m["inputs"]} >= {"web_en.jsonl.gz", "crawl.warc.gz", "broken.jsonl"}
+    assert all(len(i["sha256"]) == 64 and i["size"] > 0 for i in m["inputs"])
+    assert m["config_hash"] and m["versions"]["datatrove"] and m["started_at"] <= m["finished_at"]
+    assert sum(v["documents"] for v in m["licenses"].values()) == m["documents_kept"]
+
+
+def test_shards_have_the_contract_columns_and_load_in_polars_and_datasets(demo_run):
+    df = pl.read_parquet(demo_run / "data" / "*.parquet")
+    for col in ("id", "text", "source", "url", "lang", "lang_score", "license", "license_source",
+                "license_confidence", "file", "line", "extra"):
+        assert col in df.columns
+    assert set(df["lang"].drop_nulls()) <= {"en", "ko"}
+    assert df.filter(pl.col("source") == "web-ko")["lang"].unique().to_list() == ["ko"]
+    forum = df.filter(pl.col("source") == "forum")
+    assert set(forum["license"]) >= {"CC-BY-SA-4.0", "CC-BY-NC-4.0"}  # per-record licenses win
+    assert set(forum.filter(pl.col("license_source") == "record")["license"]) <= {"CC-BY-SA-4.0", "CC-BY-NC-4.0"}
+    import datasets
+
+    ds = datasets.load_dataset("parquet", data_files=str(demo_run / "data" / "*.parquet"), split="train")
+    assert len(ds) == len(df)
+
+
+def test_removed_documents_are_kept_by_reason(demo_run):
+    removed = pl.read_parquet(demo_run / "removed" / "**" / "*.parquet")
+    m = json.loads((demo_run / "manifest.json").read_text())
+    counts = dict(removed.group_by("removed_reason").len().iter_rows())
+    assert counts == m["removed"]
+    spam = removed.filter(pl.col("url").str.contains("cheap-casino-offers"))
+    assert spam["removed_reason"].unique().to_list() == ["url_filter:domain"]
+
+
+def test_warc_pages_are_extracted_to_text(demo_run):
+    df = pl.read_parquet(demo_run / "data" / "*.parquet").filter(pl.col("source") == "crawl")
+    assert len(df) >= 4
+    assert not df["text"].str.contains("<p>").any() and not df["text"].str.contains("All rights reserved").any()
+    assert df["url"].str.starts_with("https://www.demo-site.example/").all()
+
+
+def test_report_summarises_the_run(demo_run):
+    from curate.report import write_report
+
+    rep = write_report(str(demo_run))
+    md = (demo_run / "report.md").read_text()
+    assert "## Removed, by reason" in md and "invalid:json" in md
+    steps = {s["step"]: s for s in rep["steps"]}
+    assert steps["input"]["documents_in"] == rep["documents_in"]
+    last = rep["steps"][-1]
+    assert last["documents_out"] == rep["documents_kept"]
+    assert {r["lang"] for r in rep["languages"]} >= {"en", "ko"}
+    assert json.loads((demo_run / "report.json").read_text())["documents_kept"] == rep["documents_kept"]
+
+
+def test_rerun_of_a_complete_run_does_nothing(demo_run):
+    before = sorted(p.name for p in (demo_run / "data").iterdir())
+    state, m = run(str(DEMO_PIPELINE), output=str(demo_run), progress=False)
+    assert state == "complete" and sorted(p.name for p in (demo_run / "data").iterdir()) == before
+
+
+def test_cli_run_with_input_and_output_overrides(tmp_path):
+    from click.testing import CliRunner
+
+    from curate.cli import cli
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps({"id": f"d{i}", "text": f"Document number {i} is long enough."})
+                             for i in range(5)) + "\n")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", str(REPO / "pipelines" / "code.yaml"), "--input", str(src),
+                                   "--output", str(out), "--tasks", "1", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "kept" in res.output
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["documents_in"] == 5 and m["removed"] == {"length:too_short": 5}
+    res = CliRunner().invoke(cli, ["report", str(out)])
+    assert res.exit_code == 0 and "length:too_short" in res.output
+
+
+def _make_big_input(folder, files=6, docs=1500):
+    os.makedirs(folder, exist_ok=True)
+    for f in range(files):
+        with open(os.path.join(folder, f"part{f}.jsonl"), "w") as fh:
+            for i in range(docs):
+                words = " ".join(f"w{(i * 7 + j * 13 + f) % 997}" for j in range(40 + i % 30))
+                fh.write(json.dumps({"id": f"{f}-{i}", "text": words + "."}) + "\n")
+
+
+def _pipeline(tmp_path, input_dir, out):
+    p = tmp_path / f"{out.name}.yaml"
+    p.write_text(f"name: crash\ninputs: [{{name: s, paths: ['{input_dir}/*.jsonl']}}]\n"
+                 "steps:\n  - {type: length, min_chars: 300}\n  - {type: gopher_repetition}\n"
+                 f"output: {{dir: {out}, shard_size_mb: 1}}\nexecutor: {{tasks: 6, workers: 1}}\n")
+    return p
+
+
+def _contents(run_dir):
+    df = pl.read_parquet(run_dir / "data" / "*.parquet")
+    return sorted(zip(df["id"], df["text"]))
+
+
+def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
+    _make_big_input(tmp_path / "in")
+    crashed, clean = tmp_path / "crashed", tmp_path / "clean"
+    cmd = [sys.executable, "-m", "curate.cli", "run", str(_pipeline(tmp_path, tmp_path / "in", crashed)),
+           "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    completions = crashed / "logs" / "datatrove" / "completions"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (completions.is_dir() and len(os.listdir(completions)) >= 2):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (crashed / "manifest.json").exists(), "the run finished before it could be killed"
+    done = len(os.listdir(completions))
+    assert done < 6
+    # rerun the same command: it resumes and completes
+    subprocess.run(cmd, cwd=tmp_path, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    m_crashed = json.loads((crashed / "manifest.json").read_text())
+    run(str(_pipeline(tmp_path, tmp_path / "in", clean)), progress=False)
+    m_clean = json.loads((clean / "manifest.json").read_text())
+    for key in ("documents_in", "documents_kept", "removed", "bytes_in", "bytes_kept"):
+        assert m_crashed[key] == m_clean[key], key
+    assert _contents(crashed) == _contents(clean)  # same documents, none twice
+
+
+def test_force_starts_over_and_a_changed_config_is_refused(tmp_path):
+    from curate.config import ConfigError
+
+    _make_big_input(tmp_path / "in", files=1, docs=50)
+    out = tmp_path / "r"
+    p = _pipeline(tmp_path, tmp_path / "in", out)
+    run(str(p), progress=False)
+    p.write_text(p.read_text().replace("min_chars: 300", "min_chars: 100"))
+    with pytest.raises(ConfigError, match="different pipeline config"):
+        run(str(p), progress=False)
+    state, m = run(str(p), progress=False, force=True)
+    assert state == "new" and m["documents_in"] == 50
+
+
+@pytest.mark.slow
+def test_shared_corpus_run(tmp_path):
+    corpus = shared_path("corpora", "web_en_ko.jsonl.gz")
+    p = tmp_path / "p.yaml"
+    p.write_text(f"name: shared\ninputs: [{{name: docs, paths: ['{corpus}']}}]\n"
+                 "steps:\n  - {type: language, name: lang, languages: [en, ko]}\n"
+                 "  - {type: gopher_repetition, per_language: {ko: {dup_line_frac: 0.374}}}\n"
+                 f"output: {{dir: {tmp_path / 'run'}}}\nexecutor: {{tasks: 1}}\n")
+    _, m = run(str(p), progress=False)
+    assert m["documents_in"] == 3923
+    assert m["documents_in"] == m["documents_kept"] + sum(m["removed"].values())
+    assert set(m["languages"]) <= {"en", "ko"} and m["licenses"]
+
+
+def test_shared_korean_euc_kr_html_pages(tmp_path):
+    pages = shared_path("corpora", "html_pages")
+    p = tmp_path / "p.yaml"
+    p.write_text(f"name: html\ninputs: [{{name: httpd, paths: ['{pages}/*.ko.html'], license: Apache-2.0}}]\n"
+                 "steps:\n  - {type: html_extract}\n  - {type: language, name: lang, languages: [ko], threshold: 0.3}\n"
+                 f"output: {{dir: {tmp_path / 'run'}}}\n")
+    _, m = run(str(p), progress=False)
+    assert m["documents_in"] == 10
+    df = pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")
+    assert len(df) >= 8 and (df["lang"] == "ko").all()
+    assert df["text"].str.contains("[가-힣]").all()  # EUC-KR decoded, not mojibake

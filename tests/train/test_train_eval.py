@@ -1,0 +1,65 @@
+import json
+import math
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from train.cli import main
+from train.evaluate import _continuation_logprobs, load_for_eval, multiple_choice, normalize_mc, perplexity
+
+
+@pytest.fixture(scope="module")
+def mc_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mc")
+    mmlu = [{"question": "What did the committee publish?", "choices": ["the annual report", "zq xv", "7 7 7"],
+             "answer": 0},
+            {"question": "Which town is small?", "choices": ["banana", "a small town"], "answer": "B"}]
+    hs = [{"ctx": "The research team studied", "endings": ["the water supply.", "qqq zzz", "!!"], "label": 0},
+          {"ctx": "우리 동네 도서관은", "endings": ["ㅋ", "새 다리를 열었다."], "label": 1}]
+    (d / "mmlu.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in mmlu))
+    (d / "hellaswag.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in hs))
+    return d
+
+
+def test_normalize_shapes():
+    assert normalize_mc({"question": "q", "choices": ["a", "b"], "answer": "B"})[2] == 1
+    assert normalize_mc({"ctx": "c", "endings": ["x"], "label": 0}) == ("c", ["x"], 0)
+
+
+@pytest.mark.parametrize("arch", ["llama", "t5"])
+def test_perplexity_and_accuracy(pretrained, tokens_dir, mc_files, arch):
+    model, tok = load_for_eval(pretrained[arch])
+    r = perplexity(model, tok, tokens_dir, split="val", seq_len=64, batch_size=4, max_batches=4)
+    assert r["tokens"] > 0 and 1 < r["perplexity"] < len(tok)  # trained: far better than uniform
+    for name in ("mmlu", "hellaswag"):
+        r0 = multiple_choice(model, tok, mc_files / f"{name}.jsonl", shots=0)
+        r1 = multiple_choice(model, tok, mc_files / f"{name}.jsonl", shots=1)
+        for res in (r0, r1):
+            assert res["n"] == 2 and 0 <= res["acc"] <= 1 and 0 <= res["acc_norm"] <= 1
+    # The corpus phrase is more likely than gibberish under the pretrained model.
+    good, bad = _continuation_logprobs(model, tok, [("The research team studied", " the water supply."),
+                                                    ("The research team studied", " qqq zzz")])
+    assert good > bad
+
+
+def test_continuation_logprob_matches_manual(pretrained):
+    model, tok = load_for_eval(pretrained["llama"])
+    ctx, cont = "The museum", " opened a long letter."
+    c = tok(ctx, add_special_tokens=False)["input_ids"]
+    x = tok(cont, add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        logp = torch.log_softmax(model(input_ids=torch.tensor([c + x])).logits[0], -1)
+    manual = sum(logp[len(c) + i - 1, t].item() for i, t in enumerate(x))
+    # Batched with a longer pair (padding) must not change the score.
+    batched = _continuation_logprobs(model, tok, [(ctx, cont), ("The museum " * 5, " opened")])[0]
+    assert math.isclose(manual, batched, rel_tol=1e-4)
+
+
+def test_eval_cli_prints(pretrained, tokens_dir, mc_files, tmp_path):
+    res = CliRunner().invoke(main, ["eval", str(pretrained["llama"]), "--tokens", str(tokens_dir), "--seq-len", "64",
+                                    "--mc", str(mc_files / "mmlu.jsonl"), "--shots", "1", "--out",
+                                    str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    assert "perplexity (causal, val" in res.output and "mmlu (1-shot, n=2): acc" in res.output
+    assert json.loads((tmp_path / "r.json").read_text())["perplexity"]["perplexity"] > 1

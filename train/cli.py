@@ -1,0 +1,147 @@
+"""`train` command line: tokenizer, tokenize, pretrain, finetune, export, eval.
+
+Configs are YAML; every key can be overridden after the config path:
+    train pretrain configs/train/pretrain_t5_tiny.yaml --set optim.lr=1e-3 --train.max_steps 50 --lr 1e-3
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from .config import load_config
+
+_PASS = dict(ignore_unknown_options=True, allow_extra_args=True)
+
+
+@click.group()
+def main():
+    """Train tokenizers and models on a curate run folder (see docs/train.md)."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+
+
+@main.command("tokenizer")
+@click.option("--data", "run_dir", required=True, type=click.Path(exists=True), help="curate run folder")
+@click.option("--out", required=True, type=click.Path(), help="output tokenizer directory")
+@click.option("--type", "kind", type=click.Choice(["bpe", "unigram"]), default="bpe", show_default=True)
+@click.option("--vocab-size", default=32000, show_default=True, help="total, including bytes and sentinels")
+@click.option("--sentinels", default=100, show_default=True, help="T5 <extra_id_N> tokens (0 for decoders)")
+@click.option("--max-docs", type=int, default=None, help="train on at most this many documents")
+@click.option("--heldout", default=0.01, show_default=True, help="fraction of documents held out (for stats)")
+def tokenizer_cmd(run_dir, out, kind, vocab_size, sentinels, max_docs, heldout):
+    """Train a byte-fallback BPE/Unigram tokenizer on RUN/data/*.parquet (streaming)."""
+    from .tokenizer import train_tokenizer
+
+    stats = train_tokenizer(run_dir, out, kind=kind, vocab_size=vocab_size, sentinels=sentinels,
+                            max_docs=max_docs, heldout_fraction=heldout)
+    click.echo(json.dumps(stats, indent=2))
+    for lang, cpt in stats["chars_per_token"].items():
+        click.echo(f"{lang}: {cpt:.2f} characters per token (held-out documents)")
+
+
+@main.command("tokenize")
+@click.option("--data", "run_dir", required=True, type=click.Path(exists=True), help="curate run folder")
+@click.option("--tokenizer", "tok_dir", required=True, type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path(), help="token shard directory")
+@click.option("--heldout", default=0.01, show_default=True, help="fraction of documents in the val split")
+@click.option("--force", is_flag=True, help="rewrite even if identical shards exist")
+def tokenize_cmd(run_dir, tok_dir, out, heldout, force):
+    """Pre-tokenize the run once into memory-mappable token shards."""
+    from .shards import tokenize_run
+
+    meta = tokenize_run(run_dir, tok_dir, out, heldout_fraction=heldout, force=force)
+    state = "reused existing" if meta.get("reused") else "wrote"
+    click.echo(f"{state} {out}: " + ", ".join(f"{s} {v['tokens']:,} tokens / {v['documents']:,} docs"
+                                               for s, v in meta["splits"].items()))
+
+
+def _resume_opt(f):
+    return click.option("--resume", "resume", is_flag=False, flag_value="latest", default=None,
+                        help="resume from the latest checkpoint in output_dir, or from a given checkpoint dir")(f)
+
+
+def _split_config(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
+    """`[CONFIG.yaml] [overrides...]`: the config path is optional, everything else overrides it."""
+    args = list(args)
+    if args and not args[0].startswith("--"):
+        if not os.path.exists(args[0]):
+            raise click.BadParameter(f"config file {args[0]} does not exist")
+        return args[0], args[1:]
+    return None, args
+
+
+def _resume_value(resume):
+    return True if resume == "latest" else resume
+
+
+@main.command("pretrain", context_settings=_PASS)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@_resume_opt
+def pretrain_cmd(args, resume):
+    """Pretrain with `objective: span-corruption | causal-lm` (overrides: --set key=value, --key value)."""
+    from .pretrain import pretrain
+
+    cfg = load_config(*_split_config(args))
+    pretrain(cfg, resume=_resume_value(resume), log=click.echo)
+
+
+@main.command("finetune", context_settings=_PASS)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@_resume_opt
+def finetune_cmd(args, resume):
+    """PEFT fine-tuning (lora, dora, ia3, prefix, prompt) with SFT on Alpaca JSONL."""
+    from .finetune import FINETUNE_DEFAULTS, finetune
+
+    cfg = load_config(*_split_config(args), defaults=FINETUNE_DEFAULTS)
+    finetune(cfg, resume=_resume_value(resume), log=click.echo)
+
+
+@main.command("export")
+@click.argument("adapter", type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path())
+@click.option("--merge/--no-merge", default=True, show_default=True, help="fold the adapter into the base weights")
+def export_cmd(adapter, out, merge):
+    """Write a plain transformers model (adapter merged into its base) with its model card."""
+    from .finetune import export
+
+    click.echo(f"saved {export(adapter, out, merge=merge)}")
+
+
+@main.command("eval")
+@click.argument("model_dir", type=click.Path(exists=True))
+@click.option("--tokens", type=click.Path(exists=True), help="token shard directory (perplexity)")
+@click.option("--split", default="val", show_default=True)
+@click.option("--seq-len", default=512, show_default=True)
+@click.option("--max-batches", default=50, show_default=True)
+@click.option("--mc", "mc_files", multiple=True, type=click.Path(exists=True), help="HellaSwag/MMLU-shaped JSONL")
+@click.option("--shots", default=0, show_default=True)
+@click.option("--fewshot-file", type=click.Path(exists=True), default=None)
+@click.option("--limit", type=int, default=None)
+@click.option("--out", "out_json", type=click.Path(), default=None, help="also write results as JSON")
+def eval_cmd(model_dir, tokens, split, seq_len, max_batches, mc_files, shots, fewshot_file, limit, out_json):
+    """Perplexity on a held-out shard and multiple-choice accuracy by log-likelihood."""
+    from .evaluate import load_for_eval, multiple_choice, perplexity
+
+    model, tok = load_for_eval(model_dir)
+    results = {}
+    if tokens:
+        r = perplexity(model, tok, tokens, split=split, seq_len=seq_len, max_batches=max_batches)
+        results["perplexity"] = r
+        click.echo(f"perplexity ({r['kind']}, {split}, {r['tokens']:,} tokens): {r['perplexity']:.3f}")
+    for path in mc_files:
+        r = multiple_choice(model, tok, path, shots=shots, fewshot_path=fewshot_file, limit=limit)
+        results[r["task"]] = r
+        click.echo(f"{r['task']} ({shots}-shot, n={r['n']}): acc {r['acc']:.3f}  acc_norm {r['acc_norm']:.3f}")
+    if not results:
+        click.echo("nothing to evaluate: pass --tokens and/or --mc", err=True)
+        sys.exit(2)
+    if out_json:
+        with open(out_json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""README.md model cards with Hugging Face YAML metadata and the data provenance of the training run.
+
+Every saved model directory gets README.md plus provenance.json (machine-readable: sources, licenses,
+token shares).  A fine-tuned model inherits the provenance of its base model and adds its own data.
+If the `license_registry` package is importable and exposes `model_card_section`, its attribution and
+notice texts are appended; `train` works without it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+_SIMPLE_SPDX = re.compile(r"^[A-Za-z0-9.\-+]+$")
+
+
+def provenance_from_tokens(tokens_meta: dict | None, manifest: dict | None) -> dict:
+    """Sources / licenses / languages with document, byte and token counts (train split)."""
+    manifest = manifest or {}
+    counts = ((tokens_meta or {}).get("splits", {}).get("train", {}) or {}).get("token_counts", {})
+
+    def table(kind: str, manifest_key: str) -> list[dict]:
+        tok = counts.get(kind, {})
+        total = sum(tok.values()) or 1
+        rows = {}
+        for name, m in (manifest.get(manifest_key) or {}).items():
+            rows[name] = {"name": name, "documents": m.get("documents"), "bytes": m.get("bytes")}
+            if "license" in m:
+                rows[name]["license"] = m["license"]
+        for name, n in tok.items():
+            rows.setdefault(name, {"name": name})
+            rows[name]["tokens"] = n
+            rows[name]["token_share"] = round(n / total, 4)
+        return sorted(rows.values(), key=lambda r: -(r.get("tokens") or r.get("bytes") or 0))
+
+    return {"run_dir": manifest.get("run_dir"), "manifest_hash": (tokens_meta or {}).get("manifest_hash"),
+            "documents": manifest.get("documents_kept"),
+            "tokens": (tokens_meta or {}).get("splits", {}).get("train", {}).get("tokens"),
+            "sources": table("source", "sources"), "licenses": table("license", "licenses"),
+            "languages": table("lang", "languages")}
+
+
+def _hf_license(licenses: list[str]) -> tuple[str, str | None]:
+    # The hub accepts lowercase SPDX-like ids; anything else (several licenses, expressions,
+    # LicenseRef-, NOASSERTION) is "other" with a license_name, and the table below says what.
+    real = [l for l in licenses if l and l != "NOASSERTION"]
+    if len(set(real)) == 1 and _SIMPLE_SPDX.match(real[0]) and not real[0].startswith("LicenseRef"):
+        return real[0].lower(), None
+    return "other", "mixed-training-data"
+
+
+def _registry_section(manifest: dict, provenance: dict) -> str | None:
+    try:
+        from license_registry import model_card_section  # written concurrently; optional
+    except Exception:
+        return None
+    available = {"manifest": manifest, "licenses": [r["name"] for r in provenance["licenses"]],
+                 "provenance": provenance, "sources": provenance["sources"]}
+    try:
+        params = inspect.signature(model_card_section).parameters
+        kwargs = {k: v for k, v in available.items() if k in params}
+        text = model_card_section(**kwargs) if kwargs else model_card_section(manifest)
+        return str(text) if text else None
+    except Exception as e:  # a bug there must not lose a trained model
+        return f"<!-- license_registry.model_card_section failed: {e!r} -->"
+
+
+def _md_table(rows: list[dict], cols: list[str]) -> str:
+    head = "| " + " | ".join(cols) + " |\n| " + " | ".join("---" for _ in cols) + " |\n"
+    body = ""
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c.replace(" ", "_"))
+            cells.append(f"{100 * v:.1f}%" if c == "token share" and v is not None else ("" if v is None else f"{v}"))
+        body += "| " + " | ".join(cells) + " |\n"
+    return head + body
+
+
+def write_model_card(out_dir: str | Path, *, kind: str, config: dict, tokens_meta: dict | None = None,
+                     manifest: dict | None = None, base_model: str | None = None, metrics: dict | None = None,
+                     inherited: dict | None = None, extra_data: list[dict] | None = None,
+                     library: str = "transformers", peft_method: str | None = None) -> Path:
+    out_dir = Path(out_dir)
+    prov = inherited if inherited is not None else provenance_from_tokens(tokens_meta, manifest)
+    prov = dict(prov)
+    if extra_data:
+        prov["finetune_data"] = extra_data
+    (out_dir / "provenance.json").write_text(json.dumps(prov, indent=2))
+
+    licenses = [r["name"] for r in prov.get("licenses", [])]
+    licenses += [d["license"] for d in extra_data or [] if d.get("license")]
+    lic, lic_name = _hf_license(licenses)
+    card_license = config.get("card", {}).get("license")
+    meta = {"license": card_license or lic}
+    if lic_name and not card_license:
+        meta["license_name"] = lic_name
+    if base_model:
+        meta["base_model"] = str(base_model)
+    meta["datasets"] = [r["name"] for r in prov.get("sources", [])] + [d["name"] for d in extra_data or []]
+    meta["language"] = [r["name"] for r in prov.get("languages", []) if r["name"] not in (None, "unknown")]
+    meta["library_name"] = library
+    meta["tags"] = ["curate-toolkit", kind] + ([peft_method] if peft_method else [])
+    meta["training_data_licenses"] = sorted(set(licenses))
+
+    lines = ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip(), "---", ""]
+    title = config.get("card", {}).get("title") or out_dir.resolve().parent.name
+    lines += [f"# {title}", "",
+              f"{'Fine-tuned (' + peft_method + ')' if peft_method else 'Pretrained'} with `train {kind}` "
+              f"from the curate-toolkit.", ""]
+    if base_model:
+        lines += [f"Base model: `{base_model}`", ""]
+    lines += ["## Training data provenance", "",
+              f"Run folder: `{prov.get('run_dir')}` (manifest sha256 `{prov.get('manifest_hash')}`); "
+              f"{prov.get('documents')} documents, {prov.get('tokens')} training tokens.", "",
+              "### Sources", "", _md_table(prov.get("sources", []),
+                                             ["name", "license", "documents", "bytes", "tokens", "token share"]),
+              "### Licenses", "", _md_table(prov.get("licenses", []), ["name", "documents", "bytes", "tokens",
+                                                                         "token share"]),
+              "### Languages", "", _md_table(prov.get("languages", []), ["name", "documents", "tokens",
+                                                                           "token share"])]
+    if extra_data:
+        lines += ["### Fine-tuning data", "", _md_table(extra_data, ["name", "license", "examples"])]
+    section = _registry_section(manifest or {}, prov)
+    if section:
+        lines += ["## Attribution and notices", "", section, ""]
+    lines += ["## Training", "", "```yaml", yaml.safe_dump(_card_config(config), sort_keys=False).strip(), "```", ""]
+    if metrics:
+        lines += ["## Final metrics", "", "```json", json.dumps(metrics, indent=2), "```", ""]
+    path = out_dir / "README.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _card_config(config: dict) -> dict:
+    keep = ("objective", "model", "optim", "train", "span_corruption", "causal_lm", "peft", "data", "seed")
+    return json.loads(json.dumps({k: config[k] for k in keep if k in config}, default=str))

@@ -1,0 +1,88 @@
+"""Model presets (T5 v1.1-style encoder-decoders, Llama-style decoders) and checkpoint loading.
+
+Sizes follow the published configs: t5-small/base = T5 v1.1 sizes (gated-GELU; transformers 5 ties the embeddings);
+llama-125m/350m mirror GPT-3 small/medium widths with Llama blocks (RMSNorm, SwiGLU, RoPE);
+llama-1b = Llama-3.2-1B shape.  The tiny presets exist for CPU tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PRESETS: dict[str, dict] = {
+    "t5-tiny": dict(arch="t5", d_model=64, d_ff=128, d_kv=16, num_layers=2, num_decoder_layers=2, num_heads=4),
+    "t5-small": dict(arch="t5", d_model=512, d_ff=1024, d_kv=64, num_layers=8, num_decoder_layers=8, num_heads=6),
+    "t5-base": dict(arch="t5", d_model=768, d_ff=2048, d_kv=64, num_layers=12, num_decoder_layers=12, num_heads=12),
+    "llama-tiny": dict(arch="llama", hidden_size=64, intermediate_size=176, num_hidden_layers=2,
+                       num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=2048),
+    "llama-125m": dict(arch="llama", hidden_size=768, intermediate_size=2048, num_hidden_layers=12,
+                       num_attention_heads=12, num_key_value_heads=12, max_position_embeddings=4096),
+    "llama-350m": dict(arch="llama", hidden_size=1024, intermediate_size=2816, num_hidden_layers=24,
+                       num_attention_heads=16, num_key_value_heads=16, max_position_embeddings=4096),
+    "llama-1b": dict(arch="llama", hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+                     num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192,
+                     rope_theta=500000.0, tie_word_embeddings=True),
+}
+
+
+def is_seq2seq(model_or_config) -> bool:
+    config = getattr(model_or_config, "config", model_or_config)
+    return bool(getattr(config, "is_encoder_decoder", False))
+
+
+def build_config(preset: str, tokenizer, overrides: dict | None = None, pad_vocab_multiple: int = 64):
+    from transformers import LlamaConfig, T5Config
+
+    if preset not in PRESETS:
+        raise ValueError(f"unknown model preset {preset!r}; known: {', '.join(PRESETS)}")
+    spec = dict(PRESETS[preset])
+    spec.update(overrides or {})
+    arch = spec.pop("arch")
+    vocab = len(tokenizer)
+    if pad_vocab_multiple:
+        vocab = -(-vocab // pad_vocab_multiple) * pad_vocab_multiple
+    ids = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+    if arch == "t5":
+        # transformers 5 always ties T5's input and output embeddings; leaving tie_word_embeddings unset
+        # keeps the d_model**-0.5 output scaling that tied embeddings need (initial loss ~ln(vocab)).
+        return T5Config(vocab_size=vocab, feed_forward_proj="gated-gelu",
+                        decoder_start_token_id=tokenizer.pad_token_id, dropout_rate=0.0, **ids, **spec)
+    spec.setdefault("tie_word_embeddings", False)
+    return LlamaConfig(vocab_size=vocab, bos_token_id=tokenizer.bos_token_id, **ids, **spec)
+
+
+def load_model(model_cfg: dict, tokenizer, dtype=None):
+    """A fresh model from `model.preset`, or the weights in the local directory `model.checkpoint`."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    attn = model_cfg.get("attn_implementation") or "sdpa"
+    ckpt = model_cfg.get("checkpoint")
+    if ckpt:
+        if not Path(ckpt).is_dir():
+            raise FileNotFoundError(f"model.checkpoint {ckpt} is not a local directory (offline: no hub downloads)")
+        config = AutoConfig.from_pretrained(ckpt)
+        cls = AutoModelForSeq2SeqLM if is_seq2seq(config) else AutoModelForCausalLM
+        return cls.from_pretrained(ckpt, attn_implementation=attn, dtype=dtype)
+    config = build_config(model_cfg["preset"], tokenizer, model_cfg.get("overrides"),
+                          model_cfg.get("pad_vocab_multiple", 64))
+    cls = AutoModelForSeq2SeqLM if is_seq2seq(config) else AutoModelForCausalLM
+    return cls.from_config(config, attn_implementation=attn, dtype=dtype)
+
+
+def count_params(model, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def flops_per_token(model, seq_len: int) -> float:
+    """Training FLOPs per token: 6 N (forward + backward matmuls) + attention (Kaplan/PaLM appendix B).
+
+    Embedding lookups do no matmul work, so input embeddings are excluded from N.  For T5 the tokens
+    counted are encoder + decoder tokens, a common approximation.
+    """
+    cfg = model.config
+    n = count_params(model) - model.get_input_embeddings().weight.numel()
+    if is_seq2seq(cfg):
+        layers, d = cfg.num_layers + cfg.num_decoder_layers, cfg.d_model
+    else:
+        layers, d = cfg.num_hidden_layers, cfg.hidden_size
+    return 6 * n + 12 * layers * d * seq_len

@@ -1,0 +1,1 @@
+"""Pretraining objectives: T5 span corruption and packed causal LM."""
