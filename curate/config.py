@@ -45,6 +45,7 @@ class OutputSpec(Strict):
     dir: str = "runs/${name}"
     shard_size_mb: int = Field(256, gt=0)
     keep_removed: bool = True  # write removed documents to removed/<step>/ (the counts are always kept)
+    tokenizer: str | None = None  # a local tokenizer.json (or a folder with one): count tokens per license/source
 
 
 class ExecutorSpec(Strict):

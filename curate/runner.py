@@ -167,10 +167,13 @@ class Run:
         p = self.paths
         ctx = RunContext(run_dir=p.root, pipeline_name=self.cfg.name)
         steps = build_steps(self.cfg, ctx)
+        for step in steps:
+            step.prepare(self.files)
         reader = InputReader(self.files, accounting_dir=p.accounting, progress_dir=p.progress,
                              max_document_bytes=self.cfg.limits.max_document_bytes, strict=self.strict)
         sink = ShardSink(p.work_data, p.work_removed, p.accounting, step_columns(steps), steps,
-                         max_file_size=self.cfg.output.shard_size_mb * 2**20, keep_removed=self.cfg.output.keep_removed)
+                         max_file_size=self.cfg.output.shard_size_mb * 2**20, keep_removed=self.cfg.output.keep_removed,
+                         tokenizer=self.cfg.output.tokenizer)
         return [reader, *steps, sink]
 
     def execute(self, progress: bool = True) -> None:

@@ -144,8 +144,8 @@ def planted(tmp_path_factory):
         expect[rid] = ("near", d["id"])
     for i, d in enumerate([d for d in base[60:] if d.get("url")][:10]):  # same URL, other text
         rid = f"url-{i}"
-        other = base[-1 - i]["text"]
-        records.append(d | {"id": rid, "text": other[: len(other) // 2] + " trailing words", "url": d["url"].replace("https://", "HTTPS://") + "#top"})
+        other = base[-1 - i]["text"]  # words reversed: a page no other page near-duplicates
+        records.append(d | {"id": rid, "text": " ".join(reversed(other.split())), "url": d["url"].replace("https://", "HTTPS://") + "#top"})
         expect[rid] = ("url", d["id"])
     random.Random(7).shuffle(records)
     path = write_jsonl(tmp / "in.jsonl", records)
@@ -186,7 +186,10 @@ def test_planted_duplicates_found_and_traceable(planted):
     # the originals that nobody copied are kept (true negatives): at most the corpus's own duplicates go
     untouched = originals - {o for _, o in expect.values()}
     lost = untouched - kept_ids
-    assert len(lost) <= 0.03 * len(untouched), sorted(lost)[:10]
+    # at the default threshold (0.5) the only casualties are Helm's CLI reference pages, generated from one template
+    # whose shared flag lists are over half of each page (benchmarks/dedup_quality.py: hard_template)
+    template = {i for i in lost if "/helm/helm_" in i}
+    assert len(lost - template) <= 0.01 * len(untouched), sorted(lost - template)[:10]
     # report section
     section = read_json(run_dir / "logs" / "report_sections" / "dedup_minhash.json")
     assert section["data"]["clusters"] >= 40 and section["data"]["top_clusters"]

@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
         "warmup_steps": 100,
         "min_lr_ratio": 0.1,
         "grad_clip": 1.0,
-        "fused": "auto",             # fused AdamW kernel when on CUDA
+        "fused": "auto",             # fused AdamW kernel (CUDA and CPU) when torch has it
     },
     "train": {
         "batch_size": 8,             # per device, per micro-step

@@ -73,10 +73,15 @@ def make_optimizer(model, ocfg: dict, cuda: bool):
         return Adafactor(groups, lr=ocfg["lr"], scale_parameter=False, relative_step=False, warmup_init=False)
     if name != "adamw":
         raise ValueError(f"optim.name must be adamw or adafactor, not {name!r}")
+    # One fused kernel for all parameters instead of a loop of small ops: torch has it for CUDA and,
+    # since 2.4, for CPU (the same default transformers' Trainer uses).
     fused = ocfg.get("fused", "auto")
-    fused = cuda if fused == "auto" else bool(fused) and cuda  # the fused kernel is CUDA-only
-    return torch.optim.AdamW(groups, lr=ocfg["lr"], betas=tuple(ocfg.get("betas", (0.9, 0.999))),
-                             eps=ocfg.get("eps", 1e-8), fused=fused or None)
+    fused = True if fused == "auto" else bool(fused)
+    kwargs = dict(lr=ocfg["lr"], betas=tuple(ocfg.get("betas", (0.9, 0.999))), eps=ocfg.get("eps", 1e-8))
+    try:
+        return torch.optim.AdamW(groups, fused=fused or None, **kwargs)
+    except (RuntimeError, ValueError):  # an old torch or a device without the fused kernel
+        return torch.optim.AdamW(groups, **kwargs)
 
 
 def latest_checkpoint(output_dir: str | Path) -> Path | None:

@@ -99,7 +99,7 @@ def train_classifier_cmd(labelled, output, text_field, label_field, epoch, lr, w
                          quantize):
     """Train a supervised fastText classifier (e.g. toxic / non_toxic) on LABELED.jsonl records with a text and a
     label (a string, number, bool or list of them); the `toxicity` step loads the model (backend: fasttext).
-    Training is single-threaded with a fixed seed: the same data give the same model."""
+    Training is single-threaded with a fixed seed (fastText itself is not bit-for-bit repeatable across runs)."""
     from curate.langid import FasttextInstallError
     from curate.scrub.toxicity import train_fasttext
 

@@ -42,6 +42,7 @@ STRUCTURED = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_A
               "US_SSN", "KR_RRN", "KR_FRN", "KR_BRN", "KR_PASSPORT", "KR_DRIVER_LICENSE"]
 NER_ENTITIES = ["PERSON", "LOCATION"]
 SECRET = "SECRET"
+ANY_LENGTH_CARD = "CREDIT_CARD_ANY_LENGTH"  # internal: becomes CREDIT_CARD with context
 ALL_ENTITIES = STRUCTURED + [SECRET] + NER_ENTITIES
 
 PLACEHOLDERS = {
@@ -66,7 +67,7 @@ _IP_NEGATIVE = re.compile(r"(?:\bversion|\bver|\brelease|\bbuild|\bv|버전)[\s.
 
 # the gate: every structured entity contains one of these signatures; each names the entities it can start
 _SEP = r"[\s\-.()/+\u2010-\u2015\u2212\u30fc\uff0d~]"
-_DIGIT_ENTITIES = ("PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "KR_RRN", "KR_FRN", "KR_BRN",
+_DIGIT_ENTITIES = ("PHONE_NUMBER", "CREDIT_CARD", "CREDIT_CARD_ANY_LENGTH", "IBAN_CODE", "US_SSN", "KR_RRN", "KR_FRN", "KR_BRN",
                    "KR_DRIVER_LICENSE", "KR_PASSPORT", "IP_ADDRESS", "EMAIL_ADDRESS", "URL_CREDENTIALS")
 # Every branch starts with `@`, `:` or a digit, so the regex engine skips all other characters at C speed.
 # IBANs need no branch of their own: every IBAN has a run of >= 5 digits (its account number) within `margin`
@@ -178,6 +179,16 @@ def _credit_card_recognizer():
     return CreditCardRecognizer(patterns=patterns)
 
 
+def _any_length_card_recognizer():
+    """Undelimited 12-19 digit numbers that pass Luhn (Maestro, 19-digit Visa...): reported as CREDIT_CARD only
+    with a context word (a Luhn-valid number is 1 in 10 of all numbers)."""
+    from presidio_analyzer import Pattern
+    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
+
+    return CreditCardRecognizer(patterns=[Pattern("Card, any length (very weak)", r"(?<![\d-])\d{12,19}(?![\d-])", 0.05)],
+                                supported_entity=ANY_LENGTH_CARD, name="AnyLengthCardRecognizer")
+
+
 def build_analyzer(params: PiiParams):
     """Presidio's AnalyzerEngine on the no-op NLP engine with the pattern recognizers for `params.entities`.
     Every recognizer is registered for one analysis language, so Korean recognizers run on Korean, English and
@@ -213,6 +224,8 @@ def build_analyzer(params: PiiParams):
     for entity in params.entities:
         if entity in makers:
             registry.add_recognizer(makers[entity]())
+    if "CREDIT_CARD" in params.entities:
+        registry.add_recognizer(_any_length_card_recognizer())
     if params.presidio_nlp == "blank_spacy":
         import spacy
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
@@ -266,6 +279,8 @@ class PiiScrubber:
         self.params = params or PiiParams()
         p = self.params
         self.presidio_entities = [e for e in p.entities if e in STRUCTURED]
+        if "CREDIT_CARD" in self.presidio_entities:
+            self.presidio_entities.append(ANY_LENGTH_CARD)
         self.analyzer = build_analyzer(p) if self.presidio_entities else None
         self.secrets = None
         if SECRET in p.entities:
@@ -309,6 +324,8 @@ class PiiScrubber:
         """Our acceptance rules on top of Presidio's score (see the module docstring)."""
         p = self.params
         value = text[start:end]
+        if entity == ANY_LENGTH_CARD:
+            entity, score = "CREDIT_CARD", 0.05  # Luhn passed, but needs a context word
         if entity == "PHONE_NUMBER":
             if _NOT_PHONE.fullmatch(value):
                 return None  # shaped like a Korean RRN or driver's licence, never like a phone number

@@ -68,8 +68,8 @@ class FastTextBackend:
 def train_fasttext(records: Iterable[tuple[str, str]], output: str, *, epoch: int = 25, lr: float = 0.5,
                    word_ngrams: int = 2, dim: int = 50, minn: int = 2, maxn: int = 4, bucket: int = 200_000,
                    min_count: int = 1, seed: int = 0, quantize: bool = False) -> dict:
-    """Train a supervised fastText model on (text, label) pairs and save it. Single-threaded with a fixed seed,
-    so the same data give the same model. Returns {examples, labels}."""
+    """Train a supervised fastText model on (text, label) pairs and save it (single-threaded, fixed seed; fastText
+    is still not bit-for-bit repeatable, so two runs may differ slightly). Returns {examples, labels}."""
     from curate.langid import check_fasttext_can_train
 
     check_fasttext_can_train()

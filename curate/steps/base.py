@@ -69,6 +69,10 @@ class CurateStep(PipelineStep):
     def count(self, key: str, n: int = 1) -> None:
         self.counters[key] = self.counters.get(key, 0) + n
 
+    def prepare(self, files: list[dict[str, Any]]) -> None:
+        """Called once in the main process before the tasks start, with the resolved input files: for steps that
+        need a look at the whole input first (e.g. LICENSE files that the other files of a repository inherit)."""
+
     def applies(self, doc: Document) -> bool:
         """Whether this step should look at `doc`: not removed already, and within `apply_to`."""
         if is_removed(doc):

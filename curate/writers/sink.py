@@ -44,8 +44,11 @@ class ShardSink(PipelineStep):
     type = "💽 - WRITER"
 
     def __init__(self, data_dir: str, removed_dir: str, accounting_dir: str, step_columns: dict[str, pa.DataType],
-                 steps: list[PipelineStep], max_file_size: int = 256 * 2**20, keep_removed: bool = True):
+                 steps: list[PipelineStep], max_file_size: int = 256 * 2**20, keep_removed: bool = True,
+                 tokenizer: str | None = None):
         super().__init__()
+        self.tokenizer_path = tokenizer
+        self._tokenizer = None
         self.step_columns = step_columns
         self.steps = steps  # the same objects as in the pipeline: their counters are read at the end
         self.accounting_dir = accounting_dir
@@ -82,6 +85,19 @@ class ShardSink(PipelineStep):
         row["removed_step"] = reason.split(":", 1)[0]
         return row
 
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens of a kept document under the tokenizer named in `output.tokenizer` (None when there is none)."""
+        if self.tokenizer_path is None:
+            return None
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            path = self.tokenizer_path
+            if os.path.isdir(path):
+                path = os.path.join(path, "tokenizer.json")
+            self._tokenizer = Tokenizer.from_file(path)
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
     # -- the step ---------------------------------------------------------------------------------------------------
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self.kept_writer._sink = self.removed_writer._sink = self
@@ -100,10 +116,13 @@ class ShardSink(PipelineStep):
                     self.kept_writer.write(doc, rank)
                     kept["documents"] += 1
                     kept["bytes"] += n
+                    tokens = self.count_tokens(doc.text)
                     for group, key in keys.items():
                         entry = by[group][str(doc.metadata.get(key))]
                         entry["documents"] += 1
                         entry["bytes"] += n
+                        if tokens is not None:
+                            entry["tokens"] = entry.get("tokens", 0) + tokens
                 else:
                     doc.metadata["_removed_step"] = reason.split(":", 1)[0]
                     if self.keep_removed:

@@ -1,0 +1,80 @@
+"""Every document carries a license with its source and confidence; the policy step removes with `license:<id>`;
+the run's manifest feeds the license audit."""
+
+import json
+
+import polars as pl
+from click.testing import CliRunner
+
+
+def kept(demo_run):
+    return pl.read_parquet(demo_run / "data" / "*.parquet")
+
+
+def test_code_licenses_come_from_tags_headers_and_license_files(demo_run):
+    code = kept(demo_run).filter(pl.col("source") == "code")
+    by_id = dict(zip(code["id"], zip(code["license"], code["license_source"])))
+    assert by_id["github.com/demo/tagged/util_0.js"] == ("BSD-3-Clause", "detected")  # SPDX tag
+    assert by_id["github.com/demo/apache-tool/tool_0.py"] == ("Apache-2.0", "detected")  # license header
+    assert by_id["github.com/demo/gpl-lib/lib_0.c"] == ("GPL-3.0-or-later", "detected")
+    assert by_id["github.com/demo/smoothing/src/smooth_0.py"] == ("MIT", "inherited")  # the repo's LICENSE file
+    assert by_id["github.com/demo/smoothing/LICENSE"] == ("MIT", "detected")
+
+
+def test_html_pages_get_their_creative_commons_license(demo_run):
+    crawl = kept(demo_run).filter(pl.col("source") == "crawl")
+    assert len(crawl) >= 4
+    assert set(crawl["license"]) == {"CC-BY-4.0"} and set(crawl["license_source"]) == {"detected"}
+
+
+def test_record_and_declared_licenses_and_the_policy_step(demo_run):
+    df = kept(demo_run)
+    assert set(df.filter(pl.col("source") == "web-ko")["license_source"]) == {"declared"}
+    forum = df.filter(pl.col("source") == "forum")
+    assert set(forum["license"]) == {"CC-BY-SA-4.0"} and set(forum["license_source"]) == {"record"}
+    m = json.loads((demo_run / "manifest.json").read_text())
+    assert m["removed"]["license:CC-BY-NC-4.0"] == 4  # NC posts fail the commercial-safe policy
+    assert m["removed"]["license:NOASSERTION"] == 4  # and so do posts without any license
+    removed = pl.read_parquet(demo_run / "removed" / "license" / "*.parquet")
+    assert set(removed["source"]) == {"forum"}
+    assert not df["license"].is_in(["CC-BY-NC-4.0", "NOASSERTION"]).any()
+    assert (df["license_confidence"] > 0).all()
+
+
+def test_manifest_counts_tokens_per_license_when_a_tokenizer_is_given(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from curate.runner import run
+
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    texts = ["the garden needs water and patience"] * 10 + ["정원에는 물과 인내가 필요합니다"] * 10
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=200, special_tokens=["[UNK]"]))
+    tok.save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps({"text": t, "license": lic}) for t, lic in
+                                                [("the garden needs water", "MIT"), ("정원에는 물과", "CC-BY-4.0"),
+                                                 ("patience and water", "MIT")]) + "\n")
+    p = tmp_path / "p.yaml"
+    p.write_text(f"name: tok\ninputs: [{{name: s, paths: ['{tmp_path / 'a.jsonl'}']}}]\n"
+                 f"steps: [{{type: license_detect}}]\n"
+                 f"output: {{dir: {tmp_path / 'run'}, tokenizer: {tmp_path}}}\n")
+    _, m = run(str(p), progress=False)
+    assert m["licenses"]["MIT"]["documents"] == 2
+    mit_tokens = sum(len(tok.encode(t).ids) for t in ["the garden needs water", "patience and water"])
+    assert m["licenses"]["MIT"]["tokens"] == mit_tokens
+    assert m["sources"]["s"]["tokens"] == mit_tokens + len(tok.encode("정원에는 물과").ids)
+
+
+def test_audit_of_the_demo_run(demo_run):
+    from license_registry.cli import main as license_main
+
+    res = CliRunner().invoke(license_main, ["audit", str(demo_run), "--use", "commercial", "--base-model",
+                                            "llama3.2", "--model-name", "Llama-Demo-1B", "--format", "json"])
+    assert res.exit_code in (0, 1), res.output
+    report = json.loads(res.output)
+    assert report["verdict"] in ("obligations", "review")
+    # the forum's CC-BY-SA posts reach the weights: share-alike needs a human review, with its clause
+    assert any(f["license"] == "CC-BY-SA-4.0" and f["severity"] == "review" and f["clause"]
+               for f in report["findings"])
+    assert any(o["license"].lower().startswith("llama") or "Llama" in (o.get("text") or "")
+               for o in report["obligations"])

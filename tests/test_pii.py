@@ -1,0 +1,239 @@
+"""PII scrubbing on generated (Faker) and hand-written English/Korean text; the `curate scrub` CLI; a real pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from curate.scrub.korean import make_brn, make_rrn, rrn_checksum  # noqa: E402
+from curate.scrub.pii import PiiParams, PiiScrubber  # noqa: E402
+from curate.scrub.synth import PiiGenerator, score  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def scrubber():
+    return PiiScrubber()
+
+
+def test_generated_corpus_every_planted_item_gone_negatives_untouched(scrubber):
+    docs = PiiGenerator(seed=123).corpus(120)
+    found = [scrubber.analyze(d.text) for d in docs]
+    stats = score(docs, found)
+    assert stats["_negatives"]["touched"] <= 1  # at most one phone-like hard negative in ~350
+    for entity, s in stats.items():
+        if entity.startswith("_"):
+            continue
+        assert s["fn"] == 0, (entity, s)
+        assert s["leaked"] == 0, (entity, s)
+        assert s["precision"] >= 0.95, (entity, s)
+    # the scrubbed text holds none of the planted values, and keeps every hard negative
+    for d in docs:
+        out, counts = scrubber.scrub(d.text)
+        for span in d.positives:
+            assert d.text[span.start:span.end] not in out
+        assert sum(counts.values()) == len(scrubber.analyze(d.text))
+
+
+def test_placeholders_english(scrubber):
+    text = ("Write to jane.roe@example.com or call +1 415-555-2671. Card 4111 1111 1111 1111, "
+            "IBAN DE89 3704 0044 0532 0130 00, SSN 536-22-1234, login from 8.8.8.8 and 2a00:1450:4001:82b::200e, "
+            "db postgres://bob:hunter22@db.example.com/x")
+    out, counts = scrubber.scrub(text)
+    assert out == ("Write to <EMAIL> or call <PHONE>. Card <CREDIT_CARD>, IBAN <IBAN>, SSN <US_SSN>, login from "
+                   "<IP_ADDRESS> and <IP_ADDRESS>, db postgres://<CREDENTIALS>@db.example.com/x")
+    assert counts == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1, "CREDIT_CARD": 1, "IBAN_CODE": 1, "US_SSN": 1,
+                      "IP_ADDRESS": 2, "URL_CREDENTIALS": 1}
+
+
+def test_korean_identifiers_and_context(scrubber):
+    rng = random.Random(3)
+    rrn, brn = make_rrn(rng), make_brn(rng)
+    post2020 = make_rrn(rng, post_2020=True)
+    bare = make_rrn(rng, dashed=False, post_2020=True)
+    text = (f"홍길동의 주민등록번호는 {rrn}이고 연락처는 010-2345-6789입니다. 사업자등록번호 {brn}. "
+            f"여권번호 M123A4567, 운전면허번호 11-22-123456-78. 신청서 ({post2020}) 접수. 주민번호:{bare}. "
+            "서울 02-312-3456 / 1588-1234")
+    out, counts = scrubber.scrub(text)
+    for value in (rrn, brn, post2020, bare, "010-2345-6789", "M123A4567", "11-22-123456-78", "02-312-3456"):
+        assert value not in out
+    assert counts["KR_RRN"] == 3 and counts["KR_BRN"] == 1 and counts["KR_PASSPORT"] == 1
+    assert counts["KR_DRIVER_LICENSE"] == 1 and counts["PHONE_NUMBER"] >= 2
+    assert "<KR_RRN>이고" in out
+
+
+def test_hard_negatives_untouched(scrubber):
+    negatives = [
+        "Version 1.2.3.4 was released on 2023-10-05 12:30:45.",
+        "Order ORD-20231005-00042 and ISBN 978-3-16-148410-0 are listed.",
+        "Sample ids 991332-1234567 and 990230-1234567 failed validation (no such dates).",
+        "```python\nBATCH_SIZE = 4155552671\nfor i in range(1000000):\n    total += i * 3\n```",
+        "사업자 번호 형식의 1234567890 숫자는 주문번호입니다.",  # 10 digits, fails the BRN checksum
+        "Private network 192.168.0.1 and loopback 127.0.0.1 are not personal.",
+        "The meeting is in room 301 at 10:30; pages 12-18.",
+    ]
+    for text in negatives:
+        out, counts = scrubber.scrub(text)
+        assert out == text and counts == {}, (text, counts)
+
+
+def test_rrn_checksum_and_dates():
+    rng = random.Random(0)
+    for _ in range(50):
+        d = make_rrn(rng, dashed=False)
+        assert int(d[12]) == rrn_checksum(d[:12])
+    s = PiiScrubber(PiiParams(entities=["KR_RRN"]))
+    valid = make_rrn(rng, dashed=False)  # valid checksum: no context needed
+    assert s.scrub(f"값 {valid} 입니다")[1] == {"KR_RRN": 1}
+    wrong = valid[:12] + str((int(valid[12]) + 1) % 10)  # failed checksum, no dash, no context: not taken
+    assert s.scrub(f"값 {wrong} 입니다")[1] == {}
+    assert s.scrub(f"주민등록번호 {wrong}")[1] == {"KR_RRN": 1}  # ... but taken with a Korean context word
+
+
+def test_private_ips_configurable():
+    text = "hosts 10.0.0.5 and 8.8.4.4"
+    assert PiiScrubber(PiiParams(entities=["IP_ADDRESS"])).scrub(text)[0] == "hosts 10.0.0.5 and <IP_ADDRESS>"
+    assert PiiScrubber(PiiParams(entities=["IP_ADDRESS"], keep_private_ips=False)).scrub(text)[0] == \
+        "hosts <IP_ADDRESS> and <IP_ADDRESS>"
+
+
+def test_secrets_in_code(scrubber):
+    aws = "AKIA" + "ABCDEFGHIJKLMNOP"
+    gh = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    slack = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+    gl = "glpat-" + "abcdefghij1234567890"
+    code = f'''import boto3
+client = boto3.client("s3", aws_access_key_id="{aws}")
+GITHUB_TOKEN = "{gh}"
+SLACK = "{slack}"
+gitlab: {gl}
+password = "Tr0ub4dor&3xyz"
+api_key = "8f14e45fceea167a5a36dedd4bea2543"
+-----BEGIN RSA PRIVATE KEY-----
+MIIEowIBAAKCAQEA7bqzQ2kLzJ9wV3
+q8Zr0kP1xYc2mN4bT6vW9eR3tY5uI7oP
+-----END RSA PRIVATE KEY-----
+x = get_password()
+print("hello world")
+'''
+    out, counts = scrubber.scrub(code)
+    for secret in (aws, gh, slack, gl, "Tr0ub4dor&3xyz", "8f14e45fceea167a5a36dedd4bea2543", "MIIEowIBAAKCAQEA7bqzQ2kLzJ9wV3",
+                   "BEGIN RSA PRIVATE KEY"):
+        assert secret not in out
+    assert counts["SECRET"] >= 7
+    assert 'x = get_password()\nprint("hello world")' in out  # no false positives on ordinary code
+    assert 'aws_access_key_id="<SECRET>"' in out
+
+
+def test_mask_and_salted_hash(monkeypatch):
+    monkeypatch.setenv("CURATE_PII_SALT", "a-test-salt-of-enough-length")
+    p = PiiParams(entities=["EMAIL_ADDRESS", "PHONE_NUMBER"], operators={"EMAIL_ADDRESS": {"type": "hash"},
+                                                                         "PHONE_NUMBER": {"type": "mask"}})
+    s = PiiScrubber(p)
+    out1, _ = s.scrub("a.b@example.com and 010-2345-6789")
+    out2, _ = PiiScrubber(p).scrub("a.b@example.com")
+    assert out1.startswith("<EMAIL:") and out1.split(" and ")[0] == out2  # deterministic for one salt
+    assert out1.endswith("*************") and "a.b@example.com" not in out1
+    monkeypatch.setenv("CURATE_PII_SALT", "another-salt-of-enough-length")
+    assert PiiScrubber(p).scrub("a.b@example.com")[0] != out2
+    monkeypatch.setenv("CURATE_PII_SALT", "short")
+    with pytest.raises(ValueError):
+        PiiScrubber(p).scrub("a.b@example.com")
+
+
+def test_gate_equals_full_presidio_on_generated_text():
+    docs = PiiGenerator(seed=9).corpus(40)
+    ents = [e for e in PiiParams().entities if e not in ("SECRET", "PERSON", "LOCATION")]
+    gated = PiiScrubber(PiiParams(entities=ents))
+    full = PiiScrubber(PiiParams(entities=ents, gate=False))
+    for d in docs:
+        assert gated.analyze(d.text) == full.analyze(d.text)
+
+
+def _cli(args, stdin: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "curate.cli", *args], input=stdin, capture_output=True, text=True,
+                          cwd=REPO, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120)
+
+
+def test_cli_scrub_stdin_stdout():
+    records = [{"id": 1, "text": "mail a.b@example.org, 전화 010-9876-5432", "meta": {"k": "v"}},
+               {"id": 2, "text": "nothing to see", "url": "https://example.com"}]
+    r = _cli(["scrub", "-", "-o", "-"], "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in records))
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert out[0] == {"id": 1, "text": "mail <EMAIL>, 전화 <PHONE>", "meta": {"k": "v"}}
+    assert out[1] == records[1]
+    assert "a.b@example.org" not in r.stderr and "EMAIL_ADDRESS: 1" in r.stderr
+
+
+def test_pipeline_scrubs_kept_and_removed(tmp_path):
+    from curate.runner import run
+
+    docs = [{"id": "a", "text": "Short note: reach me at jane@example.com or 010-2345-6789."},
+            {"id": "b", "text": "Another short note without anything personal at all in it."},
+            {"id": "c", "text": "AKIAABCDEFGHIJKLMNOP 900101-1234568"}]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (tmp_path / "p.yaml").write_text(f"""
+name: pii_test
+inputs:
+  - name: t
+    paths: {tmp_path / 'in.jsonl'}
+    license: CC0-1.0
+steps:
+  - type: length
+    min_chars: 40
+  - type: pii
+output:
+  dir: {tmp_path / 'run'}
+""")
+    from curate.steps import step_class
+
+    assert "min_chars" in step_class("length").Params.model_fields, "the length step's parameter name changed"
+    state, manifest = run(str(tmp_path / "p.yaml"), force=True, progress=False)
+    assert manifest["documents_in"] == manifest["documents_kept"] + sum(manifest["removed"].values())
+    kept = pl.read_parquet(str(tmp_path / "run" / "data" / "*.parquet"))
+    removed = pl.read_parquet(str(tmp_path / "run" / "removed" / "*" / "*.parquet"))
+    everything = " ".join(kept["text"].to_list() + removed["text"].to_list())
+    for value in ("jane@example.com", "010-2345-6789", "AKIAABCDEFGHIJKLMNOP", "900101-1234568"):
+        assert value not in everything
+    row = kept.filter(pl.col("id") == "a").row(0, named=True)
+    assert dict(row["pii_counts"]) == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}
+    pii = next(s for s in manifest["steps"] if s["type"] == "pii")
+    assert pii["counters"]["EMAIL_ADDRESS"] == 1 and pii["counters"]["removed_documents_scrubbed"] == 1
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["pii"]["data"]["PHONE_NUMBER"] == 1
+    for path in (tmp_path / "run").rglob("*"):  # no value in any log, report or shard metadata
+        if path.is_file() and path.suffix in (".json", ".md", ".log", ".txt"):
+            assert "jane@example.com" not in path.read_text(errors="ignore")
+
+
+SHARED = REPO.parent / "shared" / "eval" / "pii" / "presidio_synth_dataset_v2.json"
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/eval not present")
+def test_presidio_synthetic_set_structured_recall():
+    data = json.loads(SHARED.read_text(encoding="utf-8"))[:400]
+    s = PiiScrubber(PiiParams(keep_private_ips=False))
+    want = {"CREDIT_CARD": "CREDIT_CARD", "EMAIL_ADDRESS": "EMAIL_ADDRESS", "IBAN_CODE": "IBAN_CODE",
+            "US_SSN": "US_SSN", "IP_ADDRESS": "IP_ADDRESS"}
+    tp = fn = 0
+    for rec in data:
+        found = s.analyze(rec["full_text"])
+        for span in rec["spans"]:
+            if span["entity_type"] in want:
+                hit = any(f.entity == want[span["entity_type"]] and f.start < span["end_position"]
+                          and f.end > span["start_position"] for f in found)
+                tp += hit
+                fn += not hit
+    assert tp / (tp + fn) >= 0.95

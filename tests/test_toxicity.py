@@ -1,0 +1,140 @@
+"""Toxicity filtering: a fastText model trained in the test, alt-profanity-check, word lists, document and line
+modes, in a real pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import warnings
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from curate.scrub.toxicity import FastTextBackend, ProfanityCheckBackend, WordListBackend, read_wordlist, \
+    train_fasttext  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+WORDS = REPO / "curate" / "scrub" / "wordlists"
+
+
+def _generated(n: int, seed: int = 0):
+    """Labelled sentences built from the shipped word lists and neutral templates (no shared data needed)."""
+    rng = random.Random(seed)
+    bad = read_wordlist(str(WORDS / "en.txt"))
+    subjects = ["the weather", "this recipe", "the new library", "our garden", "the train schedule", "the museum",
+                "my neighbour", "the football match", "the concert", "the city council"]
+    neutral = ["I really enjoyed {s} today.", "Can you tell me more about {s}?", "We wrote a short report on {s}.",
+               "{s} was discussed at length.", "Everyone agreed that {s} looked fine."]
+    toxic = ["{s} is {w} and you are a {w}.", "shut up you {w}, {s} is {w}", "what a {w} {w}, {s} sucks",
+             "you {w} {w}, nobody cares about {s}"]
+    out = []
+    for _ in range(n):
+        s = rng.choice(subjects)
+        if rng.random() < 0.5:
+            out.append((rng.choice(toxic).format(s=s, w=rng.choice(bad)), "toxic"))
+        else:
+            out.append((rng.choice(neutral).format(s=s), "non_toxic"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("ft") / "tox.bin")
+    info = train_fasttext(_generated(600), path, epoch=10, dim=16, bucket=20000)
+    assert info["examples"] == 600 and set(info["labels"]) == {"toxic", "non_toxic"}
+    return path
+
+
+def test_fasttext_backend_separates_held_out(model_path):
+    held = _generated(200, seed=99)
+    backend = FastTextBackend(model_path, {"toxic": 0.5})
+    flags = [label is not None for _, label in backend.score([t for t, _ in held])]
+    truth = [y == "toxic" for _, y in held]
+    acc = sum(f == t for f, t in zip(flags, truth)) / len(held)
+    assert acc >= 0.95
+    with pytest.raises(ValueError):
+        FastTextBackend(model_path, {"nsfw": 0.5})  # a label the model does not have
+
+
+def test_profanity_check_offline_and_quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. scikit-learn's InconsistentVersionWarning on unpickling
+        backend = ProfanityCheckBackend()
+        scores = backend.score(["you are a fucking idiot", "have a lovely afternoon in the park"])
+    assert scores[0][0] > 0.5 > scores[1][0]
+
+
+def test_wordlists_korean_substrings_english_words():
+    ko = WordListBackend(["ko.txt"])
+    assert ko.hits("이 병신아 꺼져") == 2 and ko.hits("오늘 날씨가 정말 좋네요") == 0
+    en = WordListBackend(["en.txt"])
+    assert en.hits("Scunthorpe and shitake are fine") == 0  # whole words only
+    assert en.hits("What the FUCK, you bitch") == 2
+
+
+def _run(tmp_path, steps_yaml: str, docs: list[dict]):
+    from curate.runner import run
+
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
+    (tmp_path / "p.yaml").write_text(f"""
+name: tox_test
+inputs:
+  - name: t
+    paths: {tmp_path / 'in.jsonl'}
+    license: CC0-1.0
+steps:
+{steps_yaml}
+output:
+  dir: {tmp_path / 'run'}
+""")
+    _, manifest = run(str(tmp_path / "p.yaml"), force=True, progress=False)
+    assert manifest["documents_in"] == manifest["documents_kept"] + sum(manifest["removed"].values())
+    kept = pl.read_parquet(str(tmp_path / "run" / "data" / "*.parquet"))
+    return manifest, kept
+
+
+def test_pipeline_fasttext_documents_and_lines(tmp_path, model_path):
+    docs = [{"id": "clean", "text": "I really enjoyed the museum today.\nWe wrote a short report on the concert."},
+            {"id": "toxic", "text": "shut up you bitch, the concert is shit\nyou fucker fucker, nobody cares"},
+            {"id": "mixed", "text": "I really enjoyed the weather today.\nwhat a fucking cunt, the museum sucks\n"
+                                    "Everyone agreed that our garden looked fine."}]
+    steps = f"""  - type: toxicity
+    name: tox
+    backend: fasttext
+    model_path: {model_path}
+    mode: line
+    thresholds: {{toxic: 0.5}}
+"""
+    manifest, kept = _run(tmp_path, steps, docs)
+    assert manifest["removed"] == {"tox:toxic_all_lines": 1}
+    rows = {r["id"]: r for r in kept.to_dicts()}
+    assert rows["mixed"]["text"] == "I really enjoyed the weather today.\nEveryone agreed that our garden looked fine."
+    assert rows["mixed"]["toxic_lines_removed"] == 1 and rows["clean"]["toxic_lines_removed"] == 0
+    tox = next(s for s in manifest["steps"] if s["name"] == "tox")
+    assert tox["counters"]["lines_removed:toxic_toxic"] == 3
+
+    steps_doc = steps.replace("mode: line", "mode: document")
+    manifest, kept = _run(tmp_path, steps_doc, docs)
+    assert manifest["removed"].get("tox:toxic_toxic", 0) >= 1 and "clean" in kept["id"].to_list()
+
+
+def test_pipeline_wordlist_and_profanity_check(tmp_path):
+    docs = [{"id": "ko_bad", "text": "야 이 병신아 꺼져 진짜", "lang": "ko"},
+            {"id": "ko_ok", "text": "오늘은 도서관에서 책을 읽었습니다.", "lang": "ko"},
+            {"id": "en_bad", "text": "you are a fucking idiot and a piece of shit"},
+            {"id": "en_ok", "text": "The library opens at nine on weekdays."}]
+    steps = """  - type: toxicity
+    name: tox_en
+    backend: profanity_check
+  - type: toxicity
+    name: tox_ko
+    backend: wordlist
+    wordlists: [ko.txt]
+"""
+    manifest, kept = _run(tmp_path, steps, docs)
+    assert sorted(kept["id"].to_list()) == ["en_ok", "ko_ok"]
+    assert manifest["removed"] == {"tox_en:toxic_profanity": 1, "tox_ko:toxic_wordlist": 1}
