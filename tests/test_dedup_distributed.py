@@ -23,7 +23,7 @@ def decisions(run_dir: Path) -> dict[str, tuple]:
 
 
 @pytest.mark.skipif(not (SHARED / "web_en_ko.jsonl.gz").exists(), reason="../shared/corpora absent")
-@pytest.mark.parametrize("keep", ["first", "longest"])
+@pytest.mark.parametrize("keep", ["first", pytest.param("longest", marks=pytest.mark.slow)])
 def test_single_and_distributed_agree(tmp_path, keep):
     docs = [d for d in load_docs(seed=4) if len(d["text"]) > 800][:300]
     copies = [d | {"id": f"copy-{i}", "text": near_copy(d["text"], i)} for i, d in enumerate(docs[:60])]

@@ -44,7 +44,7 @@ def _generated(n: int, seed: int = 0):
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("ft") / "tox.bin")
-    info = train_fasttext(_generated(600), path, epoch=10, dim=16, bucket=20000)
+    info = train_fasttext(_generated(600), path, epoch=10, lr=0.2, dim=16, bucket=20000)
     assert info["examples"] == 600 and set(info["labels"]) == {"toxic", "non_toxic"}
     return path
 

@@ -2,13 +2,12 @@
 
 Every saved model directory gets README.md plus provenance.json (machine-readable: sources, licenses,
 token shares).  A fine-tuned model inherits the provenance of its base model and adds its own data.
-If the `license_registry` package is importable and exposes `model_card_section`, its attribution and
-notice texts are appended; `train` works without it.
+The attribution, notice and use-restriction texts come from `license_registry.model_card_section` (the same
+rules as `license-registry audit`); `train` works without that package.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from pathlib import Path
@@ -53,20 +52,20 @@ def _hf_license(licenses: list[str]) -> tuple[str, str | None]:
     return "other", "mixed-training-data"
 
 
-def _registry_section(manifest: dict, provenance: dict) -> str | None:
+def _registry_section(provenance: dict, base_model: str | None, base_license: str | None) -> str | None:
+    """Attribution, notices and pass-through use restrictions, from `license_registry` (the audit's rules): one
+    data entry per license of the training data, with its token count. `train` imports it lazily and carries on
+    without it (it is a separate package of the same distribution)."""
     try:
-        from license_registry import model_card_section  # written concurrently; optional
-    except Exception:
+        from license_registry import model_card_section
+    except ImportError:
         return None
-    available = {"manifest": manifest, "licenses": [r["name"] for r in provenance["licenses"]],
-                 "provenance": provenance, "sources": provenance["sources"]}
-    try:
-        params = inspect.signature(model_card_section).parameters
-        kwargs = {k: v for k, v in available.items() if k in params}
-        text = model_card_section(**kwargs) if kwargs else model_card_section(manifest)
-        return str(text) if text else None
-    except Exception as e:  # a bug there must not lose a trained model
-        return f"<!-- license_registry.model_card_section failed: {e!r} -->"
+    data = [{"name": f"documents licensed {r['name']}", "license": r["name"], "tokens": r.get("tokens")}
+            for r in provenance.get("licenses", []) if r.get("name")]
+    request: dict = {"use": "research", "distribution": "weights", "data": data}
+    if base_model and base_license:
+        request["base_model"] = {"name": str(base_model), "license": base_license}
+    return model_card_section(request).markdown
 
 
 def _md_table(rows: list[dict], cols: list[str]) -> str:
@@ -125,9 +124,9 @@ def write_model_card(out_dir: str | Path, *, kind: str, config: dict, tokens_met
                                                                            "token share"])]
     if extra_data:
         lines += ["### Fine-tuning data", "", _md_table(extra_data, ["name", "license", "examples"])]
-    section = _registry_section(manifest or {}, prov)
+    section = _registry_section(prov, base_model, config.get("card", {}).get("base_model_license"))
     if section:
-        lines += ["## Attribution and notices", "", section, ""]
+        lines += [section, ""]
     lines += ["## Training", "", "```yaml", yaml.safe_dump(_card_config(config), sort_keys=False).strip(), "```", ""]
     if metrics:
         lines += ["## Final metrics", "", "```json", json.dumps(metrics, indent=2), "```", ""]

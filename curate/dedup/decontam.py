@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa

@@ -33,7 +33,7 @@ from curate.dedup import report as dedup_report
 from curate.dedup.clusters import bucket_edges, cluster, cluster_id, dedupe_edges, survivor_similarity, verify_edges
 from curate.dedup.steps import CLUSTER_ID, CLUSTER_SIZE, DUPLICATE_OF, SIMILARITY, MinHashDedup
 from curate.dedup.store import RowStore, load_index, resolve_index, write_index
-from curate.document import CORE_KEYS, is_removed, mark_removed
+from curate.document import mark_removed
 from curate.util import atomic_write_json, read_json
 
 
@@ -67,7 +67,7 @@ class SignatureWriter(PipelineStep):
             batch.clear()
 
         for doc in data:
-            if not is_removed(doc):
+            if step.applies(doc):
                 q = doc.metadata.get(p.quality_key) if p.quality_key else None
                 meta["id"].append(doc.id)
                 meta["length"].append(len(doc.text))
@@ -260,7 +260,7 @@ def apply_decisions(step: MinHashDedup, data: DocumentsPipeline, rank: int) -> D
     rows = pq.read_table(path).to_pylist() if os.path.exists(path) else []
     i = 0
     for doc in data:
-        if is_removed(doc):
+        if not step.applies(doc):
             yield doc
             continue
         d = rows[i]
@@ -334,6 +334,8 @@ def stage_pipelines(run) -> list[tuple[str, int, list, str]] | None:
     k = split_index(steps)
     if k is None:
         return None
+    for step in steps:  # as Run.pipeline does
+        step.prepare(run.files)
     if any(isinstance(s, MinHashDedup) and s.params.mode == "distributed" for s in steps[k + 1:]):
         raise ValueError("only one dedup_minhash step per pipeline may use mode: distributed")
     dedup, before, after = steps[k], steps[:k], steps[k + 1:]
@@ -346,7 +348,7 @@ def stage_pipelines(run) -> list[tuple[str, int, list, str]] | None:
     sink1 = ShardSink(os.path.join(s1, "data"), os.path.join(s1, "removed"), s1_acc, step_columns(steps), before,
                       max_file_size=size, keep_removed=cfg.output.keep_removed)
     sink2 = ShardSink(p.work_data, p.work_removed, p.accounting, step_columns(steps), [dedup, *after],
-                      max_file_size=size, keep_removed=cfg.output.keep_removed)
+                      max_file_size=size, keep_removed=cfg.output.keep_removed, tokenizer=cfg.output.tokenizer)
     tasks = cfg.executor.tasks
     bucket_tasks = dedup.params.bucket_tasks or dedup.hasher.bands
     logs = lambda name: os.path.join(p.logs, "stages", name)  # noqa: E731

@@ -35,7 +35,7 @@ from curate.dedup.clusters import (
 from curate.dedup.minhash import MinHasher, lsh_params
 from curate.dedup.store import DocSpill, RowStore, load_index, resolve_index, write_index
 from curate.dedup.text import NormConfig, Shingler, text_hash, url_hash
-from curate.document import URL, is_removed, mark_removed
+from curate.document import URL, mark_removed
 from curate.steps.base import CurateStep, StepParams
 
 DUPLICATE_OF, CLUSTER_ID, CLUSTER_SIZE, SIMILARITY = "duplicate_of", "cluster_id", "cluster_size", "similarity"
@@ -122,8 +122,8 @@ class ClusterDedupStep(CurateStep):
         weight: list[int] = []
         batch: list[Document] = []
         for doc in data:
-            if is_removed(doc):
-                yield doc  # removed upstream: not a candidate, passes straight on
+            if not self.applies(doc):
+                yield doc  # removed upstream or outside apply_to: not a candidate, passes straight on
                 continue
             spill.add(doc)
             ids.append(doc.id)

@@ -88,7 +88,7 @@ def _labelled(path: str, text_field: str, label_field: str):
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--label-field", default="label", show_default=True)
 @click.option("--epoch", default=25, show_default=True)
-@click.option("--lr", default=0.5, show_default=True)
+@click.option("--lr", default=0.25, show_default=True)
 @click.option("--word-ngrams", default=2, show_default=True)
 @click.option("--dim", default=50, show_default=True)
 @click.option("--minn", default=2, show_default=True, help="Shortest character n-gram (0: none).")

@@ -65,7 +65,7 @@ class FastTextBackend:
         return out
 
 
-def train_fasttext(records: Iterable[tuple[str, str]], output: str, *, epoch: int = 25, lr: float = 0.5,
+def train_fasttext(records: Iterable[tuple[str, str]], output: str, *, epoch: int = 25, lr: float = 0.25,
                    word_ngrams: int = 2, dim: int = 50, minn: int = 2, maxn: int = 4, bucket: int = 200_000,
                    min_count: int = 1, seed: int = 0, quantize: bool = False) -> dict:
     """Train a supervised fastText model on (text, label) pairs and save it (single-threaded, fixed seed; fastText
@@ -91,9 +91,16 @@ def train_fasttext(records: Iterable[tuple[str, str]], output: str, *, epoch: in
             raise ValueError("no labelled examples")
         if len(labels) < 2:
             raise ValueError(f"a classifier needs two labels at least; got {sorted(labels)}")
-        model = fasttext.train_supervised(input=tmp, epoch=epoch, lr=lr, wordNgrams=word_ngrams, dim=dim,
-                                          minn=minn, maxn=maxn, bucket=bucket, minCount=min_count, thread=1,
-                                          seed=seed, verbose=0, loss="softmax")
+        for attempt in range(4):  # fastText stops with "Encountered NaN" when lr is too high: halve it and retry
+            try:
+                model = fasttext.train_supervised(input=tmp, epoch=epoch, lr=lr, wordNgrams=word_ngrams, dim=dim,
+                                                  minn=minn, maxn=maxn, bucket=bucket, minCount=min_count, thread=1,
+                                                  seed=seed, verbose=0, loss="softmax")
+                break
+            except RuntimeError as e:
+                if "NaN" not in str(e) or attempt == 3:
+                    raise
+                lr /= 2
         if quantize:
             model.quantize(input=tmp, retrain=False)
     finally:

@@ -13,33 +13,15 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_helpers import REPO, tiny_cfg  # noqa: E402
+
 sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
 # Tiny models on 2 shared cores: one thread avoids OpenMP contention (10x faster matmuls here).
 torch.set_num_threads(1)
-
-SHARED_CORPUS = REPO.parent / "shared" / "corpora" / "web_en_ko.jsonl.gz"
-
-
-def tiny_cfg(tokens, out, objective="causal-lm", steps=30, **sets):
-    """A pretraining config for the tiny presets; `sets` are dotted overrides."""
-    from train.config import load_config
-
-    args = ["--tokens", str(tokens), "--output", str(out), "--objective", objective,
-            "--preset", "t5-tiny" if objective == "span-corruption" else "llama-tiny",
-            "--steps", str(steps), "--log-every", "1", "--batch-size", "8", "--inputs-length", "64",
-            "--seq-len", "64", "--lr", "3e-3", "--set", "optim.warmup_steps=3", "--set", "train.cpu_threads=1",
-            "--set", "train.save_every=0"]
-    for k, v in sets.items():
-        args += ["--set", f"{k.replace('__', '.')}={json.dumps(v) if not isinstance(v, str) else v}"]
-    return load_config(None, args)
-
-
-def read_log(out):
-    return [json.loads(l) for l in (Path(out) / "log.jsonl").read_text().splitlines()]
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from train.cli import main
 
-from conftest import REPO, read_log
+from train_helpers import REPO, read_log
 
 
 def run(*args):

@@ -10,7 +10,7 @@ import pytest
 
 from train.pretrain import pretrain
 
-from conftest import REPO, read_log, tiny_cfg
+from train_helpers import REPO, read_log, tiny_cfg
 
 
 def _free_port() -> int:

@@ -8,7 +8,7 @@ from train.config import load_config
 from train.finetune import FINETUNE_DEFAULTS, export, finetune, load_adapter
 from train.sft import alpaca_prompt, collate, encode_example
 
-from conftest import read_log
+from train_helpers import read_log
 
 
 def ft_cfg(base, data, out, method, steps=12, **sets):

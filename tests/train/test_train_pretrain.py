@@ -13,7 +13,7 @@ from train.objectives.causal_lm import document_position_ids
 from train.pretrain import pretrain
 from train.shards import TokenShard
 
-from conftest import read_log, tiny_cfg
+from train_helpers import read_log, tiny_cfg
 
 
 @pytest.mark.parametrize("arch", ["t5", "llama"])
@@ -92,20 +92,17 @@ def test_model_card_names_licenses(pretrained):
     assert abs(sum(shares) - 1) < 1e-3 and all(s > 0.1 for s in shares)
 
 
-def test_model_card_single_license_and_registry_hook(tmp_path, monkeypatch):
-    import sys
-    import types
-
+def test_model_card_single_license_and_registry_section(tmp_path):
     from train.model_card import write_model_card
 
-    manifest = {"run_dir": "RUN", "documents_kept": 2, "licenses": {"Apache-2.0": {"documents": 2, "bytes": 10}},
-                "sources": {"docs": {"documents": 2, "bytes": 10, "license": "Apache-2.0"}}}
-    meta = {"manifest_hash": "x", "splits": {"train": {"tokens": 7, "token_counts": {
-        "source": {"docs": 7}, "license": {"Apache-2.0": 7}, "lang": {"en": 7}}}}}
-    fake = types.ModuleType("license_registry")
-    fake.model_card_section = lambda licenses: "Attribution: " + ", ".join(licenses)
-    monkeypatch.setitem(sys.modules, "license_registry", fake)
+    manifest = {"run_dir": "RUN", "documents_kept": 3,
+                "licenses": {"Apache-2.0": {"documents": 2, "bytes": 10}, "CC-BY-4.0": {"documents": 1, "bytes": 5}},
+                "sources": {"docs": {"documents": 3, "bytes": 15, "license": "Apache-2.0"}}}
+    meta = {"manifest_hash": "x", "splits": {"train": {"tokens": 9, "token_counts": {
+        "source": {"docs": 9}, "license": {"Apache-2.0": 7, "CC-BY-4.0": 2}, "lang": {"en": 9}}}}}
     text = write_model_card(tmp_path, kind="pretrain", config={}, tokens_meta=meta, manifest=manifest,
                             base_model="base/dir").read_text()
-    assert "license: apache-2.0" in text and "base_model: base/dir" in text
-    assert "Attribution: Apache-2.0" in text
+    assert "base_model: base/dir" in text and "training_data_licenses:" in text
+    # the registry's section: attribution for the CC-BY data, with the clause it comes from
+    assert "## License and attribution" in text and "### Training data attribution" in text
+    assert "documents licensed CC-BY-4.0: licensed under CC-BY-4.0 (If You Share the Licensed Material" in text

@@ -7,7 +7,7 @@ from transformers import AutoTokenizer
 from train.shards import TokenShard, tokenize_run
 from train.tokenizer import train_tokenizer
 
-from conftest import SHARED_CORPUS
+from train_helpers import SHARED_CORPUS
 
 
 def test_tokenizer_loads_with_specials_and_sentinels(tokenizer_dir):
