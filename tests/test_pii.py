@@ -207,7 +207,7 @@ output:
     for value in ("jane@example.com", "010-2345-6789", "AKIAABCDEFGHIJKLMNOP", "900101-1234568"):
         assert value not in everything
     row = kept.filter(pl.col("id") == "a").row(0, named=True)
-    assert dict(row["pii_counts"]) == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}
+    assert json.loads(row["pii_counts"]) == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}
     pii = next(s for s in manifest["steps"] if s["type"] == "pii")
     assert pii["counters"]["EMAIL_ADDRESS"] == 1 and pii["counters"]["removed_documents_scrubbed"] == 1
     report = json.loads((tmp_path / "run" / "report.json").read_text())

@@ -1,7 +1,8 @@
 """`train` command line: tokenizer, tokenize, pretrain, finetune, export, eval.
 
 Configs are YAML; every key can be overridden after the config path:
-    train pretrain configs/train/pretrain_t5_tiny.yaml --set optim.lr=1e-3 --train.max_steps 50 --lr 1e-3
+    train pretrain pretrain_t5_tiny --set optim.lr=1e-3 --train.max_steps 50 --lr 1e-3
+A config is a YAML path or the bare name of a config shipped in train/configs/ (`train configs` lists them).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 
 import click
 
-from .config import load_config
+from .config import CONFIGS_DIR, load_config, resolve_config, shipped_configs
 
 _PASS = dict(ignore_unknown_options=True, allow_extra_args=True)
 
@@ -42,6 +43,27 @@ def tokenizer_cmd(run_dir, out, kind, vocab_size, sentinels, max_docs, heldout):
         click.echo(f"{lang}: {cpt:.2f} characters per token (held-out documents)")
 
 
+@main.command("configs")
+def configs_cmd():
+    """List the configs shipped with the package (usable by bare name: `train pretrain pretrain_llama_tiny`)."""
+    for name in shipped_configs():
+        first = (CONFIGS_DIR / f"{name}.yaml").read_text().splitlines()[:1]
+        note = first[0].lstrip("# ").strip() if first and first[0].startswith("#") else ""
+        click.echo(f"{name:24s} {note}")
+    click.echo(f"(in {CONFIGS_DIR})")
+
+
+@main.command("demo-data")
+@click.argument("out_dir", type=click.Path())
+def demo_data_cmd(out_dir):
+    """Write the tiny demo SFT set (alpaca.jsonl) and multiple-choice set (hellaswag.jsonl) into OUT_DIR."""
+    from .demo_data import MC_ITEMS, SFT_EXAMPLES, write_demo_data
+
+    paths = write_demo_data(out_dir)
+    click.echo(f"wrote {paths['sft']} ({len(SFT_EXAMPLES)} Alpaca-format examples) and "
+               f"{paths['mc']} ({len(MC_ITEMS)} HellaSwag-format items)")
+
+
 @main.command("tokenize")
 @click.option("--data", "run_dir", required=True, type=click.Path(exists=True), help="curate run folder")
 @click.option("--tokenizer", "tok_dir", required=True, type=click.Path(exists=True))
@@ -64,12 +86,14 @@ def _resume_opt(f):
 
 
 def _split_config(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
-    """`[CONFIG.yaml] [overrides...]`: the config path is optional, everything else overrides it."""
+    """`[CONFIG] [overrides...]`: the config (a YAML path or a shipped config's bare name) is optional,
+    everything else overrides it."""
     args = list(args)
     if args and not args[0].startswith("--"):
-        if not os.path.exists(args[0]):
-            raise click.BadParameter(f"config file {args[0]} does not exist")
-        return args[0], args[1:]
+        try:
+            return str(resolve_config(args[0])), args[1:]
+        except FileNotFoundError as e:
+            raise click.BadParameter(str(e), param_hint="CONFIG")
     return None, args
 
 

@@ -155,10 +155,35 @@ def parse_overrides(args: Iterable[str]) -> list[tuple[str, Any]]:
     return out
 
 
+# Shipped configs (package data): `train pretrain pretrain_llama_tiny` works from any directory.
+CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
+
+
+def shipped_configs() -> list[str]:
+    """Bare names of the configs shipped in train/configs/ (accelerate launcher configs excluded)."""
+    return sorted(p.stem for p in CONFIGS_DIR.glob("*.yaml") if not p.stem.startswith("accelerate_"))
+
+
+def resolve_config(name: str | Path) -> Path:
+    """A config file from a path, or a shipped config from its bare name (`pretrain_llama_tiny`, with or without
+    `.yaml`). An existing path wins; `train/configs/X.yaml` also resolves outside the repository checkout."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    candidates = []
+    if path.parent == Path(".") or path.parent.as_posix().endswith("train/configs"):
+        candidates = [CONFIGS_DIR / path.name, CONFIGS_DIR / f"{path.name}.yaml"]
+    for c in candidates:
+        if c.is_file():
+            return c
+    raise FileNotFoundError(f"config {name} not found: not a file, and not one of the shipped configs "
+                            f"({', '.join(shipped_configs())})")
+
+
 def load_config(path: str | Path | None, overrides: Iterable[str] = (), defaults: dict | None = None) -> dict:
     cfg = copy.deepcopy(defaults if defaults is not None else DEFAULTS)
     if path:
-        with open(path) as f:
+        with open(resolve_config(path)) as f:
             cfg = deep_merge(cfg, yaml.safe_load(f) or {})
     for key, value in parse_overrides(overrides):
         set_dotted(cfg, key, value)

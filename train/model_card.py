@@ -23,13 +23,21 @@ def provenance_from_tokens(tokens_meta: dict | None, manifest: dict | None) -> d
     counts = ((tokens_meta or {}).get("splits", {}).get("train", {}) or {}).get("token_counts", {})
 
     def table(kind: str, manifest_key: str) -> list[dict]:
-        tok = counts.get(kind, {})
+        # Documents without a language: the token shards count them as "unknown", a curate manifest may key them
+        # "None" (JSON has no null keys); one row, and never a "None" language in the card's metadata.
+        fix = (lambda n: "unknown" if n in (None, "", "None", "null") else n) if kind == "lang" else (lambda n: n)
+        tok: dict = {}
+        for name, n in counts.get(kind, {}).items():
+            tok[fix(name)] = tok.get(fix(name), 0) + n
         total = sum(tok.values()) or 1
         rows = {}
         for name, m in (manifest.get(manifest_key) or {}).items():
-            rows[name] = {"name": name, "documents": m.get("documents"), "bytes": m.get("bytes")}
+            row = rows.setdefault(fix(name), {"name": fix(name)})
+            for k in ("documents", "bytes"):
+                if m.get(k) is not None:
+                    row[k] = row.get(k, 0) + m[k]
             if "license" in m:
-                rows[name]["license"] = m["license"]
+                row["license"] = m["license"]
         for name, n in tok.items():
             rows.setdefault(name, {"name": name})
             rows[name]["tokens"] = n

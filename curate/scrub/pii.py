@@ -161,6 +161,128 @@ def _email_recognizer_cls():
     return OfflineEmailRecognizer
 
 
+# -- phone numbers: python-phonenumbers, each candidate parsed only for the regions that can make it valid ---------
+# Presidio's PhoneRecognizer runs python-phonenumbers' PhoneNumberMatcher once per region; each run parses every
+# digit-run candidate (and its inner sub-candidates) with that region as the default (~50-100 us a parse). Whether a
+# region can make a candidate valid is decided by a necessary condition that costs a few regex calls: a candidate
+# of digits and separators only (no '+', letters or extension marks) is parsed, with default region R, either as an
+# international number after R's international (IDD) prefix, or as a national one whose national significant number
+# (NSN) is a suffix of its digits (after R's national prefix / carrier code / country code is stripped), and
+# is_valid_number requires the NSN to match the description (possible lengths and pattern) of one number type
+# (fixed line, mobile, toll free, ...) of a region of its country code. When no suffix does for R, and R's IDD prefix does not start the digits, the parse for R cannot
+# give a valid number and is skipped; every other candidate goes to python-phonenumbers as before. The matcher, its
+# candidate extraction, date/time-stamp skips, inner matches and verification are python-phonenumbers' own, so the
+# results are the same as Presidio's (tests/test_pii.py checks the condition against parse() on random candidates
+# and the recognizer against Presidio's).
+_PHONE_SAFE = re.compile(r"[\d \t\n\-.()/\u00a0\u2010-\u2015\u2212\u30fc\uff0d\u3000]+")
+_NON_DIGIT = re.compile(r"\D")
+
+
+_PHONE_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+                "fixed_line", "mobile")
+
+
+class _PhoneRoute:
+    """Per region: can a candidate made of digits and separators be a valid number when parsed for it?"""
+
+    def __init__(self, regions):
+        import phonenumbers
+        from phonenumbers import PhoneMetadata
+
+        self.rules: dict[str, tuple] = {}  # region -> (IDD, country code, national prefix, transform, NSN tables)
+        for region in regions:
+            md = PhoneMetadata.metadata_for_region(region)
+            if md is None:
+                continue  # unknown to python-phonenumbers: always parsed (it raises or finds nothing)
+            by_len: dict[int | None, list[str]] = {}
+            for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(md.country_code, (region,)):
+                rmd = PhoneMetadata.metadata_for_region(r) or PhoneMetadata.metadata_for_nongeo_region(md.country_code)
+                if rmd is None:
+                    continue
+                for desc in (getattr(rmd, t, None) for t in _PHONE_TYPES):  # valid = of one of these types
+                    if desc is None or not desc.national_number_pattern:
+                        continue
+                    for n in desc.possible_length or (None,):
+                        by_len.setdefault(n, []).append(desc.national_number_pattern)
+            anylen = by_len.pop(None, [])
+            nsn = {n: re.compile("|".join(f"(?:{x})" for x in ps + anylen)) for n, ps in by_len.items()}
+            any_rx = re.compile("|".join(f"(?:{x})" for x in anylen)) if anylen else None
+            prefix = re.compile(md.national_prefix_for_parsing) if md.national_prefix_for_parsing else None
+            self.rules[region] = (re.compile(md.international_prefix or r"(?!)"), str(md.country_code), prefix,
+                                  md.national_prefix_transform_rule or None, nsn, any_rx)
+
+    @staticmethod
+    def _strip(number: str, prefix, transform) -> str | None:
+        """The number after python-phonenumbers' national-prefix (carrier code) strip, as it does it; None when
+        the prefix does not match."""
+        m = prefix.match(number) if prefix is not None else None
+        if m is None:
+            return None
+        if transform is not None and m.groups() and m.groups()[-1] is not None:
+            return prefix.sub(transform, number, count=1)
+        return number[m.end():]
+
+    def may_be_valid(self, candidate: str, region: str) -> bool:
+        rules = self.rules.get(region)
+        if rules is None or not _PHONE_SAFE.fullmatch(candidate):
+            return True
+        if candidate.isascii():
+            digits = _NON_DIGIT.sub("", candidate)
+        else:
+            import phonenumbers
+
+            digits = phonenumbers.normalize_digits_only(candidate)
+        idd, cc, prefix, transform, nsn, any_rx = rules
+        if idd.match(digits):
+            return True  # an international number after the IDD prefix: any country
+        # the national significant number: the digits, less the country code and/or the national prefix (which
+        # python-phonenumbers may strip twice after a country code: once to test it, once more in parse())
+        tails = [digits]
+        if digits.startswith(cc):
+            tails.append(digits[len(cc):])
+        for tail in tails:
+            for _ in range(3):
+                rx = nsn.get(len(tail))
+                if (rx is not None and rx.fullmatch(tail)) or (any_rx is not None and any_rx.fullmatch(tail)):
+                    return True
+                tail = self._strip(tail, prefix, transform)
+                if not tail:
+                    break
+        return False
+
+
+def _phone_recognizer_cls():
+    """Presidio's PhoneRecognizer (same matcher, leniency, regions, score and dedup), with python-phonenumbers'
+    matcher skipping the parses that cannot give a valid number for its region (`_PhoneRoute`)."""
+    import phonenumbers
+    from presidio_analyzer import EntityRecognizer
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    class RoutedPhoneNumberMatcher(phonenumbers.PhoneNumberMatcher):
+        route: _PhoneRoute
+
+        def _parse_and_verify(self, candidate, offset):
+            if not self.route.may_be_valid(candidate, self.preferred_region):
+                return None
+            return super()._parse_and_verify(candidate, offset)
+
+    class RoutedPhoneRecognizer(PhoneRecognizer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.matcher = type("Matcher", (RoutedPhoneNumberMatcher,),
+                                {"route": _PhoneRoute(self.supported_regions)})
+
+        def analyze(self, text, entities, nlp_artifacts=None):
+            results = []
+            for region in self.supported_regions:
+                for match in self.matcher(text, region, leniency=self.leniency):
+                    # Presidio re-parses the match only to name its region in the explanation: skipped here
+                    results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
+            return EntityRecognizer.remove_duplicates(results)
+
+    return RoutedPhoneRecognizer
+
+
 def _url_credentials_recognizer():
     from presidio_analyzer import Pattern, PatternRecognizer
 
@@ -214,7 +336,8 @@ def build_analyzer(params: PiiParams):
 
     makers = {
         "EMAIL_ADDRESS": lambda: _email_recognizer_cls()(),
-        "PHONE_NUMBER": lambda: PhoneRecognizer(supported_regions=tuple(params.phone_regions)),
+        "PHONE_NUMBER": lambda: (_phone_recognizer_cls() if params.gate else PhoneRecognizer)(
+            supported_regions=tuple(params.phone_regions)),
         "CREDIT_CARD": _credit_card_recognizer, "IBAN_CODE": IbanRecognizer, "IP_ADDRESS": IpRecognizer,
         "URL_CREDENTIALS": _url_credentials_recognizer, "US_SSN": UsSsnRecognizer,
         "KR_RRN": KoRrnRecognizer, "KR_FRN": KoFrnRecognizer, "KR_BRN": KoBrnRecognizer,

@@ -25,6 +25,36 @@ def preprocess(text: str) -> str:
 
 
 # -- fastText -----------------------------------------------------------------------------------------------------
+def _train_worker(data_path: str, output: str, quantize: bool, kwargs: dict, errors) -> None:
+    import fasttext
+
+    try:
+        model = fasttext.train_supervised(input=data_path, **kwargs)
+        if quantize:
+            model.quantize(input=data_path, retrain=False)
+        model.save_model(output)
+    except Exception as e:  # reported to the parent, which raises it
+        errors.put(f"{type(e).__name__}: {e}")
+
+
+def _train_in_clean_process(data_path: str, output: str, quantize: bool, kwargs: dict) -> None:
+    """Train in a fresh interpreter. Once spaCy or Kiwi has been loaded into a process (as they are in any curation
+    run), fastText's training there ends in "Encountered NaN" on inputs it learns fine elsewhere; a spawned process
+    has neither loaded."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    errors = ctx.Queue()
+    proc = ctx.Process(target=_train_worker, args=(data_path, output, quantize, kwargs, errors))
+    proc.start()
+    proc.join()
+    if not errors.empty():
+        raise RuntimeError(f"fastText training failed: {errors.get()}")
+    if proc.exitcode != 0:
+        raise RuntimeError(f"fastText training process exited with code {proc.exitcode}")
+
+
+
 def _norm_label(label: str) -> str:
     return label[len("__label__"):] if label.startswith("__label__") else label
 
@@ -73,8 +103,6 @@ def train_fasttext(records: Iterable[tuple[str, str]], output: str, *, epoch: in
     from curate.langid import check_fasttext_can_train
 
     check_fasttext_can_train()
-    import fasttext
-
     n, labels = 0, {}
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
         for text, label in records:
@@ -86,27 +114,17 @@ def train_fasttext(records: Iterable[tuple[str, str]], output: str, *, epoch: in
             n += 1
             labels[label] = labels.get(label, 0) + 1
         tmp = f.name
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     try:
         if n == 0:
             raise ValueError("no labelled examples")
         if len(labels) < 2:
             raise ValueError(f"a classifier needs two labels at least; got {sorted(labels)}")
-        for attempt in range(4):  # fastText stops with "Encountered NaN" when lr is too high: halve it and retry
-            try:
-                model = fasttext.train_supervised(input=tmp, epoch=epoch, lr=lr, wordNgrams=word_ngrams, dim=dim,
-                                                  minn=minn, maxn=maxn, bucket=bucket, minCount=min_count, thread=1,
-                                                  seed=seed, verbose=0, loss="softmax")
-                break
-            except RuntimeError as e:
-                if "NaN" not in str(e) or attempt == 3:
-                    raise
-                lr /= 2
-        if quantize:
-            model.quantize(input=tmp, retrain=False)
+        _train_in_clean_process(tmp, output, quantize, dict(
+            epoch=epoch, lr=lr, wordNgrams=word_ngrams, dim=dim, minn=minn, maxn=maxn, bucket=bucket,
+            minCount=min_count, thread=1, seed=seed, verbose=0, loss="softmax"))
     finally:
         os.unlink(tmp)
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    model.save_model(output)
     from curate.langid import load_fasttext
 
     load_fasttext.cache_clear()

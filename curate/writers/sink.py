@@ -118,7 +118,7 @@ class ShardSink(PipelineStep):
                     kept["bytes"] += n
                     tokens = self.count_tokens(doc.text)
                     for group, key in keys.items():
-                        entry = by[group][str(doc.metadata.get(key))]
+                        entry = by[group][str(doc.metadata.get(key) or "unknown")]
                         entry["documents"] += 1
                         entry["bytes"] += n
                         if tokens is not None:

@@ -26,15 +26,15 @@ def test_cli_end_to_end(run_dir, alpaca_file, tmp_path):
                            tmp_path / "tokens", "--heldout", 0.05)
 
     for name, arch in (("pretrain_t5_tiny.yaml", "t5"), ("pretrain_llama_tiny.yaml", "llama")):
-        run("pretrain", REPO / "configs" / "train" / name, "--tokens", tmp_path / "tokens",
+        run("pretrain", REPO / "train" / "configs" / name, "--tokens", tmp_path / "tokens",
             "--output", tmp_path / arch, "--steps", 20, "--set", "train.save_every=10", "--log-every", 1)
         losses = [r["loss"] for r in read_log(tmp_path / arch)]
         assert losses[-1] < losses[0]
         # --resume on a finished run restores the last checkpoint and has nothing left to do.
-        assert "resumed from" in run("pretrain", REPO / "configs" / "train" / name, "--tokens", tmp_path / "tokens",
+        assert "resumed from" in run("pretrain", REPO / "train" / "configs" / name, "--tokens", tmp_path / "tokens",
                                      "--output", tmp_path / arch, "--steps", 20, "--resume")
 
-        run("finetune", REPO / "configs" / "train" / "finetune_lora.yaml", "--checkpoint", tmp_path / arch / "model",
+        run("finetune", "finetune_lora", "--checkpoint", tmp_path / arch / "model",
             "--set", f"data.train={alpaca_file}", "--output", tmp_path / f"sft-{arch}", "--steps", 5,
             "--set", "train.cpu_threads=1", "--set", "data.max_length=96", "--lr", "1e-2")
         adapter = tmp_path / f"sft-{arch}" / "adapter"
