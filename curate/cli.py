@@ -42,10 +42,9 @@ def run_cmd(pipeline, inputs, output, tasks, workers, strict, force, no_progress
     from curate.config import ConfigError
     from curate.logs import console_level
     from curate.runner import AccountingError, run
-
-    console_level()
     from curate.summary import print_summary
 
+    console_level()
     try:
         state, manifest = run(pipeline, inputs=list(inputs) or None, output=output, tasks=tasks, workers=workers,
                               strict=strict, force=force, progress=not no_progress)
@@ -77,33 +76,14 @@ def report_cmd(run_dir, as_json):
     click.echo(json.dumps(rep, indent=2, ensure_ascii=False, default=str) if as_json else to_markdown(rep))
 
 
-@cli.command("dedup")
-@click.argument("input_path", metavar="IN.jsonl", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--output", "-o", default="-", show_default=True, metavar="OUT.jsonl", help="Kept records ('-': stdout).")
-@click.option("--removed", metavar="REMOVED.jsonl", help="Removed records, with duplicate_of, cluster_id, similarity.")
-@click.option("--threshold", type=float, default=0.5, show_default=True, help="MinHash Jaccard threshold.")
-@click.option("--ngram", type=int, default=3, show_default=True, help="Words per shingle (Hangul/CJK: characters).")
-@click.option("--num-perm", type=int, default=128, show_default=True, help="MinHash permutations.")
-@click.option("--text-field", default="text", show_default=True)
-@click.option("--no-exact", is_flag=True, help="Skip the exact (normalised text) pass.")
-def dedup_cmd(input_path, output, removed, threshold, ngram, num_perm, text_field, no_exact):
-    """Remove exact and near duplicates from the `text` field of a JSONL file ('-' for stdin), keeping all fields."""
-    from curate.dedup.jsonl import run_cli
-
-    try:
-        stats = run_cli(input_path, output, removed, threshold=threshold, ngram=ngram, num_perm=num_perm,
-                        text_field=text_field, exact=not no_exact)
-    except (ValueError, OSError) as e:
-        raise click.ClickException(str(e)) from None
-    click.echo(f"{stats['documents']:,} records, {stats['kept']:,} kept, {stats['removed']:,} removed", err=True)
-
-
 @cli.command("steps")
 @click.argument("step_type", required=False)
 def steps_cmd(step_type):
     """List the step types, or the parameters of STEP_TYPE with their defaults."""
     from curate.steps import STEP_TYPES, step_class
 
+    if step_type and step_type not in STEP_TYPES:
+        raise click.BadParameter(f"unknown step type; allowed: {', '.join(sorted(STEP_TYPES))}", param_hint="STEP_TYPE")
     for name in sorted(STEP_TYPES) if not step_type else [step_type]:
         cls = step_class(name)
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
@@ -113,10 +93,12 @@ def steps_cmd(step_type):
                 click.echo(f"  {field}: {info.annotation!s} = {info.default!r}".replace("typing.", ""))
 
 
-from curate.scrub.cli import scrub_cmd, train_classifier_cmd  # noqa: E402  (PII/toxicity commands)
+# commands that live next to the code they drive
+from curate.dedup.cli import dedup_cmd  # noqa: E402
+from curate.scrub.cli import scrub_cmd, train_classifier_cmd  # noqa: E402
 
-cli.add_command(scrub_cmd)
-cli.add_command(train_classifier_cmd)
+for command in (dedup_cmd, scrub_cmd, train_classifier_cmd):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -79,12 +79,34 @@ _GATE_PARTS = [
     ("ipv6", r"::|:[0-9A-Fa-f]{1,4}:", ("IP_ADDRESS",)),  # every IPv6 form has "::" or ":h:"
     ("passport", r"\d{3}[A-Za-z]\d{4}", ("KR_PASSPORT",)),  # Korean passport, current format (A000A0000)
 ]
-_GATE = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx, _ in _GATE_PARTS))
+# (the leading lookahead lets the regex engine reject every other position with one character-class test)
+_GATE = re.compile("(?=[@:\\d])(?:" + "|".join(f"(?P<{name}>{rx})" for name, rx, _ in _GATE_PARTS) + ")")
 _GATE_ENTITIES = {name: frozenset(ents) for name, _, ents in _GATE_PARTS}
 
 # phone matches that are other identifiers: RRN/FRN shape (YYMMDD-GNNNNNN), Korean driver's licence shape
 _NOT_PHONE = re.compile(r"\(?\d{6}[-\s]\d{7}\)?|\(?\d{2}-\d{2}-\d{6}-\d{2}\)?")
 _URL_CREDENTIALS = r"(?<=://)[^\s:/?#@\[\]]{1,256}:[^\s/?#@]{1,256}(?=@[^\s@])"
+
+
+# Per entity: a regex every match of its Presidio recognizer's patterns contains (Presidio compiles them with
+# IGNORECASE | MULTILINE | DOTALL; so are these, so character classes mean the same). A window where it finds
+# nothing cannot give that recognizer a result, so the recognizer is not run there. Phone numbers have their own
+# exact pre-check (`_PhoneRoute`, `candidate_regions`).
+_ENTITY_GATES = {
+    "EMAIL_ADDRESS": r"@",
+    "URL_CREDENTIALS": r"://",
+    "CREDIT_CARD": r"\d(?:[- ]?\d){12}",  # >= 13 digits, single - or space between (Mastercard 2-series: 16)
+    ANY_LENGTH_CARD: r"\d{12}",
+    "IBAN_CODE": r"[A-Z]{2}[0-9]{2}",
+    "IP_ADDRESS": r"[0-9]\.[0-9]|:",  # a dotted quad, or any IPv6 form
+    "US_SSN": r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}",
+    "KR_RRN": r"\d{6}-?\d{7}",
+    "KR_FRN": r"\d{6}-?\d{7}",
+    "KR_BRN": r"\d{3}-\d{2}-\d{5}|\d{10}",
+    "KR_PASSPORT": r"[MmSsRrOoDd]\d{3}(?:[A-Za-z]\d{4}|\d{5})",
+    "KR_DRIVER_LICENSE": r"\d{2}[- ]?\d{2}[- ]?\d{6}[- ]?\d{2}",
+}
+_ENTITY_GATE_RX = {e: re.compile(rx, re.IGNORECASE | re.MULTILINE | re.DOTALL) for e, rx in _ENTITY_GATES.items()}
 
 
 class OperatorSpec(BaseModel):
@@ -190,6 +212,7 @@ class _PhoneRoute:
         from phonenumbers import PhoneMetadata
 
         self.rules: dict[str, tuple] = {}  # region -> (IDD, country code, national prefix, transform, NSN tables)
+        self._cache: dict[tuple, frozenset] = {}
         for region in regions:
             md = PhoneMetadata.metadata_for_region(region)
             if md is None:
@@ -221,6 +244,16 @@ class _PhoneRoute:
         if transform is not None and m.groups() and m.groups()[-1] is not None:
             return prefix.sub(transform, number, count=1)
         return number[m.end():]
+
+    def regions(self, candidate: str, regions) -> frozenset:
+        """The regions among `regions` for which parsing `candidate` may give a valid number (cached)."""
+        key = (candidate, regions)
+        hit = self._cache.get(key)
+        if hit is None:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            hit = self._cache[key] = frozenset(r for r in regions if self.may_be_valid(candidate, r))
+        return hit
 
     def may_be_valid(self, candidate: str, region: str) -> bool:
         rules = self.rules.get(region)
@@ -266,15 +299,39 @@ def _phone_recognizer_cls():
                 return None
             return super()._parse_and_verify(candidate, offset)
 
+    class ProbeMatcher(phonenumbers.PhoneNumberMatcher):
+        """Runs the matcher's candidate extraction (region-independent) and records what it would parse."""
+
+        def _parse_and_verify(self, candidate, offset):
+            self.seen.append(candidate)
+            return None
+
     class RoutedPhoneRecognizer(PhoneRecognizer):
+        """A matcher's run for region R differs from the probe's only where a parse for R succeeds; when no
+        candidate the probe saw may be valid for R, R's run parses the same candidates and finds nothing."""
+
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self.matcher = type("Matcher", (RoutedPhoneNumberMatcher,),
-                                {"route": _PhoneRoute(self.supported_regions)})
+            self.route = _PhoneRoute(self.supported_regions)
+            self.matcher = type("Matcher", (RoutedPhoneNumberMatcher,), {"route": self.route})
+            self.regions = tuple(self.supported_regions)
+
+        def candidate_regions(self, text: str) -> set:
+            probe = ProbeMatcher(text, self.regions[0] if self.regions else "US", leniency=self.leniency)
+            probe.seen = []
+            for _ in probe:
+                pass
+            wanted: set = set()
+            for c in probe.seen:
+                wanted |= self.route.regions(c, self.regions)
+            return wanted
 
         def analyze(self, text, entities, nlp_artifacts=None):
+            wanted = self.candidate_regions(text)
             results = []
             for region in self.supported_regions:
+                if region not in wanted:
+                    continue
                 for match in self.matcher(text, region, leniency=self.leniency):
                     # Presidio re-parses the match only to name its region in the explanation: skipped here
                     results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
@@ -405,6 +462,12 @@ class PiiScrubber:
         if "CREDIT_CARD" in self.presidio_entities:
             self.presidio_entities.append(ANY_LENGTH_CARD)
         self.analyzer = build_analyzer(p) if self.presidio_entities else None
+        # gated path: each entity's recognizers, called directly on the windows its pre-gate passes
+        self._recognizers: list[tuple[str, object, re.Pattern | None]] = []
+        if self.analyzer is not None:
+            for rec in self.analyzer.registry.get_recognizers(language="en", entities=self.presidio_entities):
+                entity = rec.supported_entities[0]
+                self._recognizers.append((entity, rec, _ENTITY_GATE_RX.get(entity)))
         self.secrets = None
         if SECRET in p.entities:
             from curate.scrub.secrets import SecretScanner
@@ -429,11 +492,15 @@ class PiiScrubber:
         found: list[Finding] = []
         if self.analyzer is not None:
             for ws, we, ents in self.windows(text):
-                entities = [e for e in self.presidio_entities if e in ents]
-                if not entities:
-                    continue
-                for r in self.analyzer.analyze(text[ws:we], language="en", entities=entities,
-                                               score_threshold=0.0):
+                if self.params.gate:
+                    results = self._analyze_window(text[ws:we], ents)
+                else:
+                    entities = [e for e in self.presidio_entities if e in ents]
+                    if not entities:
+                        continue
+                    results = self.analyzer.analyze(text[ws:we], language="en", entities=entities,
+                                                    score_threshold=0.0)
+                for r in results:
                     f = self._judge(text, r.entity_type, ws + r.start, ws + r.end, r.score)
                     if f is not None:
                         found.append(f)
@@ -442,6 +509,20 @@ class PiiScrubber:
         if self.nlp is not None:
             found.extend(self._ner(text))
         return resolve_overlaps(found)
+
+    def _analyze_window(self, window: str, ents: frozenset) -> list:
+        """What `AnalyzerEngine.analyze(window, entities=ents, score_threshold=0)` returns, without its per-call
+        overhead: the recognizers of the wanted entities whose pre-gate finds something in the window, then
+        Presidio's own de-duplication. (On the no-op NLP engine, Presidio's lemma context enhancer has no tokens
+        and changes no score; context is ours, in `_judge`. tests/test_pii.py checks the equality.)"""
+        from presidio_analyzer import EntityRecognizer
+
+        results = []
+        for entity, rec, gate in self._recognizers:
+            if entity not in ents or (gate is not None and gate.search(window) is None):
+                continue
+            results.extend(rec.analyze(window, [entity], None))
+        return EntityRecognizer.remove_duplicates(results) if results else results
 
     def _judge(self, text: str, entity: str, start: int, end: int, score: float) -> Finding | None:
         """Our acceptance rules on top of Presidio's score (see the module docstring)."""
