@@ -69,7 +69,9 @@ def step_columns(steps: list[CurateStep]) -> dict[str, pa.DataType]:
     return cols
 
 
-def make_executor(cfg: PipelineConfig, pipeline: list, logging_dir: str):
+def make_executor(cfg: PipelineConfig, pipeline: list, logging_dir: str, depends=None):
+    """datatrove's executor for the config. `depends`: the executor of the previous stage (Slurm/Ray start a stage
+    only when the one before it has finished; locally, stages simply run one after the other)."""
     ex = cfg.executor
     if ex.type == "local":
         from datatrove.executor import LocalPipelineExecutor
@@ -80,10 +82,10 @@ def make_executor(cfg: PipelineConfig, pipeline: list, logging_dir: str):
     if ex.type == "slurm":
         from datatrove.executor import SlurmPipelineExecutor
 
-        return SlurmPipelineExecutor(pipeline, tasks=ex.tasks, logging_dir=logging_dir, **ex.options)
+        return SlurmPipelineExecutor(pipeline, tasks=ex.tasks, logging_dir=logging_dir, depends=depends, **ex.options)
     from datatrove.executor import RayPipelineExecutor
 
-    return RayPipelineExecutor(pipeline, tasks=ex.tasks, logging_dir=logging_dir, **ex.options)
+    return RayPipelineExecutor(pipeline, tasks=ex.tasks, logging_dir=logging_dir, depends=depends, **ex.options)
 
 
 def versions() -> dict[str, str]:
@@ -176,14 +178,27 @@ class Run:
                          tokenizer=self.cfg.output.tokenizer)
         return [reader, *steps, sink]
 
-    def execute(self, progress: bool = True) -> None:
-        from curate.dedup.distributed import stage_pipelines  # multi-stage hook: dedup_minhash with mode: distributed
+    def stage_executors(self) -> list:
+        """One executor per stage when a step splits the pipeline (dedup_minhash with mode: distributed), each with
+        its own completions (resume is per stage). On Slurm/Ray each depends on the one before it."""
+        from curate.dedup.distributed import stage_pipelines
 
-        stages = stage_pipelines(self)
-        if stages:  # one executor per stage, each with its own completions (resume is per stage)
-            for _name, tasks, pipeline, logging_dir in stages:
-                cfg = self.cfg.model_copy(update={"executor": self.cfg.executor.model_copy(update={"tasks": tasks})})
-                make_executor(cfg, pipeline, logging_dir).run()
+        stages = stage_pipelines(self) or []
+        local, executors = self.cfg.executor.type == "local", []
+        for _name, tasks, pipeline, logging_dir in stages:
+            cfg = self.cfg.model_copy(update={"executor": self.cfg.executor.model_copy(update={"tasks": tasks})})
+            executors.append(make_executor(cfg, pipeline, logging_dir,
+                                           depends=None if local or not executors else executors[-1]))
+        return executors
+
+    def execute(self, progress: bool = True) -> None:
+        stages = self.stage_executors()
+        if stages:
+            if self.cfg.executor.type == "local":
+                for executor in stages:
+                    executor.run()
+            else:
+                stages[-1].run()  # submits the whole chain: each stage waits for the one before it
             return
         executor = make_executor(self.cfg, self.pipeline(), self.paths.logs)
         if progress and self.cfg.executor.type == "local":

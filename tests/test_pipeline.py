@@ -205,3 +205,23 @@ def test_demo_dedups_scrubs_and_filters_toxic_lines(demo_run):
     assert kept["text"].str.contains("<EMAIL>").sum() >= 5 and kept["text"].str.contains("<KR_RRN>").any()
     # toxic lines were cut out
     assert not kept["text"].str.contains("worthless idiot|stupid moron|멍청한 바보").any()
+
+
+def test_the_same_yaml_builds_slurm_executors_with_chained_stages(tmp_path):
+    """Nothing is submitted (no Slurm here): the pipeline is built for datatrove's Slurm executor, and the
+    distributed dedup's stages depend on each other in order."""
+    from datatrove.executor import SlurmPipelineExecutor
+
+    from curate.runner import Run
+
+    (tmp_path / "a.jsonl").write_text('{"text": "one document"}\n')
+    p = tmp_path / "p.yaml"
+    p.write_text(f"name: s\ninputs: [{{name: s, paths: ['{tmp_path / 'a.jsonl'}']}}]\n"
+                 "steps: [{type: language}, {type: dedup_minhash, mode: distributed}, {type: pii}]\n"
+                 f"output: {{dir: {tmp_path / 'run'}}}\n"
+                 "executor: {type: slurm, tasks: 16, options: {time: '02:00:00', partition: cpu, cpus_per_task: 2}}\n")
+    stages = Run(str(p)).stage_executors()
+    assert [type(e) for e in stages] == [SlurmPipelineExecutor] * 4
+    assert stages[0].depends is None and all(b.depends is a for a, b in zip(stages, stages[1:]))
+    assert stages[0].world_size == 16 and stages[2].world_size == 1  # the cluster stage is one task
+    assert stages[0].partition == "cpu" and stages[0].time == "02:00:00"

@@ -3,9 +3,10 @@
 detect-secrets is line-oriented and runs ~30 plugins per line, which is slow on prose. A cheap gate picks the lines
 that can hold a secret at all; the plugins then run on those lines only. The gate is a superset of what the plugins
 can match: every token-regex plugin's match contains a run of >= 16 token characters or one of a few literals
-(`PRIVATE KEY`, `://`, `xox`, `eyJ`, `AKC`, `AP`, `_authToken`, ...); the keyword plugin needs one of its keywords
-(all contain key/pass/pwd/secret/contrase); the high-entropy plugins look only at quoted strings, and a quoted
-string needs >= 9 characters to pass the hex limit (3.0 bits) and >= 23 for base64 (4.5 bits).
+(`PRIVATE KEY`, `://`, `xox`, `eyJ`, `AKC`, `AP`, `_authToken`, ...); the keyword plugin needs one of its own DENYLIST
+words (`api_?key`, `password`, `pwd`, `secret`, ...: not "key" or "pass" alone, which made most prose lines candidates)
+and an assignment/comparison/call mark (`:`, `=`, `(`, `;`); the high-entropy plugins look only at quoted strings
+of their charset. Each group of plugins runs only on the lines its own part of the gate selects.
 
 Spans: token plugins give their match (trimmed of the delimiters some patterns include); keyword and entropy
 plugins give the secret value, located in its line. A private key is removed from its BEGIN line to its END line.
@@ -20,12 +21,17 @@ from functools import lru_cache
 # plugins whose findings are not secrets for our purpose (public IPs are an IP_ADDRESS entity of the PII step)
 _SKIP_PLUGINS = {"IPPublicDetector"}
 
-_GATE = re.compile(
-    r"[A-Za-z0-9_\-+/=\\]{16,}"  # a long token (API keys, tokens, hashes)
-    r"|PRIVATE KEY|PuTTY-User-Key|://|xox[abposr]-|eyJ|AKC|AP[0-9A-F]|_authToken"
-    r"|(?i:key|pass|pwd|secret|contrase)"  # keyword detector
-    r"|[\"'][A-Za-z0-9_\-+/=\\]{9,}[\"']"  # high-entropy (quoted) strings
-)
+from detect_secrets.plugins.keyword import DENYLIST as _DENYLIST  # noqa: E402
+
+# token (regex) plugins: every match contains a long token or one of a few literals
+_TOKEN_GATE = re.compile(r"[A-Za-z0-9_\-+/=\\]{16,}|PRIVATE KEY|PuTTY-User-Key|://|xox[abposr]-|eyJ|AKC|AP[0-9A-F]|_authToken")
+# keyword plugin: every one of its regexes needs one of its DENYLIST words (api_?key, password, pwd, secret, ...;
+# case-insensitive, as it compiles them) and an assignment, comparison, call or statement end (: = ( ;)
+_KEYWORD = re.compile("|".join(_DENYLIST), re.IGNORECASE)
+_ASSIGN = re.compile(r"[:=(;]")
+# high-entropy plugins look only at quoted strings of their charset ([A-Za-z0-9+/=_-] / hex)
+_QUOTED = re.compile(r"[\"'][A-Za-z0-9_\-+/=\\]{2,}[\"']")
+_GATE = re.compile(f"{_TOKEN_GATE.pattern}|(?i:{_KEYWORD.pattern})|{_QUOTED.pattern}")
 _TRIM = " \t\r\n=:\"'/@(),;`<>"
 _KEY_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]*PRIVATE KEY[ A-Z0-9]*-----|BEGIN SSH2 ENCRYPTED PRIVATE KEY"
                         r"|PuTTY-User-Key-File-\d|BEGIN PGP PRIVATE KEY BLOCK")
@@ -93,7 +99,7 @@ class SecretScanner:
                 line_other = False
             else:
                 line_other = True
-            for kind, rx in self.token_rx:
+            for kind, rx in (self.token_rx if _TOKEN_GATE.search(line) else ()):
                 for m in rx.finditer(line):
                     s, e = m.start(), m.end()
                     while s < e and line[s] in _TRIM:
@@ -104,9 +110,16 @@ class SecretScanner:
                         out.append(SecretFinding(ls + s, ls + e, kind))
             if not line_other:
                 continue
+            keyword = _KEYWORD.search(line) is not None and _ASSIGN.search(line) is not None
+            quoted = _QUOTED.search(line) is not None
+            if not (keyword or quoted):
+                continue
             context = get_code_snippet(lines=[line], line_number=1)
             for plugin in self.other:
-                names = self.KEYWORD_FILENAMES if type(plugin).__name__ == "KeywordDetector" else ("snippet.txt",)
+                is_keyword = type(plugin).__name__ == "KeywordDetector"
+                if not (keyword if is_keyword else quoted):
+                    continue
+                names = self.KEYWORD_FILENAMES if is_keyword else ("snippet.txt",)
                 values = set()
                 for fn in names:
                     for s in plugin.analyze_line(filename=fn, line=line, line_number=1, context=context,
