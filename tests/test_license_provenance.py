@@ -78,3 +78,17 @@ def test_audit_of_the_demo_run(demo_run):
                for f in report["findings"])
     assert any(o["license"].lower().startswith("llama") or "Llama" in (o.get("text") or "")
                for o in report["obligations"])
+
+
+def test_the_documented_example_request_is_blocked_for_its_nc_and_openai_generated_data():
+    from conftest import REPO
+    from license_registry.cli import main as license_main
+
+    res = CliRunner().invoke(license_main, ["audit", str(REPO / "docs" / "examples" / "audit_request.yaml"),
+                                            "--format", "json"])
+    report = json.loads(res.output)
+    assert report["verdict"] == "blocked"
+    blocks = [f for f in report["findings"] if f["severity"] == "block"]
+    assert {f["license"] for f in blocks} >= {"CC-BY-NC-4.0"} and all(f["clause"] for f in blocks)
+    assert any("competing models" in f["message"] for f in blocks)
+    assert any(o["type"] == "name_prefix" for o in report["obligations"])
