@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from train.objectives.span_corruption import (SpanCorruptionCollator, apply_sentinels,  # noqa: E402
-                                              compute_input_and_target_lengths, reference_noise_mask)
+from train.objectives.span_corruption import (SpanCorruptionCollator, compute_input_and_target_lengths, reference_noise_mask)
 
 
 class ReferenceCollator:

@@ -160,6 +160,63 @@ def test_gate_equals_full_presidio_on_generated_text():
         assert gated.analyze(d.text) == full.analyze(d.text)
 
 
+def test_phone_route_never_skips_a_valid_parse():
+    """The phone pre-check is a necessary condition: whenever python-phonenumbers parses a candidate to a valid
+    number for a region, the pre-check lets that region parse it."""
+    import phonenumbers
+
+    from curate.scrub.pii import _PhoneRoute
+
+    regions = PiiParams().phone_regions
+    route = _PhoneRoute(regions)
+    rng = random.Random(7)
+    valid = 0
+    for _ in range(6000):
+        first = rng.choice(["", "", "0", "00", "01", "010", "02", "1", "82", "49", "44", "33", "91", "55", "972",
+                            "0049", "011", "0082"])
+        digits = first + "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 14)))
+        cand = "".join(d + (rng.choice(" -.()/") if rng.random() < 0.3 else "") for d in digits).strip(" -./")
+        for region in regions:
+            try:
+                ok = phonenumbers.is_valid_number(phonenumbers.parse(cand, region))
+            except phonenumbers.NumberParseException:
+                ok = False
+            valid += ok
+            assert not ok or route.may_be_valid(cand, region), (cand, region)
+    assert valid > 500  # the sample holds plenty of valid numbers
+
+
+def test_gate_equals_full_presidio_on_web_like_text():
+    """Windows, per-entity pre-gates, phone routing and direct recognizer calls vs Presidio's AnalyzerEngine on
+    whole documents (web-like text: prose with dates, prices, ids, ISBNs and some PII)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from pii_throughput import web_corpus
+
+    ents = [e for e in PiiParams().entities if e not in ("SECRET", "PERSON", "LOCATION")]
+    gated = PiiScrubber(PiiParams(entities=ents))
+    full = PiiScrubber(PiiParams(entities=ents, gate=False))
+    for d in web_corpus(60, seed=3):
+        assert gated.analyze(d.text) == full.analyze(d.text)
+
+
+def test_secret_gate_equals_every_plugin_on_every_line():
+    from curate.scrub.secrets import SecretScanner
+
+    gated, full = SecretScanner(), SecretScanner(gated=False)
+    texts = [d.text for d in PiiGenerator(seed=4).corpus(60)]
+    texts.append('''password = "Tr0ub4dor&3xyz"
+api_key: 8f14e45fceea167a5a36dedd4bea2543
+db_pass := "s3cr3tV4lu3!"
+if (secret == "hunter2hunter2") {}
+token = "aGVsbG8gd29ybGQgdGhpcyBpcyBhIHRlc3Q="
+conn = "postgres://bob:hunter22@db.example.com/x"
+The key to success is to pass the ball; ask a monkey.
+AKIAABCDEFGHIJKLMNOP xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx''')
+    for text in texts:
+        key = lambda f: (f.start, f.end, f.kind)  # noqa: E731
+        assert sorted(gated.find(text), key=key) == sorted(full.find(text), key=key)
+
+
 def _cli(args, stdin: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "curate.cli", *args], input=stdin, capture_output=True, text=True,
                           cwd=REPO, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120)

@@ -44,7 +44,6 @@ def ko_sentence(rng: random.Random) -> str:
 
 
 def make_synthetic_run(run_dir: str | Path, n_docs: int = 300, seed: int = 0, sentences=(3, 12)) -> Path:
-    import polars as pl
 
     rng = random.Random(seed)
     rows = []

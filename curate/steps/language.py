@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
 from datatrove.data import Document
 
 from curate.document import LANG, LANG_SCORE

@@ -20,7 +20,6 @@ from datatrove.pipeline.filters import (
 )
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 from datatrove.utils.word_tokenizers import KiwiTokenizer, WordTokenizer, load_word_tokenizer
-from pydantic import Field
 
 from curate.document import LANG
 from curate.steps.base import CurateStep, StepParams
