@@ -85,7 +85,7 @@ def steps_cmd(step_type):
         raise click.BadParameter(f"unknown step type; allowed: {', '.join(sorted(STEP_TYPES))}", param_hint="STEP_TYPE")
     for name in sorted(STEP_TYPES) if not step_type else [step_type]:
         cls = step_class(name)
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        doc = cls.__doc__.strip().splitlines()[0] if cls.__doc__ else ""
         click.echo(f"{name}: {doc}")
         if step_type:
             for field, info in cls.Params.model_fields.items():

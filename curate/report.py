@@ -66,7 +66,7 @@ def build_report(run_dir: str) -> dict[str, Any]:
         n = kept.select(pl.len()).collect().item()
         if n != manifest["documents_kept"]:
             raise RuntimeError(f"{run_dir}: data/ holds {n} documents, the manifest says {manifest['documents_kept']}")
-    for extra in _extra_sections(run_dir, manifest):
+    for extra in _extra_sections(run_dir):
         report.update(extra)
     return report
 
@@ -80,10 +80,10 @@ def _samples(removed: pl.LazyFrame | None, per_reason: int = 2) -> list[dict[str
     return df.to_dicts()
 
 
-def _extra_sections(run_dir: str, manifest: dict) -> list[dict[str, Any]]:
+def _extra_sections(run_dir: str) -> list[dict[str, Any]]:
     """Sections that steps add to the report (dedup clusters, PII totals...). A step writes
-    RUN/logs/report_sections/<name>.json = {"title": ..., "markdown": ..., "data": {...}} when it finishes (or a
-    function it registers computes it from its files); each becomes report[<name>]."""
+    RUN/logs/report_sections/<name>.json = {"title": ..., "markdown": ..., "data": {...}} when it finishes;
+    each becomes report[<name>]."""
     out = []
     for path in sorted(glob.glob(os.path.join(run_dir, "logs", "report_sections", "*.json"))):
         out.append({os.path.basename(path)[:-5]: read_json(path)})

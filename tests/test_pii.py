@@ -212,8 +212,10 @@ token = "aGVsbG8gd29ybGQgdGhpcyBpcyBhIHRlc3Q="
 conn = "postgres://bob:hunter22@db.example.com/x"
 The key to success is to pass the ball; ask a monkey.
 AKIAABCDEFGHIJKLMNOP xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx''')
+    def key(f):
+        return f.start, f.end, f.kind
+
     for text in texts:
-        key = lambda f: (f.start, f.end, f.kind)  # noqa: E731
         assert sorted(gated.find(text), key=key) == sorted(full.find(text), key=key)
 
 

@@ -35,7 +35,7 @@ from curate.dedup.clusters import (
 from curate.dedup.minhash import MinHasher, lsh_params
 from curate.dedup.store import DocSpill, RowStore, load_index, resolve_index, write_index
 from curate.dedup.text import NormConfig, Shingler, text_hash, url_hash
-from curate.document import URL, mark_removed
+from curate.document import URL
 from curate.steps.base import CurateStep, StepParams
 
 DUPLICATE_OF, CLUSTER_ID, CLUSTER_SIZE, SIMILARITY = "duplicate_of", "cluster_id", "cluster_size", "similarity"
@@ -128,10 +128,8 @@ class ClusterDedupStep(CurateStep):
             spill.add(doc)
             ids.append(doc.id)
             length.append(len(doc.text))
-            q = doc.metadata.get(p.quality_key) if p.quality_key else None
-            quality.append(float(q) if isinstance(q, (int, float)) else math.nan)
-            # a document that stands for earlier exact copies weighs as many documents in cluster sizes
-            weight.append(int(doc.metadata.get(CLUSTER_SIZE) or 1))
+            quality.append(self.quality_of(doc))
+            weight.append(self.weight_of(doc))
             batch.append(doc)
             if len(batch) >= 512:
                 self._timed(self.add_batch, batch)
@@ -141,7 +139,7 @@ class ClusterDedupStep(CurateStep):
         n = len(ids)
         self.documents_in += n
         started = time.perf_counter()
-        ref_ids, ref_keys, ref_sigs = self._load_references()
+        ref_ids, ref_keys, ref_sigs = self.load_references()
         n_ref = len(ref_ids)
         order = np.arange(n_ref + n, dtype=np.int64)
         pad = lambda a, fill, dt: np.concatenate([np.full(n_ref, fill, dtype=dt), np.asarray(a, dtype=dt)])  # noqa
@@ -168,10 +166,8 @@ class ClusterDedupStep(CurateStep):
                 if removed[g]:
                     doc.metadata[DUPLICATE_OF] = all_ids[surv]
                     reason = "reference_duplicate" if surv < n_ref else "duplicate"
-                    self.removed += 1
                     self.count(reason)
-                    self.stat_update(f"removed_{reason}")
-                    mark_removed(doc, self.step_name, reason)
+                    self.remove(doc, reason)
                 label = int(result.labels[g])
                 if label in top:
                     c = samples.setdefault(label, {"cluster_id": doc.metadata[CLUSTER_ID], "size": int(result.size[g]),
@@ -199,12 +195,24 @@ class ClusterDedupStep(CurateStep):
             "top_clusters": sorted(samples.values(), key=lambda c: -c["size"]),
             "params": self.params.model_dump(mode="json")})
 
+    def quality_of(self, doc: Document) -> float:
+        """The score `keep: quality` ranks by; NaN when the document has none (it then loses to scored ones)."""
+        key = self.params.quality_key
+        q = doc.metadata.get(key) if key else None
+        return float(q) if isinstance(q, (int, float)) else math.nan
+
+    @staticmethod
+    def weight_of(doc: Document) -> int:
+        """A document that stands for earlier exact copies weighs as many documents in cluster sizes."""
+        return int(doc.metadata.get(CLUSTER_SIZE) or 1)
+
     def _timed(self, fn, *args):
         t0 = time.perf_counter()
         fn(*args)
         self.seconds += time.perf_counter() - t0
 
-    def _load_references(self) -> tuple[list[str], np.ndarray | None, np.ndarray | None]:
+    def load_references(self) -> tuple[list[str], np.ndarray | None, np.ndarray | None]:
+        """(ids, keys, signatures) of every `reference_index`, in the order given; ([], None, None) without."""
         ids: list[str] = []
         keys, sigs = [], []
         for path in self.params.reference_index:

@@ -175,21 +175,27 @@ class Shingler:
         n = min(self.ngram, len(h))
         if n == 0:
             return np.zeros(0, dtype=np.uint32)
-        k = len(h) - n + 1
-        s = h[:k].copy()
-        for i in range(1, n):
-            s = s * _NGRAM_BASE + h[i:i + k]
-        return (fmix64(s) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        return (ngram_hashes(h, n) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
+    """uint64 hash of every run of n consecutive tokens (n vectorised multiply-adds); needs len >= n."""
+    k = len(token_hashes) - n + 1
+    s = token_hashes[:k].copy()
+    for i in range(1, n):
+        s = s * _NGRAM_BASE + token_hashes[i:i + k]
+    return fmix64(s)
+
+
+@lru_cache(maxsize=8)
+def _shingler(n: int, norm: NormConfig) -> Shingler:
+    return Shingler(ngram=n, norm=norm)  # cached: its power table grows once, not once per document
 
 
 def word_ngrams(text: str, n: int, norm: NormConfig) -> np.ndarray:
-    """64-bit hashes of word n-grams (no 32-bit truncation): decontamination compares huge sets of 13-grams."""
-    sh = Shingler(ngram=n, norm=norm)
-    h = sh.token_hashes(text)
+    """64-bit hashes of word n-grams (no 32-bit truncation): decontamination compares huge sets of 13-grams.
+    A text shorter than n words has none."""
+    h = _shingler(n, norm).token_hashes(text)
     if len(h) < n:
         return np.zeros(0, dtype=np.uint64)
-    k = len(h) - n + 1
-    s = h[:k].copy()
-    for i in range(1, n):
-        s = s * _NGRAM_BASE + h[i:i + k]
-    return fmix64(s)
+    return ngram_hashes(h, n)

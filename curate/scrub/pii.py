@@ -5,8 +5,10 @@ matcher once per region), about 0.1-0.2 MB/s per core. Every structured entity w
 cheap signatures: an `@`, a run of >= 5 digits joined by phone/number separators, a dotted quad, `::` or `h:h:`
 (IPv6), an IBAN prefix (`AA00`), a passport shape (`A000A0000`). One compiled regex finds them; each hit becomes a
 window (the hit +- `margin` characters, widened to the nearest whitespace so that regex boundaries behave as in
-the full text), overlapping windows are merged, and Presidio's `AnalyzerEngine` runs on the windows only. Secrets
-go through detect-secrets with their own line gate (`secrets.py`). Text with no signature costs one regex scan.
+the full text), overlapping windows are merged, and Presidio's recognizers run on the windows only: each only where
+its own pre-gate (`_ENTITY_GATES`) finds something, the phone recognizer only for the regions a candidate can be
+valid in (`_PhoneRoute`). Secrets go through detect-secrets with their own line gates (`secrets.py`). Text with no
+signature costs one regex scan.
 
 Offline: Presidio runs on its `NoOpNlpEngine` (no spaCy model, nothing downloaded), with pattern recognizers only;
 the e-mail recognizer's tldextract uses its bundled public-suffix snapshot (`TLDExtract(suffix_list_urls=())`).
@@ -189,10 +191,10 @@ def _email_recognizer_cls():
 # region can make a candidate valid is decided by a necessary condition that costs a few regex calls: a candidate
 # of digits and separators only (no '+', letters or extension marks) is parsed, with default region R, either as an
 # international number after R's international (IDD) prefix, or as a national one whose national significant number
-# (NSN) is a suffix of its digits (after R's national prefix / carrier code / country code is stripped), and
+# (NSN) is its digits less R's country code and/or national prefix (carrier code), stripped as it strips them;
 # is_valid_number requires the NSN to match the description (possible lengths and pattern) of one number type
-# (fixed line, mobile, toll free, ...) of a region of its country code. When no suffix does for R, and R's IDD prefix does not start the digits, the parse for R cannot
-# give a valid number and is skipped; every other candidate goes to python-phonenumbers as before. The matcher, its
+# (fixed line, mobile, toll free, ...) of a region of its country code. When none of those NSNs does for R, and R's
+# IDD prefix does not start the digits, the parse for R cannot give a valid number and is skipped; every other candidate goes to python-phonenumbers as before. The matcher, its
 # candidate extraction, date/time-stamp skips, inner matches and verification are python-phonenumbers' own, so the
 # results are the same as Presidio's (tests/test_pii.py checks the condition against parse() on random candidates
 # and the recognizer against Presidio's).
@@ -302,9 +304,8 @@ def _phone_recognizer_cls():
     class ProbeMatcher(phonenumbers.PhoneNumberMatcher):
         """Runs the matcher's candidate extraction (region-independent) and records what it would parse."""
 
-        def _parse_and_verify(self, candidate, offset):
+        def _parse_and_verify(self, candidate, offset):  # records, parses nothing (returns None: no match)
             self.seen.append(candidate)
-            return None
 
     class RoutedPhoneRecognizer(PhoneRecognizer):
         """A matcher's run for region R differs from the probe's only where a parse for R succeeds; when no

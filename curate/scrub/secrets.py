@@ -18,13 +18,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from detect_secrets.plugins.keyword import DENYLIST as _DENYLIST
+
 # plugins whose findings are not secrets for our purpose (public IPs are an IP_ADDRESS entity of the PII step)
 _SKIP_PLUGINS = {"IPPublicDetector"}
 
-from detect_secrets.plugins.keyword import DENYLIST as _DENYLIST  # noqa: E402
 
 # token (regex) plugins: every match contains a long token or one of a few literals
-_TOKEN_GATE = re.compile(r"(?<![A-Za-z0-9_\-+/=\\])[A-Za-z0-9_\-+/=\\]{16,}|PRIVATE KEY|PuTTY-User-Key|://|xox[abposr]-|eyJ|AKC|AP[0-9A-F]|_authToken")
+_TOKEN_GATE = re.compile(r"(?<![A-Za-z0-9_\-+/=\\])[A-Za-z0-9_\-+/=\\]{16,}"
+                         r"|PRIVATE KEY|PuTTY-User-Key|://|xox[abposr]-|eyJ|AKC|AP[0-9A-F]|_authToken")
 # keyword plugin: every one of its regexes needs one of its DENYLIST words (api_?key, password, pwd, secret, ...;
 # case-insensitive, as it compiles them) and an assignment, comparison, call or statement end (: = ( ;)
 _KEYWORD = re.compile("|".join(_DENYLIST), re.IGNORECASE)

@@ -69,6 +69,12 @@ class CurateStep(PipelineStep):
     def count(self, key: str, n: int = 1) -> None:
         self.counters[key] = self.counters.get(key, 0) + n
 
+    def remove(self, doc: Document, reason: str) -> None:
+        """Mark `doc` removed by this step, with the step's removal count and datatrove stat."""
+        self.removed += 1
+        self.stat_update(f"removed_{reason}")
+        mark_removed(doc, self.step_name, reason)
+
     def prepare(self, files: list[dict[str, Any]]) -> None:
         """Called once in the main process before the tasks start, with the resolved input files: for steps that
         need a look at the whole input first (e.g. LICENSE files that the other files of a repository inherit)."""
@@ -100,9 +106,7 @@ class CurateStep(PipelineStep):
                 self.documents_in += len(live)
                 for doc, reason in zip(live, reasons):
                     if reason:
-                        self.removed += 1
-                        self.stat_update(f"removed_{reason}")
-                        mark_removed(doc, self.step_name, reason)
+                        self.remove(doc, reason)
             yield from batch
 
     def step_stats(self) -> dict[str, Any]:

@@ -5,13 +5,10 @@ with a reason (`html_extract:timeout`, `:error`, `:empty`) and kept in removed/ 
 
 from __future__ import annotations
 
-import time
-
-from datatrove.data import DocumentsPipeline
+from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.extractors import Trafilatura
 from datatrove.pipeline.extractors.base import ExtractorSandbox
 
-from curate.document import mark_removed
 from curate.steps.base import CurateStep, StepParams
 
 
@@ -31,28 +28,27 @@ class HtmlExtract(CurateStep):
         super().__init__(params, ctx, name)
         self.extractor = Trafilatura(favour_precision=params.favour_precision, timeout=params.timeout,
                                      deduplicate=params.deduplicate)
+        self._sandbox: ExtractorSandbox | None = None  # open only while `run` is (steps are pickled before)
+
+    def process(self, doc: Document) -> str | None:
+        try:
+            text = self._sandbox.process_document(doc.text, self.extractor.extract)
+        except TimeoutError:
+            return "timeout"
+        except EOFError:
+            return "extractor_died"
+        except Exception:  # trafilatura raises many types on malformed markup
+            return "error"
+        if not (text and text.strip()):
+            return "empty"
+        doc.text = text
+        return None
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        # one sandbox process per task: started once, restarted by datatrove after a timeout kills it
         with ExtractorSandbox(timeout=self.params.timeout, warmup_text="") as sandbox:
-            for doc in data:
-                if self.applies(doc):
-                    started = time.perf_counter()
-                    self.documents_in += 1
-                    reason = None
-                    try:
-                        text = sandbox.process_document(doc.text, self.extractor.extract)
-                        if text and text.strip():
-                            doc.text = text
-                        else:
-                            reason = "empty"
-                    except TimeoutError:
-                        reason = "timeout"
-                    except EOFError:
-                        reason = "extractor_died"
-                    except Exception:  # trafilatura raises many types on malformed markup
-                        reason = "error"
-                    self.seconds += time.perf_counter() - started
-                    if reason:
-                        self.removed += 1
-                        mark_removed(doc, self.step_name, reason)
-                yield doc
+            self._sandbox = sandbox
+            try:
+                yield from super().run(data, rank, world_size)
+            finally:
+                self._sandbox = None

@@ -21,7 +21,7 @@ from datatrove.pipeline.filters import (
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 from datatrove.utils.word_tokenizers import KiwiTokenizer, WordTokenizer, load_word_tokenizer
 
-from curate.document import LANG
+from curate.document import LANG, URL
 from curate.steps.base import CurateStep, StepParams
 
 
@@ -99,7 +99,6 @@ class GopherQuality(DatatroveFilterStep):
     filter_class = GopherQualityFilter
 
 
-
 class GopherRepetitionParams(DatatroveFilterParams):
     dup_line_frac: float | None = 0.3
     dup_para_frac: float | None = 0.3
@@ -163,7 +162,6 @@ class FineWebQuality(DatatroveFilterStep):
     filter_class = FineWebQualityFilter
 
 
-
 class UrlFilterParams(DatatroveFilterParams):
     soft_word_threshold: int = 2
     extra_domains: list[str] = []
@@ -191,7 +189,7 @@ class UrlFilter(DatatroveFilterStep):
         return f
 
     def process(self, doc: Document) -> str | None:
-        if not doc.metadata.get("url"):
+        if not doc.metadata.get(URL):
             return None
         return super().process(doc)
 

@@ -51,9 +51,13 @@ class ShardSink(PipelineStep):
         self._tokenizer = None
         self.step_columns = step_columns
         self.steps = steps  # the same objects as in the pipeline: their counters are read at the end
+        # steps that also clean documents removed before they ran (the PII step), found once, not per document
+        self.scrubbers = [step for step in steps if hasattr(step, "scrub_removed")]
         self.accounting_dir = accounting_dir
         self.keep_removed = keep_removed
         self.kept_schema = shard_schema(step_columns)
+        self._columns = [k for k in self.kept_schema.names if k not in ("id", "text", "extra")]
+        self._known = frozenset(self.kept_schema.names)  # metadata keys that are columns, not `extra`
         self.removed_schema = shard_schema(step_columns, removed=True)
         self.kept_writer = ParquetWriter(data_dir, output_filename="${rank}.parquet", compression="zstd",
                                          adapter=self._kept_row, schema=self.kept_schema, max_file_size=max_file_size)
@@ -65,11 +69,9 @@ class ShardSink(PipelineStep):
     def _row(self, doc: Document) -> dict[str, Any]:
         meta = doc.metadata
         row: dict[str, Any] = {"id": doc.id, "text": doc.text}
-        known = self.kept_schema.names
-        for key in known:
-            if key not in ("id", "text", "extra"):
-                row[key] = meta.get(key)
-        extra = {k: v for k, v in meta.items() if k not in known and not k.startswith("_")}
+        for key in self._columns:
+            row[key] = meta.get(key)
+        extra = {k: v for k, v in meta.items() if k not in self._known and not k.startswith("_")}
         row["extra"] = json.dumps(extra, ensure_ascii=False, default=str) if extra else None
         return row
 
@@ -126,9 +128,8 @@ class ShardSink(PipelineStep):
                 else:
                     doc.metadata["_removed_step"] = reason.split(":", 1)[0]
                     if self.keep_removed:
-                        for step in self.steps:  # e.g. the PII step scrubs documents removed before it ran
-                            if hasattr(step, "scrub_removed"):
-                                step.scrub_removed(doc)
+                        for step in self.scrubbers:
+                            step.scrub_removed(doc)
                         self.removed_writer.write(doc, rank)
                     removed[reason] += 1
                     removed_bytes[reason] += n
