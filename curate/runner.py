@@ -181,6 +181,9 @@ class Run:
     def stage_executors(self) -> list:
         """One executor per stage when a step splits the pipeline (dedup_minhash with mode: distributed), each with
         its own completions (resume is per stage). On Slurm/Ray each depends on the one before it."""
+        if not any(spec.type == "dedup_minhash" and spec.params().get("mode") == "distributed"
+                   for spec in self.cfg.steps):
+            return []  # decided from the config: building the steps (and their prepare()) twice would cost a pass
         from curate.dedup.distributed import stage_pipelines
 
         stages = stage_pipelines(self) or []

@@ -45,9 +45,9 @@ def show(license_id: str, as_json: bool) -> None:
     """Show one license: category, permissions, obligations and restrictions with their clauses."""
     res = resolve(license_id)
     if not res.is_single or not res.known:
+        similar = get_registry().search(license_id, limit=5)
         raise click.ClickException(f"{license_id!r} is not a single known license"
-                                   + (f" (did you mean one of: {', '.join(get_registry().search(license_id)[:5])}?)"
-                                      if get_registry().search(license_id) else ""))
+                                   + (f" (did you mean one of: {', '.join(similar)}?)" if similar else ""))
     data = _entry_dict(res.ids[0])
     if as_json:
         click.echo(json.dumps(data, indent=2))

@@ -161,8 +161,12 @@ def detect_license_text(text: str) -> list[tuple[str, float]]:
 
     for expr in parse_spdx_tags(text):
         put(expr, 1.0 if resolve(expr).known else 0.5)
-    for lid in detect_cc(text):
-        put(lid, 0.95 if ("creativecommons.org" in text.lower() or "licensebuttons" in text.lower()) else 0.9)
+    cc = detect_cc(text)
+    if cc:
+        lower = text.lower()
+        linked = "creativecommons.org" in lower or "licensebuttons" in lower  # a link or badge, not just a name
+        for lid in cc:
+            put(lid, 0.95 if linked else 0.9)
     for lid, conf in match_reference_texts(text):
         put(lid, conf)
     return sorted(results.items(), key=lambda kv: (-kv[1], kv[0]))

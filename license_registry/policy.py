@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .expression import ResolvedLicense, Term, resolve
-from .registry import Registry, get_registry
+from .registry import CC_NC, CC_ND, Registry, get_registry
 
 POLICIES = ("commercial-safe", "permissive-only", "deny-nc-nd", "deny-unknown")
-_CC_NC = re.compile(r"^CC-BY(-[A-Z]+)*-NC", re.I)
-_CC_ND = re.compile(r"^CC-BY(-[A-Z]+)*-ND", re.I)
 _COMMERCIAL_OK_CATEGORIES = {"Public Domain", "Permissive", "Copyleft Limited", "Copyleft"}
 
 
@@ -61,8 +58,8 @@ def _check(term: Term, policy: str, reg: Registry) -> str | None:
     entry = reg.entry(lid)
     category = reg.category(lid)
     restrictions = {r.type for r in entry.restrictions} if entry else set()
-    nc = "non_commercial" in restrictions or bool(_CC_NC.match(lid))
-    nd = "no_derivatives" in restrictions or bool(_CC_ND.match(lid))
+    nc = "non_commercial" in restrictions or bool(CC_NC.match(lid))
+    nd = "no_derivatives" in restrictions or bool(CC_ND.match(lid))
     if not known:
         return f"{lid.removeprefix('LicenseRef-Unknown-')} is unknown" if policy != "deny-nc-nd" else None
     if policy == "deny-unknown":

@@ -34,6 +34,12 @@ CATEGORY_RANK = {
 }
 UNKNOWN_RANK = 8
 
+# SPDX/ScanCode ids spell out Creative Commons elements ("CC-BY-NC-SA-4.0"): how policies and audits judge a CC
+# variant that has no curated entry.
+CC_NC = re.compile(r"^CC-BY(-[A-Z]+)*-NC", re.I)
+CC_ND = re.compile(r"^CC-BY(-[A-Z]+)*-ND", re.I)
+CC_SA = re.compile(r"^CC-BY(-[A-Z]+)*-SA", re.I)
+
 
 class RegistryError(ValueError):
     pass

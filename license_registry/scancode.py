@@ -27,10 +27,7 @@ class ScancodeLicense:
 
 @lru_cache(maxsize=1)
 def load_index() -> tuple[ScancodeLicense, ...]:
-    """Load the vendored ScanCode index (about 2,600 keys) from the installed package."""
-    path = license_expression.vendored_scancode_licensedb_index_location
-    with open(path, encoding="utf-8") as fh:
-        rows = json.load(fh)
+    """The vendored ScanCode index (about 2,600 keys) as typed rows."""
     return tuple(
         ScancodeLicense(
             key=row["license_key"],
@@ -40,7 +37,7 @@ def load_index() -> tuple[ScancodeLicense, ...]:
             is_exception=bool(row.get("is_exception")),
             is_deprecated=bool(row.get("is_deprecated")),
         )
-        for row in rows
+        for row in raw_index()
     )
 
 
@@ -62,6 +59,7 @@ def by_spdx_id() -> dict[str, ScancodeLicense]:
 
 @lru_cache(maxsize=1)
 def raw_index() -> tuple[dict, ...]:
-    """The raw rows, as `license_expression.build_spdx_licensing` expects them."""
+    """The raw rows of the installed package's index, as `license_expression.build_spdx_licensing` expects them
+    (read and parsed once: `load_index` types the same rows)."""
     with open(license_expression.vendored_scancode_licensedb_index_location, encoding="utf-8") as fh:
         return tuple(json.load(fh))

@@ -219,6 +219,67 @@ AKIAABCDEFGHIJKLMNOP xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx'''
         assert sorted(gated.find(text), key=key) == sorted(full.find(text), key=key)
 
 
+
+def test_secret_line_gate_equals_the_gate_regexes():
+    """The byte/str.find line gate selects exactly the lines where one of the gate regexes (long token or literal,
+    DENYLIST keyword case-insensitively, quoted string) matches; random strings full of near misses."""
+    from curate.scrub import secrets as S
+
+    def reference(text):
+        return sorted({text.rfind("\n", 0, m.start()) + 1 for rx in S._GATES for m in rx.finditer(text)})
+
+    scanner = S.SecretScanner()
+    rng = random.Random(5)
+    alphabet = "aAkKeEyYpPsSwWdD_=:;(\n \"'-/+xXoOJCTıſİKñÑ한글0123456789"
+    words = list(S._DENYLIST) + ["key", "pass", "PRIVATE KEY", "://", "xoxb-", "xoxz-", "eyJ", "AKC", "APF", "AP",
+                                 "_authToken", "API_KEY", "PassWord", "a" * 16, "Ab1/" * 5, "İ", "ſecret", "CONTRASEÑA"]
+    texts = [d.text for d in PiiGenerator(seed=4).corpus(30)]
+    for _ in range(4000):
+        texts.append("".join(rng.choice(words) if rng.random() < 0.4 else
+                             "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 20)))
+                             for _ in range(rng.randint(1, 12))))
+    for text in texts:
+        assert [s for s, _ in scanner.candidate_lines(text)] == reference(text), text
+
+
+def test_ip_pre_gate_holds_every_presidio_ip_match():
+    import ipaddress
+
+    from presidio_analyzer.predefined_recognizers import IpRecognizer
+
+    from curate.scrub.pii import _ENTITY_GATE_RX
+
+    rec, gate, rng = IpRecognizer(), _ENTITY_GATE_RX["IP_ADDRESS"], random.Random(3)
+    hits = 0
+    for _ in range(1500):
+        v6 = ipaddress.IPv6Address(rng.getrandbits(128) & ~((1 << rng.choice([0, 16, 32, 64, 96, 112, 128])) - 1)
+                                   if rng.random() < 0.7 else rng.getrandbits(128))
+        v4 = ipaddress.IPv4Address(rng.getrandbits(32))
+        value = rng.choice([v6.compressed, v6.exploded, str(v4), f"::ffff:{v4}", f"64:ff9b::{v4}",
+                            f"{v6.compressed}/64", f"{v4}/24", "::", "::1"])
+        text = f"host {value} up"
+        if rec.analyze(text, ["IP_ADDRESS"], None):
+            hits += 1
+            assert gate.search(text), value
+    assert hits > 1000
+
+
+def test_bare_digit_phone_skip_only_without_context():
+    """Digits-only phone candidates are not parsed only where _judge would reject them anyway: with a context
+    word, or with a phone min_score that lets a bare digit run through, the gated step still equals Presidio."""
+    texts = ["order 4155552671 shipped", "call 4155552671 today", "전화 01012345678", "id 02071838750 and 4155552671",
+             "tel:\n4155552671", "ref 20230512-11131, 551-1473, 4000690003 and 030 1234567"]
+    ents = ["PHONE_NUMBER", "KR_RRN", "KR_DRIVER_LICENSE"]
+    for extra in ({}, {"min_score": {"PHONE_NUMBER": 0.1}}):
+        gated = PiiScrubber(PiiParams(entities=ents, **extra))
+        full = PiiScrubber(PiiParams(entities=ents, gate=False, **extra))
+        for text in texts:
+            assert gated.analyze(text) == full.analyze(text), (extra, text)
+    assert PiiScrubber(PiiParams(entities=ents)).analyze("call 4155552671 today")
+    assert not PiiScrubber(PiiParams(entities=ents)).analyze("order 4155552671 shipped")
+    assert PiiScrubber(PiiParams(entities=ents, min_score={"PHONE_NUMBER": 0.1})).analyze("order 4155552671 shipped")
+
+
 def _cli(args, stdin: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "curate.cli", *args], input=stdin, capture_output=True, text=True,
                           cwd=REPO, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120)

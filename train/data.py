@@ -45,7 +45,7 @@ class ChunkSampler:
 
 
 class PretrainBatches:
-    """`batches(step, micro, rank, world)` -> the micro-batch this process trains on at that point."""
+    """`batches(step, micro, rank)` -> the micro-batch this process trains on at that point."""
 
     def __init__(self, sampler: ChunkSampler, collator, batch_size: int, grad_accum: int, world: int, seed: int):
         self.sampler, self.collator = sampler, collator

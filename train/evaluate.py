@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .data import ChunkSampler
 from .models import is_seq2seq
 from .objectives.causal_lm import CausalLMCollator
 from .objectives.span_corruption import SpanCorruptionCollator
@@ -49,14 +50,13 @@ def perplexity(model, tokenizer, tokens_dir: str | Path, split: str = "val", seq
     n = len(shard) // collator.tokens_length
     if n == 0:
         raise ValueError(f"{split} split has {len(shard)} tokens, fewer than one window of {collator.tokens_length}")
+    windows = ChunkSampler(shard, collator.tokens_length, shuffle=False)  # consecutive, in order
     device = next(model.parameters()).device
     nll, count = 0.0, 0
     for b, start in enumerate(range(0, n, batch_size)):
         if max_batches is not None and b >= max_batches:
             break
-        ids = np.arange(start, min(n, start + batch_size))
-        chunks = np.stack([np.asarray(shard.tokens[i * collator.tokens_length:(i + 1) * collator.tokens_length])
-                           for i in ids])
+        chunks = windows.chunks(start, min(n, start + batch_size) - start)
         batch = {k: v.to(device) for k, v in collator(chunks, np.random.default_rng([seed, b])).items()}
         logits = model(**batch).logits.float()
         labels = batch["labels"]

@@ -16,7 +16,7 @@ from accelerate.utils import set_seed
 from .config import DEFAULTS, deep_merge
 from .loop import fit, make_accelerator
 from .model_card import write_model_card
-from .models import is_seq2seq
+from .models import is_seq2seq, load_pretrained
 from .sft import ExampleBatches, encode_example, read_jsonl
 
 FINETUNE_DEFAULTS = deep_merge(DEFAULTS, {
@@ -50,14 +50,7 @@ def peft_config(pcfg: dict, seq2seq: bool):
 
 
 def load_base(path: str | Path, attn: str = "sdpa"):
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
-
-    path = Path(path)
-    if not path.is_dir():
-        raise FileNotFoundError(f"base model {path} is not a local directory (offline: no hub downloads)")
-    config = AutoConfig.from_pretrained(path)
-    cls = AutoModelForSeq2SeqLM if is_seq2seq(config) else AutoModelForCausalLM
-    return cls.from_pretrained(path, attn_implementation=attn)
+    return load_pretrained(path, attn, what="base model")
 
 
 def finetune(cfg: dict, resume: str | bool | None = None, log=print) -> Path:

@@ -12,6 +12,7 @@ import json
 import math
 import shutil
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
@@ -62,7 +63,7 @@ def lr_lambda(ocfg: dict, max_steps: int) -> Callable[[int], float]:
     return f
 
 
-def make_optimizer(model, ocfg: dict, cuda: bool):
+def make_optimizer(model, ocfg: dict):
     # Weight decay on matrices only: biases, norms (1-D) are left alone, as in GPT-2/nanoGPT.
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [{"params": [p for p in params if p.ndim >= 2], "weight_decay": ocfg.get("weight_decay", 0.0)},
@@ -110,7 +111,7 @@ def fit(cfg: dict, accelerator, model, batches: Callable[[int, int, int], dict],
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if hasattr(model.config, "use_cache"):
         model.config.use_cache = False  # a KV cache is useless in training and disables packing detection
-    optimizer = make_optimizer(model, ocfg, cuda)
+    optimizer = make_optimizer(model, ocfg)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(ocfg, max_steps))
     model, optimizer = accelerator.prepare(model, optimizer)
     # The scheduler steps once per optimizer step whatever the world size, so it is not prepared
@@ -150,7 +151,7 @@ def fit(cfg: dict, accelerator, model, batches: Callable[[int, int, int], dict],
                      for k, v in batches(step, micro, accelerator.process_index).items()}
             tokens_since += _batch_tokens(batch, seq2seq)
             # Gradients are all-reduced only on the last micro-step.
-            ctx = accelerator.no_sync(model) if micro < accum - 1 else _nullcontext()
+            ctx = accelerator.no_sync(model) if micro < accum - 1 else nullcontext()
             with ctx:  # prepare() already wrapped forward in autocast when bf16/fp16 is on
                 loss = model(**batch).loss / accum
                 accelerator.backward(loss)
@@ -185,14 +186,6 @@ def fit(cfg: dict, accelerator, model, batches: Callable[[int, int, int], dict],
             break
     accelerator.wait_for_everyone()
     return model
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def save_checkpoint(accelerator, out: Path, step: int, keep: int) -> Path:

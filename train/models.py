@@ -51,22 +51,29 @@ def build_config(preset: str, tokenizer, overrides: dict | None = None, pad_voca
     return LlamaConfig(vocab_size=vocab, bos_token_id=tokenizer.bos_token_id, **ids, **spec)
 
 
+def _auto_class(config):
+    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    return AutoModelForSeq2SeqLM if is_seq2seq(config) else AutoModelForCausalLM
+
+
+def load_pretrained(path: str | Path, attn: str = "sdpa", dtype=None, what: str = "model.checkpoint"):
+    """The model saved in the local directory `path` (`what` names it in the error: offline, never a hub name)."""
+    from transformers import AutoConfig
+
+    if not Path(path).is_dir():
+        raise FileNotFoundError(f"{what} {path} is not a local directory (offline: no hub downloads)")
+    return _auto_class(AutoConfig.from_pretrained(path)).from_pretrained(path, attn_implementation=attn, dtype=dtype)
+
+
 def load_model(model_cfg: dict, tokenizer, dtype=None):
     """A fresh model from `model.preset`, or the weights in the local directory `model.checkpoint`."""
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
-
     attn = model_cfg.get("attn_implementation") or "sdpa"
-    ckpt = model_cfg.get("checkpoint")
-    if ckpt:
-        if not Path(ckpt).is_dir():
-            raise FileNotFoundError(f"model.checkpoint {ckpt} is not a local directory (offline: no hub downloads)")
-        config = AutoConfig.from_pretrained(ckpt)
-        cls = AutoModelForSeq2SeqLM if is_seq2seq(config) else AutoModelForCausalLM
-        return cls.from_pretrained(ckpt, attn_implementation=attn, dtype=dtype)
+    if model_cfg.get("checkpoint"):
+        return load_pretrained(model_cfg["checkpoint"], attn, dtype)
     config = build_config(model_cfg["preset"], tokenizer, model_cfg.get("overrides"),
                           model_cfg.get("pad_vocab_multiple", 64))
-    cls = AutoModelForSeq2SeqLM if is_seq2seq(config) else AutoModelForCausalLM
-    return cls.from_config(config, attn_implementation=attn, dtype=dtype)
+    return _auto_class(config).from_config(config, attn_implementation=attn, dtype=dtype)
 
 
 def count_params(model, trainable_only: bool = False) -> int:

@@ -62,11 +62,19 @@ class ExampleBatches:
     def __init__(self, examples: list[dict], pad_id: int, batch_size: int, grad_accum: int, world: int, seed: int):
         self.examples, self.pad_id = examples, pad_id
         self.batch_size, self.grad_accum, self.world, self.seed = batch_size, grad_accum, world, seed
+        self._perm_epoch, self._perm = -1, None
+
+    def _permutation(self, epoch: int) -> np.ndarray:
+        # drawn once per epoch, not once per sample: a batch rarely spans two epochs
+        if epoch != self._perm_epoch:
+            self._perm = np.random.default_rng([self.seed, 2, epoch]).permutation(len(self.examples))
+            self._perm_epoch = epoch
+        return self._perm
 
     def __call__(self, step: int, micro: int, rank: int) -> dict:
         n = len(self.examples)
         start = (step * self.grad_accum + micro) * self.batch_size * self.world + rank * self.batch_size
         k = np.arange(start, start + self.batch_size)
         epochs, pos = np.divmod(k, n)
-        idx = [int(np.random.default_rng([self.seed, 2, int(e)]).permutation(n)[p]) for e, p in zip(epochs, pos)]
+        idx = [int(self._permutation(int(e))[p]) for e, p in zip(epochs, pos)]
         return collate([self.examples[i] for i in idx], self.pad_id)

@@ -44,7 +44,7 @@ def ko_sentence(rng: random.Random) -> str:
 
 
 def make_synthetic_run(run_dir: str | Path, n_docs: int = 300, seed: int = 0, sentences=(3, 12)) -> Path:
-
+    """`n_docs` documents of `sentences` (min, max) sentences, round-robin over SOURCES; same bytes per seed."""
     rng = random.Random(seed)
     rows = []
     names = list(SOURCES)
@@ -87,13 +87,14 @@ def write_run(run_dir: str | Path, rows: list[dict]) -> Path:
                  ).write_parquet(run_dir / "data" / "00000_000.parquet", compression="zstd")
     lic, src, langs = defaultdict(Counter), defaultdict(Counter), defaultdict(Counter)
     src_license = {}
+    n_bytes = 0
     for r in rows:
         b = len(r["text"].encode())
+        n_bytes += b
         for table, key in ((lic, r["license"]), (src, r["source"]), (langs, r["lang"] or "unknown")):
             table[key]["documents"] += 1
             table[key]["bytes"] += b
         src_license[r["source"]] = r["license"]
-    n_bytes = sum(len(r["text"].encode()) for r in rows)
     manifest = {
         "format_version": 1, "run_dir": str(run_dir), "documents_in": len(rows), "documents_kept": len(rows),
         "removed": {}, "bytes_in": n_bytes, "bytes_kept": n_bytes,

@@ -1,7 +1,7 @@
 """Decontamination: flag or remove documents that contain long n-grams of evaluation sets (13-grams, as in the
 GPT-3 paper), reported per evaluation set.
 
-Evaluation sets are local files (JSONL/JSON/TSV-free: one JSON object per line, or a JSON list), e.g. MMLU rows
+Evaluation sets are local JSON files (one JSON object per line, or a JSON list; .gz too), e.g. MMLU rows
 {"question", "choices", "answer"} or HellaSwag rows {"ctx", "endings", ...}: every string (and list of strings) of the
 chosen fields is one text. Their n-gram hashes (64-bit) are held as one sorted array per set, and a document's n-grams
 are looked up with one `np.searchsorted` — no Python set of strings.

@@ -21,7 +21,6 @@ import glob
 import json
 import os
 import shutil
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -32,8 +31,7 @@ from datatrove.pipeline.base import PipelineStep
 from curate.dedup import report as dedup_report
 from curate.dedup.clusters import bucket_edges, cluster, cluster_id, dedupe_edges, survivor_similarity, verify_edges
 from curate.dedup.steps import CLUSTER_ID, CLUSTER_SIZE, DUPLICATE_OF, SIMILARITY, MinHashDedup
-from curate.dedup.store import RowStore, load_index, resolve_index, write_index
-from curate.document import mark_removed
+from curate.dedup.store import RowStore, write_index
 from curate.util import atomic_write_json, read_json
 
 
@@ -41,15 +39,20 @@ def dedup_dir(run_dir: str, step: str, *parts: str) -> str:
     return os.path.join(run_dir, "work", "dedup", step, *parts)
 
 
-class SignatureWriter(PipelineStep):
-    """Stage 1: signatures, band keys and (id, length, quality, weight) of the live documents, in stream order."""
+class DedupStage(PipelineStep):
+    """A stage of the plan: a datatrove step working for the `dedup_minhash` step it was split from."""
 
-    name = "minhash signatures"
     type = "🫂 - DEDUP"
 
     def __init__(self, step: MinHashDedup):
         super().__init__()
         self.step = step
+
+
+class SignatureWriter(DedupStage):
+    """Stage 1: signatures, band keys and (id, length, quality, weight) of the live documents, in stream order."""
+
+    name = "minhash signatures"
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         step, p = self.step, self.step.params
@@ -68,11 +71,10 @@ class SignatureWriter(PipelineStep):
 
         for doc in data:
             if step.applies(doc):
-                q = doc.metadata.get(p.quality_key) if p.quality_key else None
                 meta["id"].append(doc.id)
                 meta["length"].append(len(doc.text))
-                meta["quality"].append(float(q) if isinstance(q, (int, float)) else None)
-                meta["weight"].append(int(doc.metadata.get(CLUSTER_SIZE) or 1))
+                meta["quality"].append(step.quality_of(doc))
+                meta["weight"].append(step.weight_of(doc))
                 batch.append(doc)
                 if len(batch) >= 512:
                     flush()
@@ -98,14 +100,7 @@ class SigTables:
         self.parts = sorted(glob.glob(os.path.join(root, "*", "done.json")))
         self.ranks = [int(os.path.basename(os.path.dirname(x))) for x in self.parts]
         self.counts = [read_json(x)["documents"] for x in self.parts]
-        self.ref_ids, ref_keys, self.ref_sigs = [], None, None
-        for path in step.params.reference_index:
-            ids, keys, sigs = load_index(resolve_index(path, step.step_name, step.kind),
-                                         step.index_meta() | {"kind": step.kind})
-            self.ref_ids += ids
-            ref_keys = keys if ref_keys is None else np.concatenate([ref_keys, keys])
-            self.ref_sigs = sigs if self.ref_sigs is None else np.concatenate([self.ref_sigs, sigs])
-        self.ref_keys = ref_keys
+        self.ref_ids, self.ref_keys, self.ref_sigs = step.load_references()
         self.n_ref = len(self.ref_ids)
         self.offsets = np.concatenate([[self.n_ref], self.n_ref + np.cumsum(self.counts)]).astype(np.int64)
         self.n = int(self.offsets[-1])
@@ -152,15 +147,10 @@ class SigTables:
         return {"id": ids, **{k: np.concatenate(v) for k, v in cols.items()}}
 
 
-class BucketStage(PipelineStep):
+class BucketStage(DedupStage):
     """Stage 'buckets': task r handles bands r, r+T, ...; writes the verified star edges of each band."""
 
     name = "minhash buckets"
-    type = "🫂 - DEDUP"
-
-    def __init__(self, step: MinHashDedup):
-        super().__init__()
-        self.step = step
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
         step = self.step
@@ -182,15 +172,10 @@ class BucketStage(PipelineStep):
         yield
 
 
-class ClusterStage(PipelineStep):
+class ClusterStage(DedupStage):
     """Stage 'cluster' (one task, vectorised): components, survivors, decisions per source task, index, report."""
 
     name = "minhash cluster"
-    type = "🫂 - DEDUP"
-
-    def __init__(self, step: MinHashDedup):
-        super().__init__()
-        self.step = step
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
         step, p = self.step, self.step.params
@@ -256,7 +241,7 @@ class ClusterStage(PipelineStep):
 
 def apply_decisions(step: MinHashDedup, data: DocumentsPipeline, rank: int) -> DocumentsPipeline:
     """Stage 2: the cluster stage's decisions for this task's documents, in the order stage 1 saw them."""
-    path = dedup_dir(step.ctx.run_dir, step.step_name, "decisions", f"{rank:05d}.parquet")
+    path = os.path.join(step.decisions_dir, f"{rank:05d}.parquet")
     rows = pq.read_table(path).to_pylist() if os.path.exists(path) else []
     i = 0
     for doc in data:
@@ -275,10 +260,8 @@ def apply_decisions(step: MinHashDedup, data: DocumentsPipeline, rank: int) -> D
             doc.metadata[SIMILARITY] = d[SIMILARITY]
         if d["reason"]:
             doc.metadata[DUPLICATE_OF] = d[DUPLICATE_OF]
-            step.removed += 1
             step.count(d["reason"])
-            step.stat_update(f"removed_{d['reason']}")
-            mark_removed(doc, step.step_name, d["reason"])
+            step.remove(doc, d["reason"])
         yield doc
     if i != len(rows):
         raise RuntimeError(f"{step.step_name}: task {rank} read {i} documents in stage 2, stage 1 had {len(rows)}")
@@ -391,6 +374,3 @@ def cleanup_intermediates(run) -> None:
     for sub in ("stage_1", "dedup", "tmp"):
         shutil.rmtree(os.path.join(run.paths.root, "work", sub), ignore_errors=True)
 
-
-def stage_summary(run) -> dict[str, Any]:
-    return {"stages": [name for name, *_ in stage_pipelines(run) or []]}

@@ -67,10 +67,12 @@ class InputReader(PipelineStep):
                                  json.dumps(rec.data, ensure_ascii=False, default=str))
         if not text.strip():
             return self._invalid(spec, rec, "empty_text", f"field {spec['text_field']!r} is empty")
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size > self.max_document_bytes:
-            return self._invalid(spec, rec, "oversize", f"{size} bytes > max_document_bytes={self.max_document_bytes}",
-                                 text)
+        # a character is at most 4 UTF-8 bytes: only a text that might be too big pays for encoding it here
+        if 4 * len(text) > self.max_document_bytes:
+            size = len(text.encode("utf-8", "surrogatepass"))
+            if size > self.max_document_bytes:
+                return self._invalid(spec, rec, "oversize",
+                                     f"{size} bytes > max_document_bytes={self.max_document_bytes}", text)
         doc_id = data.pop(spec["id_field"], None)
         doc = Document(text=text, id=str(doc_id) if doc_id is not None else f"{spec['rel']}:{rec.line}")
         meta = doc.metadata

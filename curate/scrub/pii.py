@@ -100,7 +100,8 @@ _ENTITY_GATES = {
     "CREDIT_CARD": r"\d(?:[- ]?\d){12}",  # >= 13 digits, single - or space between (Mastercard 2-series: 16)
     ANY_LENGTH_CARD: r"\d{12}",
     "IBAN_CODE": r"[A-Z]{2}[0-9]{2}",
-    "IP_ADDRESS": r"[0-9]\.[0-9]|:",  # a dotted quad, or any IPv6 form
+    # a dotted quad, or an IPv6 form: each has "::" or two hex digits around a colon (full form, IPv4-embedded)
+    "IP_ADDRESS": r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]|::|[0-9A-F]:[0-9A-F]",
     "US_SSN": r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}",
     "KR_RRN": r"\d{6}-?\d{7}",
     "KR_FRN": r"\d{6}-?\d{7}",
@@ -296,7 +297,11 @@ def _phone_recognizer_cls():
     class RoutedPhoneNumberMatcher(phonenumbers.PhoneNumberMatcher):
         route: _PhoneRoute
 
+        skip_bare_digits = False
+
         def _parse_and_verify(self, candidate, offset):
+            if self.skip_bare_digits and candidate.isdigit():
+                return None  # see RoutedPhoneRecognizer.skip_bare_digits
             if not self.route.may_be_valid(candidate, self.preferred_region):
                 return None
             return super()._parse_and_verify(candidate, offset)
@@ -315,7 +320,16 @@ def _phone_recognizer_cls():
             super().__init__(*args, **kwargs)
             self.route = _PhoneRoute(self.supported_regions)
             self.matcher = type("Matcher", (RoutedPhoneNumberMatcher,), {"route": self.route})
+            self.matcher_skip = type("Matcher", (self.matcher,), {"skip_bare_digits": True})
             self.regions = tuple(self.supported_regions)
+
+        # Set by PiiScrubber for the text it passes next: True when a match made of digits only would be rejected
+        # whatever it is (PiiScrubber._judge gives a bare digit run a score below min_score unless a phone context
+        # word precedes it, and there is none anywhere near this text). Such a candidate then is not parsed: a
+        # digits-only candidate has no inner candidates (python-phonenumbers' inner patterns split at separators),
+        # so the matcher goes on after it exactly as after a match of it; its match could only have removed other
+        # digits-only phone matches (Presidio's dedup: same type, contained), rejected just the same.
+        skip_bare_digits = False
 
         def candidate_regions(self, text: str) -> set:
             probe = ProbeMatcher(text, self.regions[0] if self.regions else "US", leniency=self.leniency)
@@ -323,17 +337,20 @@ def _phone_recognizer_cls():
             for _ in probe:
                 pass
             wanted: set = set()
+            skip = self.skip_bare_digits
             for c in probe.seen:
-                wanted |= self.route.regions(c, self.regions)
+                if not (skip and c.isdigit()):
+                    wanted |= self.route.regions(c, self.regions)
             return wanted
 
         def analyze(self, text, entities, nlp_artifacts=None):
             wanted = self.candidate_regions(text)
             results = []
+            matcher = self.matcher_skip if self.skip_bare_digits else self.matcher
             for region in self.supported_regions:
                 if region not in wanted:
                     continue
-                for match in self.matcher(text, region, leniency=self.leniency):
+                for match in matcher(text, region, leniency=self.leniency):
                     # Presidio re-parses the match only to name its region in the explanation: skipped here
                     results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
             return EntityRecognizer.remove_duplicates(results)
@@ -494,7 +511,7 @@ class PiiScrubber:
         if self.analyzer is not None:
             for ws, we, ents in self.windows(text):
                 if self.params.gate:
-                    results = self._analyze_window(text[ws:we], ents)
+                    results = self._analyze_window(text[ws:we], ents, text, ws)
                 else:
                     entities = [e for e in self.presidio_entities if e in ents]
                     if not entities:
@@ -511,7 +528,7 @@ class PiiScrubber:
             found.extend(self._ner(text))
         return resolve_overlaps(found)
 
-    def _analyze_window(self, window: str, ents: frozenset) -> list:
+    def _analyze_window(self, window: str, ents: frozenset, text: str | None = None, ws: int = 0) -> list:
         """What `AnalyzerEngine.analyze(window, entities=ents, score_threshold=0)` returns, without its per-call
         overhead: the recognizers of the wanted entities whose pre-gate finds something in the window, then
         Presidio's own de-duplication. (On the no-op NLP engine, Presidio's lemma context enhancer has no tokens
@@ -522,8 +539,19 @@ class PiiScrubber:
         for entity, rec, gate in self._recognizers:
             if entity not in ents or (gate is not None and gate.search(window) is None):
                 continue
+            if entity == "PHONE_NUMBER" and hasattr(rec, "skip_bare_digits"):
+                rec.skip_bare_digits = text is not None and self._bare_digit_phones_rejected(text, ws, ws + len(window))
             results.extend(rec.analyze(window, [entity], None))
         return EntityRecognizer.remove_duplicates(results) if results else results
+
+    def _bare_digit_phones_rejected(self, text: str, ws: int, we: int) -> bool:
+        """Would `_judge` reject every digits-only phone match in text[ws:we]? Yes when their score (0.1) is below
+        the phone min_score and no phone context word is in text[ws - context_before:we], which holds the context
+        snippet (`_context_snippet(after=False)`) of every candidate in the window."""
+        p = self.params
+        if p.min_score.get("PHONE_NUMBER", p.default_min_score) <= 0.1:
+            return False
+        return not _has(self.context["PHONE_NUMBER"], text[max(0, ws - p.context_before):we].lower())
 
     def _judge(self, text: str, entity: str, start: int, end: int, score: float) -> Finding | None:
         """Our acceptance rules on top of Presidio's score (see the module docstring)."""

@@ -16,7 +16,7 @@ from typing import Literal
 
 from ..expression import ResolvedLicense, Term, category_rank, resolve
 from ..models import LicenseEntry, Obligation, Propagation, Restriction
-from ..registry import Registry, get_registry
+from ..registry import CC_NC, CC_ND, CC_SA, Registry, get_registry
 from .report import SEVERITY_RANK, VERDICT_FOR, AuditReport, ChoiceMade, Finding, ObligationItem
 from .request import AuditRequest, DataSource
 from .shares import license_shares
@@ -116,8 +116,10 @@ def _base_model_entry(req: AuditRequest, reg: Registry) -> LicenseEntry | None:
     if req.base_model.license:
         res = resolve(req.base_model.license, registry=reg)
         return reg.entry(res.ids[0]) if res.is_single else None
-    return reg.match_model(req.base_model.name) or (
-        reg.entry(reg.lookup(req.base_model.name) or "") if reg.lookup(req.base_model.name) else None)
+    if entry := reg.match_model(req.base_model.name):
+        return entry
+    lid = reg.lookup(req.base_model.name)
+    return reg.entry(lid) if lid else None
 
 
 def _evaluate_generator(src: DataSource, ctx: _Ctx, choices: list[ChoiceMade]) -> _Result:
@@ -344,12 +346,6 @@ def _match_application(application: str | None, r: Restriction):
     return hits
 
 
-# ScanCode keys encode Creative Commons elements; used when a CC variant has no curated entry.
-_CC_NC = re.compile(r"^CC-BY(-[A-Z]+)*-NC", re.I)
-_CC_ND = re.compile(r"^CC-BY(-[A-Z]+)*-ND", re.I)
-_CC_SA = re.compile(r"^CC-BY(-[A-Z]+)*-SA", re.I)
-
-
 def _fallback_by_category(lid: str, subject: str, role: Role, ctx: _Ctx) -> _Result:
     """Licenses without an ML entry: judge by the ScanCode category (and CC elements in the id)."""
     out, req = _Result(), ctx.req
@@ -357,16 +353,16 @@ def _fallback_by_category(lid: str, subject: str, role: Role, ctx: _Ctx) -> _Res
     clause = f"ScanCode LicenseDB category '{category}' (no clause-level entry)"
     add = lambda sev, rule, msg: out.findings.append(Finding(  # noqa: E731
         severity=sev, subject=subject, license=lid, clause=clause, rule=rule, message=msg))
-    if _CC_NC.match(lid) or _CC_ND.match(lid) or _CC_SA.match(lid):
+    if CC_NC.match(lid) or CC_ND.match(lid) or CC_SA.match(lid):
         clause = f"{lid} license elements (NC/ND/SA in the license name)"
-        if _CC_NC.match(lid) and req.use != "research":
+        if CC_NC.match(lid) and req.use != "research":
             add("block" if req.use == "commercial" else "review", "non_commercial",
                 f"{subject} is under {lid} (NonCommercial); not usable for {req.use} training "
                 f"(conservative reading).")
-        if _CC_ND.match(lid) and req.distribution != "none":
+        if CC_ND.match(lid) and req.distribution != "none":
             add("block", "no_derivatives", f"{subject} is under {lid} (NoDerivatives); sharing a model "
                                            f"trained on it is treated as sharing an adaptation.")
-        if _CC_SA.match(lid) and req.distribution == "weights":
+        if CC_SA.match(lid) and req.distribution == "weights":
             add("review", "share_alike", f"{subject} is share-alike ({lid}); decide whether it reaches the weights.")
         if out.findings:
             return out

@@ -9,8 +9,9 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..models import Distribution
+
 Use = Literal["commercial", "research", "internal"]
-Distribution = Literal["none", "api", "weights"]
 
 # EU member states: a region restriction on "EU" applies to each of them.
 EU_MEMBERS = frozenset(
