@@ -55,3 +55,14 @@ def test_korean_paragraph_passes_gopher_with_korean_thresholds_but_not_english_o
         "ko": {"min_avg_word_length": 1, "stop_words": ["이", "가", "은", "는", "을", "를", "의", "에"]}}), ctx=None)
     assert english_defaults.process(doc) is not None  # English stop words and word lengths reject Korean
     assert korean.process(doc) is None
+
+
+def test_chinese_and_japanese_get_character_words_and_never_crash_a_filter():
+    ja = "今日は公園を散歩しました。天気が良いです。子供たちは池の近くで遊んでいました。"
+    words = word_tokenizer_for("ja").word_tokenize(ja)
+    assert words[:4] == ["今", "日", "は", "公"] and "。" in words
+    step = GopherQuality(GopherQualityParams(min_doc_words=10, per_language={"ja": {"min_avg_word_length": 1,
+                                                                                   "stop_words": ["は", "を", "の"]}}),
+                         ctx=None)
+    assert step.process(Document(text=ja * 3, id="ja", metadata={"lang": "ja"})) is None
+    assert len(word_tokenizer_for("zh").word_tokenize("我们今天去公园散步。")) == 10

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import regex
 from datatrove.data import Document
 from datatrove.pipeline.filters import (
     C4QualityFilter,
@@ -19,23 +20,45 @@ from datatrove.pipeline.filters import (
     URLFilter,
 )
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
-from datatrove.utils.word_tokenizers import KiwiTokenizer, WordTokenizer, load_word_tokenizer
+from datatrove.utils.word_tokenizers import KiwiTokenizer, WhitespaceTokenizer, WordTokenizer, load_word_tokenizer
+from loguru import logger
 
 from curate.document import LANG, URL
 from curate.steps.base import CurateStep, StepParams
 
 
+class CjkCharTokenizer(WhitespaceTokenizer):
+    """Words for text without spaces between them: every Han, Hiragana and Katakana character is a word, other
+    scripts are split into runs of letters/digits, punctuation marks stand alone. Used for Chinese and Japanese
+    (datatrove's spaCy segmenters need packages that are not installed, or leave a sentence as one "word"), and as
+    the fallback when a language's segmenter cannot be loaded."""
+
+    _WORDS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]|[^\s\p{P}\p{S}\p{Han}\p{Hiragana}\p{Katakana}]+|[\p{P}\p{S}]")
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return self._WORDS.findall(text)
+
+
+CHARACTER_WORDS = {"zh", "ja"}
+
+
 @lru_cache(maxsize=None)
 def word_tokenizer_for(lang: str) -> WordTokenizer:
     """datatrove's word tokenizer for an ISO 639-1 code; Korean gets Kiwi's `cong` model, which kiwipiepy ships
-    (datatrove asks for `sbg`, which kiwipiepy >= 0.22 no longer bundles). Cached: every filter of a process
-    shares one segmenter per language, since loading Kiwi or spaCy costs seconds."""
+    (datatrove asks for `sbg`, which kiwipiepy >= 0.22 no longer bundles); Chinese and Japanese get character words.
+    Cached: every filter of a process shares one segmenter per language, since loading Kiwi or spaCy costs seconds.
+    A segmenter that cannot be loaded (a missing optional package) is reported once and replaced, not fatal."""
     if lang == "ko":
         return KiwiTokenizer(model_type="cong")
+    if lang in CHARACTER_WORDS:
+        return CjkCharTokenizer()
     try:
-        return load_word_tokenizer(lang)
-    except ValueError:
-        return load_word_tokenizer("en")
+        tokenizer = load_word_tokenizer(lang)
+        tokenizer.word_tokenize("probe")  # segmenters load lazily: fail here, not in the middle of a document
+        return tokenizer
+    except (ValueError, ImportError) as e:
+        logger.warning(f"no word segmenter for language {lang!r} ({e}); using character/letter-run words")
+        return CjkCharTokenizer()
 
 
 class DatatroveFilterParams(StepParams):
