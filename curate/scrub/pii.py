@@ -394,7 +394,6 @@ def build_analyzer(params: PiiParams):
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NoOpNlpEngine
     from presidio_analyzer.predefined_recognizers import (
-        CreditCardRecognizer,
         IbanRecognizer,
         IpRecognizer,
         PhoneRecognizer,
