@@ -299,13 +299,18 @@ def code_files(rng: random.Random) -> list[dict]:
 
 
 # -- the corpus ---------------------------------------------------------------------------------------------------------
-def english_web(rng: random.Random) -> list[dict]:
-    docs, n = [], 0
+def _collector(docs: list[dict], prefix: str):
+    """add(text, url): append a web page with the next id of the series (en-0001, en-0002, ...)."""
 
-    def add(text, url, **extra):
-        nonlocal n
-        n += 1
-        docs.append({"id": f"en-{n:04d}", "url": url, "text": text, **extra})
+    def add(text: str, url: str) -> None:
+        docs.append({"id": f"{prefix}-{len(docs) + 1:04d}", "url": url, "text": text})
+
+    return add
+
+
+def english_web(rng: random.Random) -> list[dict]:
+    docs: list[dict] = []
+    add = _collector(docs, "en")
 
     topics = list(TOPICS)
     articles = []
@@ -341,12 +346,8 @@ def english_web(rng: random.Random) -> list[dict]:
 
 
 def korean_web(rng: random.Random) -> list[dict]:
-    docs, n = [], 0
-
-    def add(text, url, **extra):
-        nonlocal n
-        n += 1
-        docs.append({"id": f"ko-{n:04d}", "url": url, "text": text, **extra})
+    docs: list[dict] = []
+    add = _collector(docs, "ko")
 
     articles = []
     for i in range(40):

@@ -66,6 +66,12 @@ def brn_checksum(digits9: str) -> int:
     return (10 - s % 10) % 10
 
 
+def birth_date_checked(recognizer: EntityRecognizer, pattern_text: str) -> bool:
+    """RRN and FRN share their first 7 digits' layout: 13 digits whose first six are a real birth date."""
+    digits = EntityRecognizer.sanitize_value(pattern_text, recognizer.replacement_pairs)
+    return len(digits) == 13 and digits.isdigit() and rrn_date_ok(digits)
+
+
 class KoRrnRecognizer(KrRrnRecognizer):
     """RRN: a real birth date (not only month 01-12 / day 01-31) is required; a valid checksum gives full
     confidence. RRNs issued since October 2020 end in random digits, so a failed checksum keeps the pattern score
@@ -77,10 +83,7 @@ class KoRrnRecognizer(KrRrnRecognizer):
                          supported_language=supported_language)
 
     def validate_result(self, pattern_text: str):
-        digits = EntityRecognizer.sanitize_value(pattern_text, self.replacement_pairs)
-        if len(digits) != 13 or not digits.isdigit() or not rrn_date_ok(digits):
-            return False
-        return super().validate_result(pattern_text)
+        return birth_date_checked(self, pattern_text) and super().validate_result(pattern_text)
 
 
 class KoFrnRecognizer(KrFrnRecognizer):
@@ -89,10 +92,7 @@ class KoFrnRecognizer(KrFrnRecognizer):
                          supported_language=supported_language)
 
     def validate_result(self, pattern_text: str):
-        digits = EntityRecognizer.sanitize_value(pattern_text, self.replacement_pairs)
-        if len(digits) != 13 or not digits.isdigit() or not rrn_date_ok(digits):
-            return False
-        return super().validate_result(pattern_text)
+        return birth_date_checked(self, pattern_text) and super().validate_result(pattern_text)
 
 
 class KoBrnRecognizer(KrBrnRecognizer):
