@@ -149,20 +149,12 @@ class PiiParams(BaseModel):
     ner_model: str | None = "auto"  # spaCy model name or local path for PERSON/LOCATION; "auto": an installed one
     ner_max_chars: int = 100_000
 
-    @field_validator("entities")
+    @field_validator("entities", "operators")
     @classmethod
     def _known(cls, v):
         bad = [e for e in v if e not in ALL_ENTITIES]
         if bad:
             raise ValueError(f"unknown entity types {bad}; known: {ALL_ENTITIES}")
-        return v
-
-    @field_validator("operators")
-    @classmethod
-    def _known_ops(cls, v):
-        bad = [e for e in v if e not in ALL_ENTITIES]
-        if bad:
-            raise ValueError(f"operators for unknown entity types {bad}")
         return v
 
 
