@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -369,8 +370,9 @@ def test_presidio_synthetic_set_structured_recall():
 
 def test_gate_regex_equals_the_plain_alternation():
     """The gate regex (first character consumed by one class, branches behind a lookbehind) finds exactly the
-    matches (start, end, branch) of the plain alternation of its branches, on random strings and on web text."""
-    from curate.scrub.pii import _GATE, _GATE_PLAIN
+    matches (start, end, branch) of the plain alternation of its branches, on random strings and on web text; and
+    `_gate_matches` (the ASCII shortcut: translate + find + match) finds exactly the matches of `_GATE.finditer`."""
+    from curate.scrub.pii import _GATE, _GATE_PLAIN, _gate_matches
 
     sys.path.insert(0, str(REPO / "benchmarks"))
     from pii_throughput import web_corpus
@@ -378,10 +380,93 @@ def test_gate_regex_equals_the_plain_alternation():
     def hits(rx, t):
         return [(m.start(), m.end(), m.lastgroup) for m in rx.finditer(t)]
 
+    def fast(t):
+        return [(m.start(), m.end(), m.lastgroup) for m in _gate_matches(t)]
+
     rng = random.Random(5)
     alpha = "0123456789@:.-/ ()+~abcdefxABCDEFX\n\t٣०\u2013\uff0d"
+    ascii_alpha = "0123456789@:.-/ ()+~abcdefxABCDEFX\n\t"
     for _ in range(60000):
         t = "".join(rng.choice(alpha) for _ in range(rng.randint(0, 30)))
-        assert hits(_GATE, t) == hits(_GATE_PLAIN, t), t
+        assert hits(_GATE, t) == hits(_GATE_PLAIN, t) == fast(t), t
+        t = "".join(rng.choice(ascii_alpha) for _ in range(rng.randint(0, 30)))
+        assert hits(_GATE, t) == fast(t), t
     for d in web_corpus(40, seed=4):
-        assert hits(_GATE, d.text) == hits(_GATE_PLAIN, d.text)
+        assert hits(_GATE, d.text) == hits(_GATE_PLAIN, d.text) == fast(d.text)
+
+
+def _random_match(rx, rng):
+    """A random string made by walking the parse tree of `rx` (literals, classes, repeats, branches, groups;
+    look-arounds and anchors are skipped), with random case for IGNORECASE patterns: candidate matches."""
+    import re._parser as sre_parse
+    from re._constants import (ANY, ASSERT, ASSERT_NOT, AT, BRANCH, CATEGORY, CATEGORY_DIGIT, CATEGORY_SPACE,
+                               CATEGORY_WORD, IN, LITERAL, MAX_REPEAT, MIN_REPEAT, NEGATE, RANGE, SUBPATTERN)
+
+    pool = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+/=:.\"' @"
+    cats = {CATEGORY_DIGIT: "0123456789", CATEGORY_SPACE: " \t", CATEGORY_WORD: pool[:63]}
+
+    def one_of(items):
+        chars = []
+        neg = False
+        for op, av in items:
+            if op is NEGATE:
+                neg = True
+            elif op is LITERAL:
+                chars.append(chr(av))
+            elif op is RANGE:
+                chars.extend(chr(c) for c in range(av[0], av[1] + 1))
+            elif op is CATEGORY:
+                chars.extend(cats.get(av, "x"))
+        if neg:
+            chars = [c for c in pool if c not in chars] or ["x"]
+        return rng.choice(chars)
+
+    def walk(tree):
+        out = []
+        for op, av in tree:
+            if op is LITERAL:
+                out.append(chr(av))
+            elif op is IN:
+                out.append(one_of(av))
+            elif op is ANY:
+                out.append(rng.choice(pool))
+            elif op in (MAX_REPEAT, MIN_REPEAT):
+                lo, hi, sub = av
+                hi = min(hi, lo + 3)
+                out.extend(walk(sub) for _ in range(rng.randint(lo, hi)))
+            elif op is BRANCH:
+                out.append(walk(rng.choice(av[1])))
+            elif op is SUBPATTERN:
+                out.append(walk(av[-1]))
+            elif op in (ASSERT, ASSERT_NOT, AT):
+                pass
+        return "".join(out)
+
+    s = walk(sre_parse.parse(rx.pattern, rx.flags))
+    if rx.flags & re.IGNORECASE:
+        s = "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in s)
+    return s
+
+
+def test_secret_token_needs_hold_for_every_match():
+    """Every literal group of `_TOKEN_NEEDS` is met by every match of its regex: random strings built from each
+    regex's own parse tree (in random context, random case), and the full secret scan with and without the
+    literal pre-checks on them gives the same findings."""
+    from curate.scrub import secrets as S
+
+    rng = random.Random(9)
+    gated, full = S.SecretScanner(), S.SecretScanner(gated=False)
+    checked = 0
+    for kind, rx, need in gated.token_needs:
+        if need is None:
+            continue
+        for _ in range(400):
+            line = _random_match(rx, rng)
+            line = rng.choice(["", " ", "x = ", "[", "'"]) + line + rng.choice(["", " ", "\"", "'"])
+            if not line.isascii() or rx.search(line) is None:
+                continue
+            checked += 1
+            low = line.lower()
+            assert all(any(lit in (low if need[0] else line) for lit in g) for g in need[1]), (rx.pattern, line)
+            assert gated.find(line) == full.find(line), line
+    assert checked > 2000

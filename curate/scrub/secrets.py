@@ -26,7 +26,8 @@ _SKIP_PLUGINS = {"IPPublicDetector"}
 
 # token (regex) plugins: every match contains a long token or one of a few literals
 _TOKEN_GATE = re.compile(r"(?<![A-Za-z0-9_\-+/=\\])[A-Za-z0-9_\-+/=\\]{16,}"
-                         r"|PRIVATE KEY|PuTTY-User-Key|://|xox[abposr]-|eyJ|AKC|AP[0-9A-F]|_authToken")
+                         r"|PRIVATE KEY|PuTTY-User-Key|://|(?i:xox[abposr]-)|eyJ|AKC|AP[0-9A-F]|_authToken")
+# (the Slack token regex is IGNORECASE: "XOXB-1-a" is a match, so the literal is looked for in any case)
 # keyword plugin: every one of its regexes needs one of its DENYLIST words (api_?key, password, pwd, secret, ...;
 # case-insensitive, as it compiles them) and an assignment, comparison, call or statement end (: = ( ;)
 _KEYWORD = re.compile("|".join(_DENYLIST), re.IGNORECASE)
@@ -51,8 +52,11 @@ _GATES = (_TOKEN_GATE, _KEYWORD_SCAN, _QUOTED)
 _TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=\\"
 _TOKEN_TABLE = bytes(ord("a") if chr(b) in _TOKEN_CHARS else ord(" ") for b in range(256))
 _TOKEN_RUN = b"a" * 16
-_TOKEN_LITERALS = ("PRIVATE KEY", "PuTTY-User-Key", "://", "xox", "eyJ", "AKC", "AP", "_authToken")
-_TOKEN_LITERAL_RX = re.compile(r"PRIVATE KEY|PuTTY-User-Key|://|xox[abposr]-|eyJ|AKC|AP[0-9A-F]|_authToken")
+_TOKEN_LITERALS = ("PRIVATE KEY", "PuTTY-User-Key", "://", "eyJ", "AKC", "AP", "_authToken")
+_TOKEN_LITERAL_RX = re.compile(r"PRIVATE KEY|PuTTY-User-Key|://|eyJ|AKC|AP[0-9A-F]|_authToken")
+# xox[abposr]- in any case: "xox" on the lower-cased text (with the keywords below), or this regex where lower-casing
+# is not exact
+_SLACK_LITERAL = re.compile(r"xox[abposr]-", re.IGNORECASE)
 _KEYWORD_LITERALS = ("key", "pass", "pwd", "secret", "contrase")
 _KEYWORD_LOWER = re.compile("|".join(_DENYLIST))
 assert all(any(lit in w for lit in _KEYWORD_LITERALS) for w in _DENYLIST), "a DENYLIST word without a literal"
@@ -62,6 +66,61 @@ _KEY_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]*PRIVATE KEY[ A-Z0-9]*-----|BEGIN S
                         r"|PuTTY-User-Key-File-\d|BEGIN PGP PRIVATE KEY BLOCK")
 _KEY_END = re.compile(r"-----END[ A-Z0-9]*PRIVATE KEY[ A-Z0-9]*-----|END SSH2 ENCRYPTED PRIVATE KEY"
                       r"|Private-MAC: [0-9a-f]+|END PGP PRIVATE KEY BLOCK-----")
+
+
+# Token plugins' regexes that Python's `re` cannot skip through by a literal prefix (they start with a lookbehind,
+# a group or a class): literals every match contains, checked with `in` before the regex runs on an ASCII line.
+# pattern -> (case-insensitive (the regex is IGNORECASE: the literals are checked on the lower-cased line),
+# groups): every group needs one of its literals in the line. Why each holds: the required parts of the pattern
+# (`(?:cloudant|cl|clou)` holds "cl", `(?:softlayer|sl)` "sl" or "softlayer", `(?:key|pwd|pw|password|pass|token)`
+# "key", "pw", "pass" or "token"; `.` in `api.softlayer.com` is any character, so only "softlayer" and "://" are
+# required there...). Only ASCII lines: IGNORECASE also equates a few non-ASCII letters (K, ſ, ı, İ) with k, s, i;
+# other lines run every regex. A pattern not listed (another detect-secrets version) always runs.
+# tests/test_pii.py checks each group on random matches built from the regex's own parse tree.
+_KW4 = ("key", "pw", "pass", "token")
+_TOKEN_NEEDS: dict[str, tuple[bool, tuple[tuple[str, ...], ...]]] = {
+    r"""(?:\s|=|:|"|^)AKC[a-zA-Z0-9]{10,}(?:\s|"|$)""": (False, (("AKC",),)),
+    r"""(?:\s|=|:|"|^)AP[\dABCDEF][a-zA-Z0-9]{8,}(?:\s|"|$)""": (False, (("AP",),)),
+    r"""aws.{0,20}?(?:key|pwd|pw|password|pass|token).{0,20}?[\'\"]([0-9a-zA-Z/+]{40})[\'\"]""":
+        (True, (("aws",), _KW4)),
+    r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:cloudant|cl|clou)(?:_|-|)(?:api|)(?:key|pwd|pw|password|pass|token)"""
+    r"""(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([0-9a-f]{64})(?:"|\'|)""": (True, (("cl",), _KW4)),
+    r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:cloudant|cl|clou)(?:_|-|)(?:api|)(?:key|pwd|pw|password|pass|token)"""
+    r"""(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([a-z]{24})(?:"|\'|)""": (True, (("cl",), _KW4)),
+    r"""(?:https?\:\/\/)[\w\-]+\:([0-9a-f]{64})\@[\w\-]+\.cloudant\.com""": (True, (("://",), (".cloudant.com",))),
+    r"""(?:https?\:\/\/)[\w\-]+\:([a-z]{24})\@[\w\-]+\.cloudant\.com""": (True, (("://",), (".cloudant.com",))),
+    r"""[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}""": (False, ((".",),)),
+    r"""(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36}""": (False, (("gh",),)),
+    r"""(glpat|gldt|glft|glsoat|glrt)-[A-Za-z0-9_\-]{20,50}(?!\w)""": (False, (("gl",),)),
+    r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:ibm(?:_|-|)cloud(?:_|-|)iam|cloud(?:_|-|)iam|ibm(?:_|-|)cloud|"""
+    r"""ibm(?:_|-|)iam|ibm|iam|cloud|)(?:_|-|)(?:api|)(?:_|-|)(?:key|pwd|password|pass|token)(?:"|\'|)(?:\]|)(?: *)"""
+    r"""(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([a-zA-Z0-9_\-]{44}(?![a-zA-Z0-9_\-]))(?:"|\'|)""": (True, (_KW4,)),
+    r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:(?:ibm)?[-_]?cos[-_]?(?:hmac)?|)(?:_|-|)"""
+    r"""(?:secret[-_]?(?:access)?[-_]?key)(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)"""
+    r"""([a-f0-9]{48}(?![a-f0-9]))(?:"|\'|)""":
+        (True, (("secret",), ("key",))),
+    r"""[0-9a-z]{32}-us[0-9]{1,2}""": (False, (("-us",),)),
+    r"""xox(?:a|b|p|o|s|r)-(?:\d+-)+[a-z0-9]+""": (True, (("xox",),)),
+    r"""https://hooks\.slack\.com/services/T[a-zA-Z0-9_]+/B[a-zA-Z0-9_]+/[a-zA-Z0-9_]+""":
+        (True, (("https://hooks.slack.com/services/",),)),
+    r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:softlayer|sl)(?:_|-|)(?:api|)(?:_|-|)(?:key|pwd|password|pass|token)"""
+    r"""(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([a-z0-9]{64})(?:"|\'|)""":
+        (True, (("sl", "softlayer"), _KW4)),
+    r"""(?:http|https)://api.softlayer.com/soap/(?:v3|v3.1)/([a-z0-9]{64})""": (True, (("://",), ("softlayer",))),
+    r"""(?:r|s)k_live_[0-9a-zA-Z]{24}""": (False, (("k_live_",),)),
+    r"""\d{8,10}:[0-9A-Za-z_-]{35}""": (False, ((":",),)),
+    r"""AC[a-z0-9]{32}""": (False, (("AC",),)),
+    r"""SK[a-z0-9]{32}""": (False, (("SK",),)),
+}
+
+
+def _token_needs(rx: re.Pattern):
+    """(case-insensitive, literal groups) for a token regex in `_TOKEN_NEEDS`, None otherwise (or if its
+    IGNORECASE flag differs from what the entry assumes)."""
+    need = _TOKEN_NEEDS.get(rx.pattern)
+    if need is None or bool(rx.flags & re.IGNORECASE) != need[0]:
+        return None
+    return need
 
 
 @dataclass(frozen=True)
@@ -92,6 +151,25 @@ def _filtered(secret: str, line: str, plugin) -> bool:
             or h.is_not_alphanumeric_string(secret) or h.is_likely_id_string(secret, line, plugin))
 
 
+def _quoted_search(text: str, pos: int):
+    """`_QUOTED.search(text, pos)`: every match starts at a quote, so `_QUOTED.match` is tried at each `"` and `'`
+    from `pos` on, in order (found with `str.find`), instead of `re` testing every position."""
+    i, j = text.find('"', pos), text.find("'", pos)
+    match = _QUOTED.match
+    while i != -1 or j != -1:
+        if j == -1 or (i != -1 and i < j):
+            m = match(text, i)
+            if m is not None:
+                return m
+            i = text.find('"', i + 1)
+        else:
+            m = match(text, j)
+            if m is not None:
+                return m
+            j = text.find("'", j + 1)
+    return None
+
+
 class SecretScanner:
     """Find secrets in a string. Keyword values are looked for as in quoted code, YAML and config files."""
 
@@ -99,6 +177,7 @@ class SecretScanner:
 
     def __init__(self, gated: bool = True):
         self.token_rx, self.other = _plugins()
+        self.token_needs = [(kind, rx, _token_needs(rx) if gated else None) for kind, rx in self.token_rx]
         self.gated = gated  # False: every plugin on every line (slow; the reference the tests compare with)
 
     def candidate_lines(self, text: str) -> list[tuple[int, int]]:
@@ -148,13 +227,24 @@ class SecretScanner:
                         i = low.find(lit, le + 1)
                     else:
                         i = low.find(lit, i + 1)
+            i = low.find("xox")
+            while i != -1:
+                if _SLACK_LITERAL.match(text, i):
+                    add(low.rfind("\n", 0, i) + 1)
+                    le = low.find("\n", i)
+                    if le == -1:
+                        break
+                    i = low.find("xox", le + 1)
+                else:
+                    i = low.find("xox", i + 1)
             gates = (_QUOTED,)
         else:
-            gates = (_KEYWORD_SCAN, _QUOTED)
+            gates = (_KEYWORD_SCAN, _SLACK_LITERAL, _QUOTED)
         for rx in gates:
             pos = 0
+            search = _quoted_search if rx is _QUOTED else rx.search
             while True:
-                m = rx.search(text, pos)
+                m = search(text, pos)
                 if m is None:
                     break
                 start = text.rfind("\n", 0, m.start()) + 1
@@ -179,7 +269,14 @@ class SecretScanner:
                 line_other = False
             else:
                 line_other = True
-            for kind, rx in (self.token_rx if not self.gated or _TOKEN_GATE.search(line) else ()):
+            token = not self.gated or _TOKEN_GATE.search(line) is not None
+            if token:
+                plain = line.isascii()
+                low = line.lower() if plain else line
+            for kind, rx, need in (self.token_needs if token else ()):
+                if need is not None and plain and not all(
+                        any(lit in (low if need[0] else line) for lit in group) for group in need[1]):
+                    continue  # a literal every match holds is missing (`_TOKEN_NEEDS`)
                 for m in rx.finditer(line):
                     s, e = m.start(), m.end()
                     while s < e and line[s] in _TRIM:
