@@ -170,6 +170,20 @@ def _quoted_search(text: str, pos: int):
     return None
 
 
+def _mark_lines(haystack: str, literal: str, confirm, add) -> None:
+    """add() the start of every line holding `literal` at a position `confirm` accepts (one hit per line)."""
+    i = haystack.find(literal)
+    while i != -1:
+        if confirm(i):
+            add(haystack.rfind("\n", 0, i) + 1)
+            le = haystack.find("\n", i)
+            if le == -1:
+                break
+            i = haystack.find(literal, le + 1)
+        else:
+            i = haystack.find(literal, i + 1)
+
+
 class SecretScanner:
     """Find secrets in a string. Keyword values are looked for as in quoted code, YAML and config files."""
 
@@ -203,40 +217,16 @@ class SecretScanner:
                 break
             i = runs.find(_TOKEN_RUN, le + 1)
         for lit in _TOKEN_LITERALS:
-            i = text.find(lit)
-            while i != -1:
-                if _TOKEN_LITERAL_RX.match(text, i):
-                    add(text.rfind("\n", 0, i) + 1)
-                    le = text.find("\n", i)
-                    if le == -1:
-                        break
-                    i = text.find(lit, le + 1)
-                else:
-                    i = text.find(lit, i + 1)
+            _mark_lines(text, lit, lambda i: _TOKEN_LITERAL_RX.match(text, i), add)
         low = text.lower()
         if len(low) == len(text) and "ı" not in low and "ſ" not in low:
+            def keyword_near(i: int) -> bool:
+                ls, le = low.rfind("\n", 0, i) + 1, low.find("\n", i)
+                return bool(_KEYWORD_LOWER.search(low, max(ls, i - 16), i + 16 if le == -1 else min(le, i + 16)))
+
             for lit in _KEYWORD_LITERALS:
-                i = low.find(lit)
-                while i != -1:
-                    ls = low.rfind("\n", 0, i) + 1
-                    le = low.find("\n", i)
-                    if _KEYWORD_LOWER.search(low, max(ls, i - 16), i + 16 if le == -1 else min(le, i + 16)):
-                        add(ls)
-                        if le == -1:
-                            break
-                        i = low.find(lit, le + 1)
-                    else:
-                        i = low.find(lit, i + 1)
-            i = low.find("xox")
-            while i != -1:
-                if _SLACK_LITERAL.match(text, i):
-                    add(low.rfind("\n", 0, i) + 1)
-                    le = low.find("\n", i)
-                    if le == -1:
-                        break
-                    i = low.find("xox", le + 1)
-                else:
-                    i = low.find("xox", i + 1)
+                _mark_lines(low, lit, keyword_near, add)
+            _mark_lines(low, "xox", lambda i: _SLACK_LITERAL.match(text, i), add)
             gates = (_QUOTED,)
         else:
             gates = (_KEYWORD_SCAN, _SLACK_LITERAL, _QUOTED)
