@@ -1,14 +1,11 @@
 """PII detection and replacement: a cheap gate picks candidate windows, Presidio's recognizers confirm them.
 
 Why a gate: Presidio runs every recognizer over every character (its phone recognizer runs python-phonenumbers'
-matcher once per region), about 0.1-0.2 MB/s per core. Every structured entity we look for contains one of a few
-cheap signatures: an `@`, a run of >= 5 digits joined by phone/number separators, a dotted quad, `::` or `h:h:`
-(IPv6), an IBAN prefix (`AA00`), a passport shape (`A000A0000`). One compiled regex finds them; each hit becomes a
-window (the hit +- `margin` characters, widened to the nearest whitespace so that regex boundaries behave as in
-the full text), overlapping windows are merged, and Presidio's recognizers run on the windows only: each only where
-its own pre-gate (`_ENTITY_GATES`) finds something, the phone recognizer only for the regions a candidate can be
-valid in (`_PhoneRoute`). Secrets go through detect-secrets with their own line gates (`secrets.py`). Text with no
-signature costs one regex scan.
+matcher once per region), about 0.1-0.6 MB/s per core. One scan (`curate.scrub.gate`) finds the places a structured
+entity can be; Presidio's recognizers run on the windows around them only: each only where its own pre-gate
+(`ENTITY_GATES`) finds something, the phone recognizer only for the regions a candidate can be valid in
+(`curate.scrub.phone`). Secrets go through detect-secrets with their own line gates (`secrets.py`). Text with no
+signature costs one scan. The results equal Presidio's over the whole text (tests/test_pii.py).
 
 Offline: Presidio runs on its `NoOpNlpEngine` (no spaCy model, nothing downloaded), with pattern recognizers only;
 the e-mail recognizer's tldextract uses its bundled public-suffix snapshot (`TLDExtract(suffix_list_urls=())`).
@@ -35,7 +32,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from curate.scrub.gate import ANY_LENGTH_CARD, ENTITY_GATE_RX, gate_for
 from curate.scrub.korean import KO_CONTEXT
+from curate.scrub.phone import routed_phone_recognizer_cls
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,6 @@ STRUCTURED = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_A
               "US_SSN", "KR_RRN", "KR_FRN", "KR_BRN", "KR_PASSPORT", "KR_DRIVER_LICENSE"]
 NER_ENTITIES = ["PERSON", "LOCATION"]
 SECRET = "SECRET"
-ANY_LENGTH_CARD = "CREDIT_CARD_ANY_LENGTH"  # internal: becomes CREDIT_CARD with context
 ALL_ENTITIES = STRUCTURED + [SECRET] + NER_ENTITIES
 
 PLACEHOLDERS = {
@@ -67,56 +65,10 @@ CONTEXT: dict[str, list[str]] = {
 # words right before a dotted quad that make it something other than an IP address
 _IP_NEGATIVE = re.compile(r"(?:\bversion|\bver|\brelease|\bbuild|\bv|버전)[\s.:#]*$", re.I)
 
-# the gate: every structured entity contains one of these signatures; each names the entities it can start
-_SEP = r"[\s\-.()/+\u2010-\u2015\u2212\u30fc\uff0d~]"
-_DIGIT_ENTITIES = ("PHONE_NUMBER", "CREDIT_CARD", "CREDIT_CARD_ANY_LENGTH", "IBAN_CODE", "US_SSN", "KR_RRN", "KR_FRN", "KR_BRN",
-                   "KR_DRIVER_LICENSE", "KR_PASSPORT", "IP_ADDRESS", "EMAIL_ADDRESS", "URL_CREDENTIALS")
-# Every branch starts with `@`, `:` or a digit. The compiled regex consumes that first character with one character
-# class and each branch checks it with a lookbehind and matches the rest: the same matches (start, end, branch) as
-# the plain alternation of the branches, but a regex that begins with a character class lets Python's `re` skip
-# every other position with a set test in its search loop (~18 ms/MB instead of ~30 on web text).
-# IBANs need no branch of their own: every IBAN has a run of >= 5 digits (its account number) within `margin`
-# characters of its start.
-# (name, the branch as a plain regex (documentation and tests), its first character, the rest after it, entities)
-_GATE_PARTS = [
-    ("at", r"@", "@", r"", ("EMAIL_ADDRESS", "URL_CREDENTIALS")),
-    ("digits", rf"\d(?:{_SEP}{{0,3}}\d){{4,}}", r"\d", rf"(?:{_SEP}{{0,3}}\d){{4,}}", _DIGIT_ENTITIES),  # >= 5 digits
-    ("ipv4", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", r"\d", r"\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}",
-     ("IP_ADDRESS",)),  # as few as 4 digits
-    ("ipv6", r"::|:[0-9A-Fa-f]{1,4}:", ":", r":|[0-9A-Fa-f]{1,4}:", ("IP_ADDRESS",)),  # every IPv6 form: "::" or ":h:"
-    ("passport", r"\d{3}[A-Za-z]\d{4}", r"\d", r"\d{2}[A-Za-z]\d{4}", ("KR_PASSPORT",)),  # Korean passport (A000A0000)
-]
-_GATE_PLAIN = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx, _, _, _ in _GATE_PARTS))
-_GATE = re.compile("[@:\\d](?:" + "|".join(f"(?<={first})(?P<{name}>{rest})" for name, _, first, rest, _ in _GATE_PARTS)
-                   + ")")
-_GATE_ENTITIES = {name: frozenset(ents) for name, _, _, _, ents in _GATE_PARTS}
 
 # phone matches that are other identifiers: RRN/FRN shape (YYMMDD-GNNNNNN), Korean driver's licence shape
 _NOT_PHONE = re.compile(r"\(?\d{6}[-\s]\d{7}\)?|\(?\d{2}-\d{2}-\d{6}-\d{2}\)?")
 _URL_CREDENTIALS = r"(?<=://)[^\s:/?#@\[\]]{1,256}:[^\s/?#@]{1,256}(?=@[^\s@])"
-
-
-# Per entity: a regex every match of its Presidio recognizer's patterns contains (Presidio compiles them with
-# IGNORECASE | MULTILINE | DOTALL; so are these, so character classes mean the same). A window where it finds
-# nothing cannot give that recognizer a result, so the recognizer is not run there. Phone numbers have their own
-# exact pre-check (`_PhoneRoute`, `candidate_regions`).
-_ENTITY_GATES = {
-    "EMAIL_ADDRESS": r"@",
-    "URL_CREDENTIALS": r"://",
-    "CREDIT_CARD": r"\d(?:[- ]?\d){12}",  # >= 13 digits, single - or space between (Mastercard 2-series: 16)
-    ANY_LENGTH_CARD: r"\d{12}",
-    "IBAN_CODE": r"[A-Z]{2}[0-9]{2}",
-    # a dotted quad, or an IPv6 form: each of Presidio's IPv6 alternatives has "::" except the full 8-group form
-    # (7 colons between hex groups) and the 6-group IPv4-embedded form (which holds a dotted quad)
-    "IP_ADDRESS": r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]|::|[0-9A-F]:[0-9A-F]{1,4}:[0-9A-F]{1,4}:[0-9A-F]",
-    "US_SSN": r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}",
-    "KR_RRN": r"\d{6}-?\d{7}",
-    "KR_FRN": r"\d{6}-?\d{7}",
-    "KR_BRN": r"\d{3}-\d{2}-\d{5}|\d{10}",
-    "KR_PASSPORT": r"[MmSsRrOoDd]\d{3}(?:[A-Za-z]\d{4}|\d{5})",
-    "KR_DRIVER_LICENSE": r"\d{2}[- ]?\d{2}[- ]?\d{6}[- ]?\d{2}",
-}
-_ENTITY_GATE_RX = {e: re.compile(rx, re.IGNORECASE | re.MULTILINE | re.DOTALL) for e, rx in _ENTITY_GATES.items()}
 
 
 class OperatorSpec(BaseModel):
@@ -144,7 +96,7 @@ class PiiParams(BaseModel):
     context_boost: float = 0.4
     context_before: int = 48  # characters before a candidate searched for context words
     context_after: int = 16
-    gate: bool = True  # False: run Presidio over the whole text (slow; for comparison)
+    gate: bool = True  # False: Presidio over the whole text, every detect-secrets plugin on every line (slow)
     presidio_nlp: Literal["noop", "blank_spacy"] = "noop"  # Presidio's NLP engine (blank_spacy: tokens, no model)
     margin: int = 32  # characters around a gate hit given to Presidio
     ner_model: str | None = "auto"  # spaCy model name or local path for PERSON/LOCATION; "auto": an installed one
@@ -184,217 +136,6 @@ def _email_recognizer_cls():
 
     return OfflineEmailRecognizer
 
-
-# -- phone numbers: python-phonenumbers, each candidate parsed only for the regions that can make it valid ---------
-# Presidio's PhoneRecognizer runs python-phonenumbers' PhoneNumberMatcher once per region; each run parses every
-# digit-run candidate (and its inner sub-candidates) with that region as the default (~50-100 us a parse). Whether a
-# region can make a candidate valid is decided by a necessary condition that costs a few regex calls: a candidate
-# of digits and separators only (no '+', letters or extension marks) is parsed, with default region R, either as an
-# international number after R's international (IDD) prefix, or as a national one whose national significant number
-# (NSN) is its digits less R's country code and/or national prefix (carrier code), stripped as it strips them;
-# is_valid_number requires the NSN to match the description (possible lengths and pattern) of one number type
-# (fixed line, mobile, toll free, ...) of a region of its country code. When none of those NSNs does for R, and R's
-# IDD prefix does not start the digits, the parse for R cannot give a valid number and is skipped. When neither R's
-# country code nor its national prefix starts the digits, the NSN is the digits themselves and the matcher (VALID
-# leniency) also needs the national prefix where the number's format writes one (`_national_prefix_ok`: Germany's
-# `551-1473`, `20250612-11131` are valid fixed-line NSNs, but need a leading 0 to be a match there); every other
-# candidate goes to python-phonenumbers as before. The matcher, its
-# candidate extraction, date/time-stamp skips, inner matches and verification are python-phonenumbers' own, so the
-# results are the same as Presidio's (tests/test_pii.py checks the condition against parse() + the matcher's
-# `_verify` on random candidates and the recognizer against Presidio's).
-_PHONE_SAFE = re.compile(r"[\d \t\n\-.()/\u00a0\u2010-\u2015\u2212\u30fc\uff0d\u3000]+")
-_NON_DIGIT = re.compile(r"\D")
-
-
-_PHONE_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
-                "fixed_line", "mobile")
-
-
-class _PhoneRoute:
-    """Per region: can a candidate made of digits and separators be a valid number when parsed for it?"""
-
-    def __init__(self, regions, national_prefix_check: bool = True):
-        import phonenumbers
-        from phonenumbers import PhoneMetadata
-
-        self.rules: dict[str, tuple] = {}  # region -> (IDD, country code, national prefix, transform, NSN tables)
-        # region -> metadata of the main region of its country code (python-phonenumbers' national-prefix check);
-        # only for matchers of VALID leniency or stricter, which make that check (`_verify`)
-        self.main_md: dict[str, object] = {}
-        self._cache: dict[tuple, frozenset] = {}
-        self.all_regions = tuple(regions)
-        for region in regions:
-            md = PhoneMetadata.metadata_for_region(region)
-            if md is None:
-                continue  # unknown to python-phonenumbers: always parsed (it raises or finds nothing)
-            by_len: dict[int | None, list[str]] = {}
-            for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(md.country_code, (region,)):
-                rmd = PhoneMetadata.metadata_for_region(r) or PhoneMetadata.metadata_for_nongeo_region(md.country_code)
-                if rmd is None:
-                    continue
-                for desc in (getattr(rmd, t, None) for t in _PHONE_TYPES):  # valid = of one of these types
-                    if desc is None or not desc.national_number_pattern:
-                        continue
-                    for n in desc.possible_length or (None,):
-                        by_len.setdefault(n, []).append(desc.national_number_pattern)
-            anylen = by_len.pop(None, [])
-            nsn = {n: re.compile("|".join(f"(?:{x})" for x in ps + anylen)) for n, ps in by_len.items()}
-            any_rx = re.compile("|".join(f"(?:{x})" for x in anylen)) if anylen else None
-            prefix = re.compile(md.national_prefix_for_parsing) if md.national_prefix_for_parsing else None
-            self.rules[region] = (re.compile(md.international_prefix or r"(?!)"), str(md.country_code), prefix,
-                                  md.national_prefix_transform_rule or None, nsn, any_rx)
-            main = PhoneMetadata.metadata_for_region(phonenumbers.region_code_for_country_code(md.country_code))
-            if national_prefix_check and main is not None:
-                self.main_md[region] = main
-
-    @staticmethod
-    def _strip(number: str, prefix, transform) -> str | None:
-        """The number after python-phonenumbers' national-prefix (carrier code) strip, as it does it; None when
-        the prefix does not match."""
-        m = prefix.match(number) if prefix is not None else None
-        if m is None:
-            return None
-        if transform is not None and m.groups() and m.groups()[-1] is not None:
-            return prefix.sub(transform, number, count=1)
-        return number[m.end():]
-
-    def regions(self, candidate: str, regions) -> frozenset:
-        """The regions among `regions` for which parsing `candidate` may give a valid number (cached)."""
-        key = (candidate, regions)
-        hit = self._cache.get(key)
-        if hit is None:
-            if len(self._cache) > 50_000:
-                self._cache.clear()
-            hit = self._cache[key] = frozenset(r for r in regions if self.may_be_valid(candidate, r))
-        return hit
-
-    def _national_prefix_ok(self, region: str, nsn: str) -> bool:
-        """python-phonenumbers' `_is_national_prefix_present_if_required` for a number parsed for `region` from
-        the digits `nsn` with no country code and no national prefix (its raw input's digits are `nsn`): when the
-        formatting rule for the NSN writes a national prefix that is neither optional nor only the first group,
-        the number is a match only if a national prefix starts the raw input, which it does not here."""
-        md = self.main_md.get(region)
-        if md is None:
-            return True
-        from phonenumbers.phonenumberutil import (
-            _choose_formatting_pattern_for_number,
-            _formatting_rule_has_first_group_only,
-            _maybe_strip_national_prefix_carrier_code,
-        )
-
-        rule = _choose_formatting_pattern_for_number(md.number_format, nsn)
-        if rule is None or not rule.national_prefix_formatting_rule or rule.national_prefix_optional_when_formatting:
-            return True
-        if _formatting_rule_has_first_group_only(rule.national_prefix_formatting_rule):
-            return True
-        return _maybe_strip_national_prefix_carrier_code(nsn, md)[2]
-
-    def may_be_valid(self, candidate: str, region: str) -> bool:
-        rules = self.rules.get(region)
-        if rules is None or not _PHONE_SAFE.fullmatch(candidate):
-            return True
-        if candidate.isascii():
-            digits = _NON_DIGIT.sub("", candidate)
-        else:
-            import phonenumbers
-
-            digits = phonenumbers.normalize_digits_only(candidate)
-        idd, cc, prefix, transform, nsn, any_rx = rules
-        if idd.match(digits):
-            return True  # an international number after the IDD prefix: any country
-        # the national significant number: the digits, less the country code and/or the national prefix (which
-        # python-phonenumbers may strip twice after a country code: once to test it, once more in parse())
-        if not digits.startswith(cc) and (prefix is None or prefix.match(digits) is None):
-            # no country code, no national prefix: parsed as a national number of R with exactly these digits as
-            # its NSN (country code source FROM_DEFAULT_COUNTRY)
-            rx = nsn.get(len(digits))
-            if not ((rx is not None and rx.fullmatch(digits)) or (any_rx is not None and any_rx.fullmatch(digits))):
-                return False
-            return self._national_prefix_ok(region, digits)
-        tails = [digits]
-        if digits.startswith(cc):
-            tails.append(digits[len(cc):])
-        for tail in tails:
-            for _ in range(3):
-                rx = nsn.get(len(tail))
-                if (rx is not None and rx.fullmatch(tail)) or (any_rx is not None and any_rx.fullmatch(tail)):
-                    return True
-                tail = self._strip(tail, prefix, transform)
-                if not tail:
-                    break
-        return False
-
-
-def _phone_recognizer_cls():
-    """Presidio's PhoneRecognizer (same matcher, leniency, regions, score and dedup), with python-phonenumbers'
-    matcher skipping the parses that cannot give a valid number for its region (`_PhoneRoute`)."""
-    import phonenumbers
-    from presidio_analyzer import EntityRecognizer
-    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-
-    class RoutedPhoneNumberMatcher(phonenumbers.PhoneNumberMatcher):
-        route: _PhoneRoute
-
-        skip_bare_digits = False
-
-        def _parse_and_verify(self, candidate, offset):
-            if self.skip_bare_digits and candidate.isdigit():
-                return None  # see RoutedPhoneRecognizer.skip_bare_digits
-            if self.preferred_region not in self.route.regions(candidate, self.route.all_regions):
-                return None  # (cached: the probe asked the same for every region)
-            return super()._parse_and_verify(candidate, offset)
-
-    class ProbeMatcher(phonenumbers.PhoneNumberMatcher):
-        """Runs the matcher's candidate extraction (region-independent) and records what it would parse."""
-
-        def _parse_and_verify(self, candidate, offset):  # records, parses nothing (returns None: no match)
-            self.seen.append(candidate)
-
-    class RoutedPhoneRecognizer(PhoneRecognizer):
-        """A matcher's run for region R differs from the probe's only where a parse for R succeeds; when no
-        candidate the probe saw may be valid for R, R's run parses the same candidates and finds nothing."""
-
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.route = _PhoneRoute(self.supported_regions,
-                                     national_prefix_check=self.leniency >= phonenumbers.Leniency.VALID)
-            self.matcher = type("Matcher", (RoutedPhoneNumberMatcher,), {"route": self.route})
-            self.matcher_skip = type("Matcher", (self.matcher,), {"skip_bare_digits": True})
-            self.regions = self.route.all_regions
-
-        # Set by PiiScrubber for the text it passes next: True when a match made of digits only would be rejected
-        # whatever it is (PiiScrubber._judge gives a bare digit run a score below min_score unless a phone context
-        # word precedes it, and there is none anywhere near this text). Such a candidate then is not parsed: a
-        # digits-only candidate has no inner candidates (python-phonenumbers' inner patterns split at separators),
-        # so the matcher goes on after it exactly as after a match of it; its match could only have removed other
-        # digits-only phone matches (Presidio's dedup: same type, contained), rejected just the same.
-        skip_bare_digits = False
-
-        def candidate_regions(self, text: str) -> set:
-            probe = ProbeMatcher(text, self.regions[0] if self.regions else "US", leniency=self.leniency)
-            probe.seen = []
-            for _ in probe:
-                pass
-            wanted: set = set()
-            skip = self.skip_bare_digits
-            for c in probe.seen:
-                if not (skip and c.isdigit()):
-                    wanted |= self.route.regions(c, self.regions)
-            return wanted
-
-        def analyze(self, text, entities, nlp_artifacts=None):
-            wanted = self.candidate_regions(text)
-            results = []
-            matcher = self.matcher_skip if self.skip_bare_digits else self.matcher
-            for region in self.supported_regions:
-                if region not in wanted:
-                    continue
-                for match in matcher(text, region, leniency=self.leniency):
-                    # Presidio re-parses the match only to name its region in the explanation: skipped here
-                    results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
-            return EntityRecognizer.remove_duplicates(results)
-
-    return RoutedPhoneRecognizer
 
 
 def _url_credentials_recognizer():
@@ -449,7 +190,7 @@ def build_analyzer(params: PiiParams):
 
     makers = {
         "EMAIL_ADDRESS": lambda: _email_recognizer_cls()(),
-        "PHONE_NUMBER": lambda: (_phone_recognizer_cls() if params.gate else PhoneRecognizer)(
+        "PHONE_NUMBER": lambda: (routed_phone_recognizer_cls() if params.gate else PhoneRecognizer)(
             supported_regions=tuple(params.phone_regions)),
         "CREDIT_CARD": _credit_card_recognizer, "IBAN_CODE": IbanRecognizer, "IP_ADDRESS": IpRecognizer,
         "URL_CREDENTIALS": _url_credentials_recognizer, "US_SSN": UsSsnRecognizer,
@@ -504,57 +245,6 @@ def _own_hit(rec, own: tuple, window: str) -> bool:
     return False
 
 
-# bytes.translate table: the gate's first characters in ASCII text ([@:\d]) -> 0, every other byte -> 1
-_GATE_FIRST = bytes(0 if chr(i) in "@:0123456789" else 1 for i in range(256))
-
-
-def _gate_matches(text: str):
-    """The matches of `_GATE.finditer(text)`. In ASCII text (where `\d` is [0-9]) a match can only start at one of
-    `@:0-9`: those positions are found with `bytes.translate` + `bytes.find` (C loops) and `_GATE.match` is tried
-    at each, resuming after a match's end as `finditer` does (no gate match is empty), instead of `re`'s
-    search loop testing every position against the character class (~17 ms/MB -> ~4 ms/MB on web text)."""
-    if not text.isascii():
-        yield from _GATE.finditer(text)
-        return
-    find = text.encode("ascii").translate(_GATE_FIRST).find
-    match = _GATE.match
-    pos = find(0)
-    while pos != -1:
-        m = match(text, pos)
-        if m is None:
-            pos = find(0, pos + 1)
-        else:
-            yield m
-            pos = find(0, m.end())
-
-
-def gate_windows(text: str, margin: int = 32, max_widen: int = 256) -> list[tuple[int, int, frozenset]]:
-    """Merged (start, end, entity types) windows around every gate hit, widened to whitespace."""
-    n = len(text)
-    spans: list[list] = []
-    for m in _gate_matches(text):
-        s, e = max(0, m.start() - margin), min(n, m.end() + margin)
-        ents = _GATE_ENTITIES[m.lastgroup]
-        if spans and s <= spans[-1][1]:  # overlaps the current window: extend it
-            spans[-1][1] = max(spans[-1][1], e)
-            spans[-1][2] = spans[-1][2] | ents
-            continue
-        spans.append([s, e, ents])
-    out: list[tuple[int, int, frozenset]] = []
-    for s, e, ents in spans:
-        lo = max(0, s - max_widen)
-        k = max(text.rfind(" ", lo, s), text.rfind("\n", lo, s), text.rfind("\t", lo, s))
-        s = 0 if s == 0 else (k + 1 if k != -1 else lo)
-        hi = min(n, e + max_widen)
-        ends = [x for x in (text.find(" ", e, hi), text.find("\n", e, hi), text.find("\t", e, hi)) if x != -1]
-        e = n if e >= n else (min(ends) if ends else hi)
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e), out[-1][2] | ents)
-        else:
-            out.append((s, e, ents))
-    return out
-
-
 def _has(words: list[str], snippet: str) -> bool:
     return any(w in snippet for w in words)
 
@@ -569,17 +259,18 @@ class PiiScrubber:
         if "CREDIT_CARD" in self.presidio_entities:
             self.presidio_entities.append(ANY_LENGTH_CARD)
         self.analyzer = build_analyzer(p) if self.presidio_entities else None
+        self.gate = gate_for(tuple(p.phone_regions) if "PHONE_NUMBER" in p.entities else ())
         # gated path: each entity's recognizers, called directly on the windows its pre-gate passes
         self._recognizers: list[tuple[str, object, re.Pattern | None, tuple | None]] = []
         if self.analyzer is not None:
             for rec in self.analyzer.registry.get_recognizers(language="en", entities=self.presidio_entities):
                 entity = rec.supported_entities[0]
-                self._recognizers.append((entity, rec, _ENTITY_GATE_RX.get(entity), _own_patterns(rec)))
+                self._recognizers.append((entity, rec, ENTITY_GATE_RX.get(entity), _own_patterns(rec)))
         self.secrets = None
         if SECRET in p.entities:
             from curate.scrub.secrets import SecretScanner
 
-            self.secrets = SecretScanner()
+            self.secrets = SecretScanner(gated=p.gate)
         self.context = {e: [w.lower() for w in ws] for e, ws in CONTEXT.items()}
         self.nlp = None
         self.ner_note: str | None = None
@@ -593,7 +284,7 @@ class PiiScrubber:
     def windows(self, text: str) -> list[tuple[int, int, frozenset]]:
         if not self.params.gate:
             return [(0, len(text), frozenset(self.presidio_entities))] if text else []
-        return gate_windows(text, self.params.margin)
+        return self.gate.windows(text, self.params.margin)
 
     def analyze(self, text: str) -> list[Finding]:
         found: list[Finding] = []

@@ -14,6 +14,7 @@ plugins give the secret value, located in its line. A private key is removed fro
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,8 +33,20 @@ _TOKEN_GATE = re.compile(r"(?<![A-Za-z0-9_\-+/=\\])[A-Za-z0-9_\-+/=\\]{16,}"
 # case-insensitive, as it compiles them) and an assignment, comparison, call or statement end (: = ( ;)
 _KEYWORD = re.compile("|".join(_DENYLIST), re.IGNORECASE)
 _ASSIGN = re.compile(r"[:=(;]")
-# high-entropy plugins look only at quoted strings of their charset ([A-Za-z0-9+/=_-] / hex)
-_QUOTED = re.compile(r"[\"'][A-Za-z0-9_\-+/=\\]{2,}[\"']")
+# high-entropy plugins look only at quoted strings of their charset ([A-Za-z0-9+/=_-] / hex), and only at long ones:
+# a string's Shannon entropy is at most log2(its length), so one of n characters passes a limit L only if
+# n > 2 ** L (Base64: 4.5 -> 23 characters, hex: 3.0 -> 9); `_entropy_gate` (one length less, for float rounding)
+def _entropy_min_length(limit: float) -> int:
+    return max(1, math.floor(2 ** limit))
+
+
+def _entropy_gate(charset: str, limit: float) -> re.Pattern:
+    return re.compile(r"[\"'][%s]{%d,}[\"']" % (re.escape(charset), _entropy_min_length(limit)))
+
+
+_QUOTED_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\\-_="  # Base64's, holds hex
+_QUOTED_LIMIT = 3.0  # the lowest default limit (hex)
+_QUOTED = _entropy_gate(_QUOTED_CHARSET, _QUOTED_LIMIT)
 # one scan per part; the lookahead on the keywords' first letters (case-folded like the plugin's regexes) and the
 # lookbehind on the long token let the regex engine skip most positions cheaply
 _KEYWORD_SCAN = re.compile(f"(?=[apsdkc])(?:{_KEYWORD.pattern})", re.IGNORECASE)
@@ -70,23 +83,30 @@ _KEY_END = re.compile(r"-----END[ A-Z0-9]*PRIVATE KEY[ A-Z0-9]*-----|END SSH2 EN
 
 # Token plugins' regexes that Python's `re` cannot skip through by a literal prefix (they start with a lookbehind,
 # a group or a class): literals every match contains, checked with `in` before the regex runs on an ASCII line.
-# pattern -> (case-insensitive (the regex is IGNORECASE: the literals are checked on the lower-cased line),
-# groups): every group needs one of its literals in the line. Why each holds: the required parts of the pattern
-# (`(?:cloudant|cl|clou)` holds "cl", `(?:softlayer|sl)` "sl" or "softlayer", `(?:key|pwd|pw|password|pass|token)`
-# "key", "pw", "pass" or "token"; `.` in `api.softlayer.com` is any character, so only "softlayer" and "://" are
-# required there...). Only ASCII lines: IGNORECASE also equates a few non-ASCII letters (K, ſ, ı, İ) with k, s, i;
-# other lines run every regex. A pattern not listed (another detect-secrets version) always runs.
-# tests/test_pii.py checks each group on random matches built from the regex's own parse tree.
+# pattern -> (case-insensitive (the regex is IGNORECASE: the literals are checked on the lower-cased line), groups):
+# every group needs one of its literals in the line (or, for a compiled regex, a match of it). Why each holds: the
+# required parts of the pattern (`(?:cloudant|cl|clou)` holds "cl", `(?:softlayer|sl)` "sl" or "softlayer",
+# `(?:key|pwd|pw|password|pass|token)` "key", "pw", "pass" or "token"; `.` in `api.softlayer.com` is any character, so
+# only "softlayer" and "://" are required there...). Only ASCII lines: IGNORECASE also equates a few non-ASCII letters
+# (K, ſ, ı, İ) with k, s, i; other lines run every regex. A pattern not listed (another detect-secrets version) always
+# runs. tests/test_pii.py checks each group on random matches built from the regex's own parse tree.
 _KW4 = ("key", "pw", "pass", "token")
+# The keyword-assignment plugins (IBM Cloud IAM, IBM COS HMAC, Cloudant, SoftLayer) start with look-behinds that
+# `re` tries at every position; every match of theirs holds a keyword, an assignment and a value of >= 24
+# characters, which this regex (a literal-led tail of theirs, value classes joined) finds much faster.
+_ASSIGNED = re.compile(r"(?:key|pwd|pw|password|pass|token)[\"']?\]? *(?:=|:|:=|=>| +|::) *[\"']?[a-z0-9_\-]{24}",
+                       re.IGNORECASE)
 _TOKEN_NEEDS: dict[str, tuple[bool, tuple[tuple[str, ...], ...]]] = {
     r"""(?:\s|=|:|"|^)AKC[a-zA-Z0-9]{10,}(?:\s|"|$)""": (False, (("AKC",),)),
     r"""(?:\s|=|:|"|^)AP[\dABCDEF][a-zA-Z0-9]{8,}(?:\s|"|$)""": (False, (("AP",),)),
     r"""aws.{0,20}?(?:key|pwd|pw|password|pass|token).{0,20}?[\'\"]([0-9a-zA-Z/+]{40})[\'\"]""":
         (True, (("aws",), _KW4)),
     r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:cloudant|cl|clou)(?:_|-|)(?:api|)(?:key|pwd|pw|password|pass|token)"""
-    r"""(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([0-9a-f]{64})(?:"|\'|)""": (True, (("cl",), _KW4)),
+    r"""(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([0-9a-f]{64})(?:"|\'|)""":
+        (True, (("cl",), _KW4, _ASSIGNED)),
     r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:cloudant|cl|clou)(?:_|-|)(?:api|)(?:key|pwd|pw|password|pass|token)"""
-    r"""(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([a-z]{24})(?:"|\'|)""": (True, (("cl",), _KW4)),
+    r"""(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([a-z]{24})(?:"|\'|)""":
+        (True, (("cl",), _KW4, _ASSIGNED)),
     r"""(?:https?\:\/\/)[\w\-]+\:([0-9a-f]{64})\@[\w\-]+\.cloudant\.com""": (True, (("://",), (".cloudant.com",))),
     r"""(?:https?\:\/\/)[\w\-]+\:([a-z]{24})\@[\w\-]+\.cloudant\.com""": (True, (("://",), (".cloudant.com",))),
     r"""[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}""": (False, ((".",),)),
@@ -94,24 +114,37 @@ _TOKEN_NEEDS: dict[str, tuple[bool, tuple[tuple[str, ...], ...]]] = {
     r"""(glpat|gldt|glft|glsoat|glrt)-[A-Za-z0-9_\-]{20,50}(?!\w)""": (False, (("gl",),)),
     r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:ibm(?:_|-|)cloud(?:_|-|)iam|cloud(?:_|-|)iam|ibm(?:_|-|)cloud|"""
     r"""ibm(?:_|-|)iam|ibm|iam|cloud|)(?:_|-|)(?:api|)(?:_|-|)(?:key|pwd|password|pass|token)(?:"|\'|)(?:\]|)(?: *)"""
-    r"""(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([a-zA-Z0-9_\-]{44}(?![a-zA-Z0-9_\-]))(?:"|\'|)""": (True, (_KW4,)),
+    r"""(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([a-zA-Z0-9_\-]{44}(?![a-zA-Z0-9_\-]))(?:"|\'|)""":
+        (True, (_KW4, _ASSIGNED)),
     r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:(?:ibm)?[-_]?cos[-_]?(?:hmac)?|)(?:_|-|)"""
     r"""(?:secret[-_]?(?:access)?[-_]?key)(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)"""
     r"""([a-f0-9]{48}(?![a-f0-9]))(?:"|\'|)""":
-        (True, (("secret",), ("key",))),
+        (True, (("secret",), ("key",), _ASSIGNED)),
     r"""[0-9a-z]{32}-us[0-9]{1,2}""": (False, (("-us",),)),
     r"""xox(?:a|b|p|o|s|r)-(?:\d+-)+[a-z0-9]+""": (True, (("xox",),)),
     r"""https://hooks\.slack\.com/services/T[a-zA-Z0-9_]+/B[a-zA-Z0-9_]+/[a-zA-Z0-9_]+""":
         (True, (("https://hooks.slack.com/services/",),)),
     r"""(?:(?<=\W)|(?<=^))(?:\[|)(?:"|\'|)(?:softlayer|sl)(?:_|-|)(?:api|)(?:_|-|)(?:key|pwd|password|pass|token)"""
     r"""(?:"|\'|)(?:\]|)(?: *)(?:=|:|:=|=>| +|::)(?: *)(?:"|\'|)([a-z0-9]{64})(?:"|\'|)""":
-        (True, (("sl", "softlayer"), _KW4)),
+        (True, (("sl", "softlayer"), _KW4, _ASSIGNED)),
     r"""(?:http|https)://api.softlayer.com/soap/(?:v3|v3.1)/([a-z0-9]{64})""": (True, (("://",), ("softlayer",))),
     r"""(?:r|s)k_live_[0-9a-zA-Z]{24}""": (False, (("k_live_",),)),
     r"""\d{8,10}:[0-9A-Za-z_-]{35}""": (False, ((":",),)),
     r"""AC[a-z0-9]{32}""": (False, (("AC",),)),
     r"""SK[a-z0-9]{32}""": (False, (("SK",),)),
 }
+
+
+def meets_needs(need: tuple, line: str, low: str) -> bool:
+    """Does an ASCII line (`low`: lower-cased) hold what every match of a token regex holds (`_TOKEN_NEEDS`)?"""
+    text = low if need[0] else line
+    for group in need[1]:
+        if isinstance(group, re.Pattern):
+            if group.search(line) is None:
+                return False
+        elif not any(lit in text for lit in group):
+            return False
+    return True
 
 
 def _token_needs(rx: re.Pattern):
@@ -193,6 +226,12 @@ class SecretScanner:
         self.token_rx, self.other = _plugins()
         self.token_needs = [(kind, rx, _token_needs(rx) if gated else None) for kind, rx in self.token_rx]
         self.gated = gated  # False: every plugin on every line (slow; the reference the tests compare with)
+        # each high-entropy plugin runs only on lines with a quoted string of its charset long enough to pass
+        self.other_gates = [_entropy_gate(p.charset, p.entropy_limit) if gated and hasattr(p, "entropy_limit")
+                            else None for p in self.other]
+        for p in self.other:  # the line gate (_QUOTED) must hold every string these gates can find
+            if hasattr(p, "entropy_limit"):
+                assert set(p.charset) <= set(_QUOTED_CHARSET) and p.entropy_limit >= _QUOTED_LIMIT, type(p).__name__
 
     def candidate_lines(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of the lines the gate selects, in order."""
@@ -264,9 +303,8 @@ class SecretScanner:
                 plain = line.isascii()
                 low = line.lower() if plain else line
             for kind, rx, need in (self.token_needs if token else ()):
-                if need is not None and plain and not all(
-                        any(lit in (low if need[0] else line) for lit in group) for group in need[1]):
-                    continue  # a literal every match holds is missing (`_TOKEN_NEEDS`)
+                if need is not None and plain and not meets_needs(need, line, low):
+                    continue  # something every match holds is missing (`_TOKEN_NEEDS`)
                 for m in rx.finditer(line):
                     s, e = m.start(), m.end()
                     while s < e and line[s] in _TRIM:
@@ -283,10 +321,12 @@ class SecretScanner:
             if not (keyword or quoted):
                 continue
             context = get_code_snippet(lines=[line], line_number=1)
-            for plugin in self.other:
+            for plugin, gate in zip(self.other, self.other_gates):
                 is_keyword = type(plugin).__name__ == "KeywordDetector"
                 if not (keyword if is_keyword else quoted):
                     continue
+                if gate is not None and gate.search(line) is None:
+                    continue  # no quoted string of its charset long enough to pass its entropy limit
                 names = self.KEYWORD_FILENAMES if is_keyword else ("snippet.txt",)
                 values = set()
                 for fn in names:

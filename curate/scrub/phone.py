@@ -1,0 +1,260 @@
+"""Phone numbers: Presidio's PhoneRecognizer with python-phonenumbers' matcher parsing each candidate only for the
+regions that can make it valid, and the short national numbers the PII gate must look for.
+
+Presidio's PhoneRecognizer runs python-phonenumbers' PhoneNumberMatcher once per region; each run parses every
+digit-run candidate (and its inner sub-candidates) with that region as the default (~50-100 us a parse). Whether a
+region can make a candidate valid is decided by a necessary condition that costs a few regex calls: a candidate
+of digits and separators only (no '+', letters or extension marks) is parsed, with default region R, either as an
+international number after R's international (IDD) prefix, or as a national one whose national significant number
+(NSN) is its digits less R's country code and/or national prefix (carrier code), stripped as it strips them;
+is_valid_number requires the NSN to match the description (possible lengths and pattern) of one number type
+(fixed line, mobile, toll free, ...) of a region of its country code. When none of those NSNs does for R, and R's
+IDD prefix does not start the digits, the parse for R cannot give a valid number and is skipped. When neither R's
+country code nor its national prefix starts the digits, the NSN is the digits themselves and the matcher (VALID
+leniency) also needs the national prefix where the number's format writes one (`_national_prefix_ok`: Germany's
+`551-1473`, `20250612-11131` are valid fixed-line NSNs, but need a leading 0 to be a match there); every other
+candidate goes to python-phonenumbers as before. The matcher, its
+candidate extraction, date/time-stamp skips, inner matches and verification are python-phonenumbers' own, so the
+results are the same as Presidio's (tests/test_pii.py checks the condition against parse() + the matcher's
+`_verify` on random candidates and the recognizer against Presidio's).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_PHONE_SAFE = re.compile(r"[\d \t\n\-.()/\u00a0\u2010-\u2015\u2212\u30fc\uff0d\u3000]+")
+_NON_DIGIT = re.compile(r"\D")
+
+
+_PHONE_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+                "fixed_line", "mobile")
+
+
+class PhoneRoute:
+    """Per region: can a candidate made of digits and separators be a valid number when parsed for it?"""
+
+    def __init__(self, regions, national_prefix_check: bool = True):
+        import phonenumbers
+        from phonenumbers import PhoneMetadata
+
+        self.rules: dict[str, tuple] = {}  # region -> (IDD, country code, national prefix, transform, NSN tables)
+        # region -> metadata of the main region of its country code (python-phonenumbers' national-prefix check);
+        # only for matchers of VALID leniency or stricter, which make that check (`_verify`)
+        self.main_md: dict[str, object] = {}
+        self._cache: dict[tuple, frozenset] = {}
+        self.all_regions = tuple(regions)
+        for region in regions:
+            md = PhoneMetadata.metadata_for_region(region)
+            if md is None:
+                continue  # unknown to python-phonenumbers: always parsed (it raises or finds nothing)
+            by_len: dict[int | None, list[str]] = {}
+            for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(md.country_code, (region,)):
+                rmd = PhoneMetadata.metadata_for_region(r) or PhoneMetadata.metadata_for_nongeo_region(md.country_code)
+                if rmd is None:
+                    continue
+                for desc in (getattr(rmd, t, None) for t in _PHONE_TYPES):  # valid = of one of these types
+                    if desc is None or not desc.national_number_pattern:
+                        continue
+                    for n in desc.possible_length or (None,):
+                        by_len.setdefault(n, []).append(desc.national_number_pattern)
+            anylen = by_len.pop(None, [])
+            nsn = {n: re.compile("|".join(f"(?:{x})" for x in ps + anylen)) for n, ps in by_len.items()}
+            any_rx = re.compile("|".join(f"(?:{x})" for x in anylen)) if anylen else None
+            prefix = re.compile(md.national_prefix_for_parsing) if md.national_prefix_for_parsing else None
+            self.rules[region] = (re.compile(md.international_prefix or r"(?!)"), str(md.country_code), prefix,
+                                  md.national_prefix_transform_rule or None, nsn, any_rx)
+            main = PhoneMetadata.metadata_for_region(phonenumbers.region_code_for_country_code(md.country_code))
+            if national_prefix_check and main is not None:
+                self.main_md[region] = main
+
+    @staticmethod
+    def _strip(number: str, prefix, transform) -> str | None:
+        """The number after python-phonenumbers' national-prefix (carrier code) strip, as it does it; None when
+        the prefix does not match."""
+        m = prefix.match(number) if prefix is not None else None
+        if m is None:
+            return None
+        if transform is not None and m.groups() and m.groups()[-1] is not None:
+            return prefix.sub(transform, number, count=1)
+        return number[m.end():]
+
+    def regions(self, candidate: str, regions) -> frozenset:
+        """The regions among `regions` for which parsing `candidate` may give a valid number (cached)."""
+        key = (candidate, regions)
+        hit = self._cache.get(key)
+        if hit is None:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            hit = self._cache[key] = frozenset(r for r in regions if self.may_be_valid(candidate, r))
+        return hit
+
+    def _national_prefix_ok(self, region: str, nsn: str) -> bool:
+        """python-phonenumbers' `_is_national_prefix_present_if_required` for a number parsed for `region` from
+        the digits `nsn` with no country code and no national prefix (its raw input's digits are `nsn`): when the
+        formatting rule for the NSN writes a national prefix that is neither optional nor only the first group,
+        the number is a match only if a national prefix starts the raw input, which it does not here."""
+        md = self.main_md.get(region)
+        if md is None:
+            return True
+        from phonenumbers.phonenumberutil import (
+            _choose_formatting_pattern_for_number,
+            _formatting_rule_has_first_group_only,
+            _maybe_strip_national_prefix_carrier_code,
+        )
+
+        rule = _choose_formatting_pattern_for_number(md.number_format, nsn)
+        if rule is None or not rule.national_prefix_formatting_rule or rule.national_prefix_optional_when_formatting:
+            return True
+        if _formatting_rule_has_first_group_only(rule.national_prefix_formatting_rule):
+            return True
+        return _maybe_strip_national_prefix_carrier_code(nsn, md)[2]
+
+    def may_be_valid(self, candidate: str, region: str) -> bool:
+        rules = self.rules.get(region)
+        if rules is None or not _PHONE_SAFE.fullmatch(candidate):
+            return True
+        if candidate.isascii():
+            digits = _NON_DIGIT.sub("", candidate)
+        else:
+            import phonenumbers
+
+            digits = phonenumbers.normalize_digits_only(candidate)
+        if rules[0].match(digits):
+            return True  # an international number after the IDD prefix: any country
+        return self.national_may_be_valid(digits, region)
+
+    def national_may_be_valid(self, digits: str, region: str) -> bool:
+        """`may_be_valid` for a national number of `region` written with these digits (no IDD prefix)."""
+        _, cc, prefix, transform, nsn, any_rx = self.rules[region]
+        # the national significant number: the digits, less the country code and/or the national prefix (which
+        # python-phonenumbers may strip twice after a country code: once to test it, once more in parse())
+        if not digits.startswith(cc) and (prefix is None or prefix.match(digits) is None):
+            # no country code, no national prefix: parsed as a national number of R with exactly these digits as
+            # its NSN (country code source FROM_DEFAULT_COUNTRY)
+            rx = nsn.get(len(digits))
+            if not ((rx is not None and rx.fullmatch(digits)) or (any_rx is not None and any_rx.fullmatch(digits))):
+                return False
+            return self._national_prefix_ok(region, digits)
+        tails = [digits]
+        if digits.startswith(cc):
+            tails.append(digits[len(cc):])
+        for tail in tails:
+            for _ in range(3):
+                rx = nsn.get(len(tail))
+                if (rx is not None and rx.fullmatch(tail)) or (any_rx is not None and any_rx.fullmatch(tail)):
+                    return True
+                tail = self._strip(tail, prefix, transform)
+                if not tail:
+                    break
+        return False
+
+
+# The digits of a number python-phonenumbers' matcher finds are blocks of digits joined by up to 4 of its punctuation
+# characters (after an optional lead of "(", "[" or "+"): this class, with any whitespace, and its repeat limit.
+def _punctuation_class() -> str:
+    from phonenumbers.phonenumbermatcher import _LEAD_CLASS_CHARS
+    from phonenumbers.phonenumberutil import _VALID_PUNCTUATION
+
+    # (the matcher compiles with IGNORECASE, so its "x" is also "X"; _VALID_PUNCTUATION starts with "-", a literal)
+    return f"[{_VALID_PUNCTUATION}{_LEAD_CLASS_CHARS}X\\s]"
+
+
+PUNCTUATION = _punctuation_class()
+PUNCTUATION_RUN = 4  # phonenumbers.phonenumbermatcher._PUNCTUATION_LIMIT is {0,4}
+# Every number written in international form has >= 6 digits (the shortest: a 2-digit country code and a 4-digit
+# NSN, as in Austria, Germany, Iran); a national number has as many digits as its NSN at least. So a phone match
+# with fewer than 5 digits is a national number of a configured region with a short NSN: `short_national_numbers`.
+MIN_GATE_DIGITS = 5
+
+
+@lru_cache(maxsize=8)
+def short_national_numbers(regions: tuple[str, ...]) -> tuple[str, ...]:
+    """Every digit string of fewer than MIN_GATE_DIGITS digits that may be a valid national number of one of
+    `regions` (`PhoneRoute.national_may_be_valid`, a necessary condition), e.g. Germany's pagers 164x/168x/169x:
+    "16.8.0" is a valid German number to python-phonenumbers and to Presidio."""
+    route = PhoneRoute(regions)
+    out: set[str] = set()
+    for region, (_, _, _, _, nsn, any_rx) in route.rules.items():
+        if any_rx is None and min(nsn, default=MIN_GATE_DIGITS) >= MIN_GATE_DIGITS:
+            continue  # no NSN of this region is that short
+        for n in range(1, MIN_GATE_DIGITS):
+            for i in range(10 ** n):
+                digits = str(i).zfill(n)
+                if route.national_may_be_valid(digits, region):
+                    out.add(digits)
+    return tuple(sorted(out))
+
+
+def routed_phone_recognizer_cls():
+    """Presidio's PhoneRecognizer (same matcher, leniency, regions, score and dedup), with python-phonenumbers'
+    matcher skipping the parses that cannot give a valid number for its region (`PhoneRoute`)."""
+    import phonenumbers
+    from presidio_analyzer import EntityRecognizer
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    class RoutedPhoneNumberMatcher(phonenumbers.PhoneNumberMatcher):
+        route: PhoneRoute
+
+        skip_bare_digits = False
+
+        def _parse_and_verify(self, candidate, offset):
+            if self.skip_bare_digits and candidate.isdigit():
+                return None  # see RoutedPhoneRecognizer.skip_bare_digits
+            if self.preferred_region not in self.route.regions(candidate, self.route.all_regions):
+                return None  # (cached: the probe asked the same for every region)
+            return super()._parse_and_verify(candidate, offset)
+
+    class ProbeMatcher(phonenumbers.PhoneNumberMatcher):
+        """Runs the matcher's candidate extraction (region-independent) and records what it would parse."""
+
+        def _parse_and_verify(self, candidate, offset):  # records, parses nothing (returns None: no match)
+            self.seen.append(candidate)
+
+    class RoutedPhoneRecognizer(PhoneRecognizer):
+        """A matcher's run for region R differs from the probe's only where a parse for R succeeds; when no
+        candidate the probe saw may be valid for R, R's run parses the same candidates and finds nothing."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.route = PhoneRoute(self.supported_regions,
+                                     national_prefix_check=self.leniency >= phonenumbers.Leniency.VALID)
+            self.matcher = type("Matcher", (RoutedPhoneNumberMatcher,), {"route": self.route})
+            self.matcher_skip = type("Matcher", (self.matcher,), {"skip_bare_digits": True})
+            self.regions = self.route.all_regions
+
+        # Set by curate.scrub.pii.PiiScrubber for the text it passes next: True when a match made of digits only would be rejected
+        # whatever it is (curate.scrub.pii.PiiScrubber._judge gives a bare digit run a score below min_score unless a phone context
+        # word precedes it, and there is none anywhere near this text). Such a candidate then is not parsed: a
+        # digits-only candidate has no inner candidates (python-phonenumbers' inner patterns split at separators),
+        # so the matcher goes on after it exactly as after a match of it; its match could only have removed other
+        # digits-only phone matches (Presidio's dedup: same type, contained), rejected just the same.
+        skip_bare_digits = False
+
+        def candidate_regions(self, text: str) -> set:
+            probe = ProbeMatcher(text, self.regions[0] if self.regions else "US", leniency=self.leniency)
+            probe.seen = []
+            for _ in probe:
+                pass
+            wanted: set = set()
+            skip = self.skip_bare_digits
+            for c in probe.seen:
+                if not (skip and c.isdigit()):
+                    wanted |= self.route.regions(c, self.regions)
+            return wanted
+
+        def analyze(self, text, entities, nlp_artifacts=None):
+            wanted = self.candidate_regions(text)
+            results = []
+            matcher = self.matcher_skip if self.skip_bare_digits else self.matcher
+            for region in self.supported_regions:
+                if region not in wanted:
+                    continue
+                for match in matcher(text, region, leniency=self.leniency):
+                    # Presidio re-parses the match only to name its region in the explanation: skipped here
+                    results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
+            return EntityRecognizer.remove_duplicates(results)
+
+    return RoutedPhoneRecognizer
+
