@@ -175,12 +175,17 @@ def test_phone_route_never_skips_a_valid_parse():
     route = PhoneRoute(regions)
     loose = PhoneRoute(regions, national_prefix_check=False)
     rng = random.Random(7)
+    seps = " -.()/[]\u00ad\u200b\u2060\u2013\u2053\u223c\u3000\uff08\uff0e\uff0f\uff3b"
     valid = matched = 0
     for _ in range(12000):
         first = rng.choice(["", "", "", "0", "00", "01", "010", "02", "1", "82", "49", "44", "33", "91", "55", "972",
-                            "0049", "011", "0082"])
-        digits = first + "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 14)))
-        cand = "".join(d + (rng.choice(" -.()/") if rng.random() < 0.3 else "") for d in digits).strip(" -./")
+                            "0049", "011", "0082", "000", "0000", "00001", "0110"])
+        digits = first + "".join(rng.choice("0123456789") for _ in range(rng.randint(0 if first else 1, 14)))
+        cand = "".join(d + (rng.choice(seps) if rng.random() < 0.3 else "") for d in digits).strip(" -./")
+        if rng.random() < 0.1:
+            cand = rng.choice(["+", "+ ", "\uff0b", "++"]) + cand
+        if rng.random() < 0.15:  # an extension
+            cand += rng.choice([" x ", "x", " X", "~", "\uff5e", " x", "x "]) + str(rng.randint(0, 10 ** rng.randint(1, 9)))
         for region in regions:
             try:
                 num = phonenumbers.parse(cand, region, keep_raw_input=True)
@@ -193,6 +198,25 @@ def test_phone_route_never_skips_a_valid_parse():
             assert not ok or loose.may_be_valid(cand, region), (cand, region)
             assert not match or route.may_be_valid(cand, region), (cand, region)
     assert valid > 500 and matched > 300  # the sample holds plenty of valid numbers
+
+
+def test_min_international_digits():
+    """No country code and NSN of any region in python-phonenumbers' metadata are shorter together than
+    MIN_INTERNATIONAL_DIGITS (which the gate and the phone route rely on)."""
+    import phonenumbers
+    from phonenumbers import PhoneMetadata
+
+    from curate.scrub.phone import _PHONE_TYPES, MIN_GATE_DIGITS, MIN_INTERNATIONAL_DIGITS
+
+    shortest = []
+    for cc, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        for r in regions:
+            md = PhoneMetadata.metadata_for_region(r) or PhoneMetadata.metadata_for_nongeo_region(cc)
+            lengths = [n for t in _PHONE_TYPES if (d := getattr(md, t, None)) is not None and d.national_number_pattern
+                       for n in d.possible_length]
+            if lengths:
+                shortest.append(len(str(cc)) + min(lengths))
+    assert min(shortest) == MIN_INTERNATIONAL_DIGITS >= MIN_GATE_DIGITS
 
 
 def test_gate_equals_full_presidio_on_web_like_text():
@@ -542,3 +566,30 @@ def test_gated_step_equals_ungated_on_real_documents():
         assert a == full.analyze(text)
         found += len(a)
     assert found > 10
+
+
+def test_gate_equals_presidio_on_glued_identifiers():
+    """Identifiers glued to each other and to letters, IPs and passports (so that one gate match can take the start
+    of another's digit run): the gated step still finds what Presidio finds over the whole text."""
+    from curate.scrub.korean import make_rrn
+
+    rng = random.Random(13)
+    parts = ["M123A4567", "M12345678", "123-45-6789", "123456789", "4111 1111 1111 1111", "4111111111111111",
+             "123-45-67890", "1234567890", "11-22-333333-44", "192.168.10.77", "8.8.8.8", "::1", "2001:db8::7",
+             "16.8.0", "010-1234-5678", "+49 30 901820", "A", "x", "a@b.co", "DE89 3704 0044 0532 0130 00", "99"]
+    ents = [e for e in PiiParams().entities if e not in ("SECRET", "PERSON", "LOCATION")]
+    gated = PiiScrubber(PiiParams(entities=ents))
+    full = PiiScrubber(PiiParams(entities=ents, gate=False))
+    # a passport-shaped gate match takes "123A5710" from the RRN's digit run
+    rrn = make_rrn(random.Random(1), dashed=False)
+    text = f"주민등록번호 M123A{rrn}"
+    assert [(f.entity, text[f.start:f.end]) for f in gated.analyze(text)] == [("KR_RRN", rrn)]
+    found = 0
+    for _ in range(600):
+        pieces = [rng.choice(parts + [make_rrn(rng)]) for _ in range(rng.randint(1, 4))]
+        text = rng.choice(["", "ssn ", "주민등록번호 ", "card ", "tel "]) + "".join(
+            p + rng.choice(["", "", "-", " ", ".", "A", "x"]) for p in pieces)
+        want = full.analyze(text)
+        assert gated.analyze(text) == want, text
+        found += bool(want)
+    assert found > 200

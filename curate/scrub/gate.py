@@ -65,6 +65,20 @@ def _short_phone_part(numbers: tuple[str, ...]) -> tuple:
     return ("short_phone", plain, r"\d", rest, ("PHONE_NUMBER",))
 
 
+# The fewest digits of a match of these recognizers (Presidio's and ours: SSN 3-2-4, 5-4, 3-6 or 9; cards 4+3+3+3;
+# any-length cards 12; RRN/FRN 6+7; BRN 3-2-5 or 10; driver's licence 2-2-6-2; old-format passport M + 8 digits).
+# Their separators are gate separators, so all their digits lie in one run the digits branch matches whole; a run with
+# fewer digits cannot hold one. (Unless an earlier gate match took the start of the run: see `Gate.windows`.)
+_MIN_DIGITS = {"US_SSN": 9, "CREDIT_CARD": 13, ANY_LENGTH_CARD: 12, "KR_RRN": 13, "KR_FRN": 13, "KR_BRN": 10,
+               "KR_DRIVER_LICENSE": 12, "KR_PASSPORT": 8}
+_NON_DIGIT = re.compile(r"\D")
+
+
+@lru_cache(maxsize=64)
+def _digit_entities(digits: int) -> frozenset:
+    return frozenset(e for e in _DIGIT_ENTITIES if digits >= _MIN_DIGITS.get(e, 0))
+
+
 # bytes.translate table: the gate's first characters in ASCII text ([@:\d]) -> 0, every other byte -> 1
 _GATE_FIRST = bytes(0 if chr(i) in "@:0123456789" else 1 for i in range(256))
 
@@ -104,9 +118,14 @@ class Gate:
         """Merged (start, end, entity types) windows around every gate hit, widened to whitespace."""
         n = len(text)
         spans: list[list] = []
+        prev_end = -PUNCTUATION_RUN - 1
         for m in self.matches(text):
             s, e = max(0, m.start() - margin), min(n, m.end() + margin)
             ents = self.entities[m.lastgroup]
+            # a digits hit right after another gate match may have lost the start of its run to it: all entities
+            if m.lastgroup == "digits" and m.start() - prev_end > PUNCTUATION_RUN:
+                ents = _digit_entities(len(_NON_DIGIT.sub("", m.group())))
+            prev_end = m.end()
             if spans and s <= spans[-1][1]:  # overlaps the current window: extend it
                 spans[-1][1] = max(spans[-1][1], e)
                 spans[-1][2] = spans[-1][2] | ents

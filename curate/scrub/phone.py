@@ -24,7 +24,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_PHONE_SAFE = re.compile(r"[\d \t\n\-.()/\u00a0\u2010-\u2015\u2212\u30fc\uff0d\u3000]+")
+# Candidates whose digits are all python-phonenumbers parses: digits and punctuation it drops (`normalize_digits_only`)
+# and that mean nothing else to it; with "x", "~" (extension marks) the number is the digits before an extension of
+# at most 9 digits (`_EXTN_PATTERNS_FOR_PARSING`). Any other character (a "+", letters, "ext", "#"): always parsed.
+_SAFE_CHARS = (r"\d \t\n\-.()/\[\]\u00a0\u00ad\u200b\u2060\u2010-\u2015\u2212\u2053\u223c\u30fc\u3000"
+               r"\uff08\uff09\uff0d-\uff0f\uff3b\uff3d")
+_PHONE_SAFE = re.compile(f"[{_SAFE_CHARS}]+")
+_PHONE_SAFE_EXT = re.compile(f"[{_SAFE_CHARS}xX~\uff5e]+")
+_MAX_EXTENSION_DIGITS = 9
+# The fewest digits of a valid number in international form, country code included: a 2-digit country code and a
+# 4-digit NSN (Austria, Germany, Iran; tests/test_pii.py checks it against the metadata of every country).
+MIN_INTERNATIONAL_DIGITS = 6
 _NON_DIGIT = re.compile(r"\D")
 
 
@@ -87,7 +97,7 @@ class PhoneRoute:
         if hit is None:
             if len(self._cache) > 50_000:
                 self._cache.clear()
-            hit = self._cache[key] = frozenset(r for r in regions if self.may_be_valid(candidate, r))
+            hit = self._cache[key] = frozenset(self._valid_in(candidate, regions))
         return hit
 
     def _national_prefix_ok(self, region: str, nsn: str) -> bool:
@@ -98,31 +108,54 @@ class PhoneRoute:
         md = self.main_md.get(region)
         if md is None:
             return True
-        from phonenumbers.phonenumberutil import (
-            _choose_formatting_pattern_for_number,
-            _formatting_rule_has_first_group_only,
-            _maybe_strip_national_prefix_carrier_code,
-        )
+        from phonenumbers import phonenumberutil as u
 
-        rule = _choose_formatting_pattern_for_number(md.number_format, nsn)
+        rule = u._choose_formatting_pattern_for_number(md.number_format, nsn)
         if rule is None or not rule.national_prefix_formatting_rule or rule.national_prefix_optional_when_formatting:
             return True
-        if _formatting_rule_has_first_group_only(rule.national_prefix_formatting_rule):
+        if u._formatting_rule_has_first_group_only(rule.national_prefix_formatting_rule):
             return True
-        return _maybe_strip_national_prefix_carrier_code(nsn, md)[2]
+        return u._maybe_strip_national_prefix_carrier_code(nsn, md)[2]
 
     def may_be_valid(self, candidate: str, region: str) -> bool:
-        rules = self.rules.get(region)
-        if rules is None or not _PHONE_SAFE.fullmatch(candidate):
-            return True
-        if candidate.isascii():
-            digits = _NON_DIGIT.sub("", candidate)
-        else:
-            import phonenumbers
+        return bool(self._valid_in(candidate, (region,)))
 
-            digits = phonenumbers.normalize_digits_only(candidate)
-        if rules[0].match(digits):
-            return True  # an international number after the IDD prefix: any country
+    def _valid_in(self, candidate: str, regions) -> list:
+        """The regions among `regions` for which parsing `candidate` may give a valid number (regions unknown to
+        python-phonenumbers' metadata always)."""
+        unknown = [r for r in regions if r not in self.rules]
+        known = [r for r in regions if r in self.rules]
+        if not candidate:
+            return unknown  # python-phonenumbers: NOT_A_NUMBER
+        if _PHONE_SAFE.fullmatch(candidate):
+            digits = self._digits(candidate)
+            return unknown + [r for r in known if self._digits_may_be_valid(digits, r)]
+        if candidate[0] in "+\uff0b" and _PHONE_SAFE.fullmatch(candidate.lstrip("+\uff0b")):
+            # international after a plus sign, whatever the region: a country code and an NSN
+            return list(regions) if len(self._digits(candidate)) >= MIN_INTERNATIONAL_DIGITS else unknown
+        if _PHONE_SAFE_EXT.fullmatch(candidate):  # maybe an extension: the number is a prefix of the digits
+            digits = self._digits(candidate)
+            n = len(digits)
+            heads = [digits[:k] for k in range(max(1, n - _MAX_EXTENSION_DIGITS), n + 1)]
+            return unknown + [r for r in known if any(self._digits_may_be_valid(h, r) for h in heads)]
+        return list(regions)
+
+    @staticmethod
+    def _digits(candidate: str) -> str:
+        if candidate.isascii():
+            return _NON_DIGIT.sub("", candidate)
+        import phonenumbers
+
+        return phonenumbers.normalize_digits_only(candidate)
+
+    def _digits_may_be_valid(self, digits: str, region: str) -> bool:
+        if not digits:
+            return False
+        m = self.rules[region][0].match(digits)
+        # python-phonenumbers strips R's international (IDD) prefix only when a digit other than 0 follows it
+        # (`_parse_prefix_as_idd`); the number is then international: a country code and its NSN
+        if m is not None and digits[m.end():m.end() + 1] != "0":
+            return len(digits) - m.end() >= MIN_INTERNATIONAL_DIGITS
         return self.national_may_be_valid(digits, region)
 
     def national_may_be_valid(self, digits: str, region: str) -> bool:
