@@ -66,11 +66,12 @@ def _short_phone_part(numbers: tuple[str, ...]) -> tuple:
 
 
 # The fewest digits of a match of these recognizers (Presidio's and ours: SSN 3-2-4, 5-4, 3-6 or 9; cards 4+3+3+3;
-# any-length cards 12; RRN/FRN 6+7; BRN 3-2-5 or 10; driver's licence 2-2-6-2; old-format passport M + 8 digits).
+# any-length cards 12; RRN/FRN 6+7; BRN 3-2-5 or 10; driver's licence 2-2-6-2; passports M + 8 digits, or
+# M123X4567: 7 digits in one run when the letter is "x"/"X", which is a gate separator as it is python-phonenumbers').
 # Their separators are gate separators, so all their digits lie in one run the digits branch matches whole; a run with
 # fewer digits cannot hold one. (Unless an earlier gate match took the start of the run: see `Gate.windows`.)
 _MIN_DIGITS = {"US_SSN": 9, "CREDIT_CARD": 13, ANY_LENGTH_CARD: 12, "KR_RRN": 13, "KR_FRN": 13, "KR_BRN": 10,
-               "KR_DRIVER_LICENSE": 12, "KR_PASSPORT": 8}
+               "KR_DRIVER_LICENSE": 12, "KR_PASSPORT": 7}
 _NON_DIGIT = re.compile(r"\D")
 
 
