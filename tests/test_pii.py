@@ -15,6 +15,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from conftest import shared_path  # noqa: E402
+
 from curate.scrub.korean import make_brn, make_rrn, rrn_checksum  # noqa: E402
 from curate.scrub.pii import PiiParams, PiiScrubber  # noqa: E402
 from curate.scrub.synth import PiiGenerator, score  # noqa: E402
@@ -551,8 +553,6 @@ def test_gated_step_equals_ungated_on_real_documents():
     gated step (windows, pre-gates, phone routing, secret line gates) finds exactly what Presidio over whole
     documents plus every detect-secrets plugin on every line finds."""
     import gzip
-
-    from conftest import shared_path
 
     path = shared_path("corpora", "web_en_ko.jsonl.gz")
     with gzip.open(path, "rt", encoding="utf-8") as f:
