@@ -245,8 +245,9 @@ def _own_hit(rec, own: tuple, window: str) -> bool:
     return False
 
 
-def _has(words: list[str], snippet: str) -> bool:
-    return any(w in snippet for w in words)
+def _words_regex(words: list[str]) -> re.Pattern:
+    """Any of the (lower-case) context words as a substring: one regex search instead of a `w in s` per word."""
+    return re.compile("|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True)))
 
 
 class PiiScrubber:
@@ -271,7 +272,7 @@ class PiiScrubber:
             from curate.scrub.secrets import SecretScanner
 
             self.secrets = SecretScanner(gated=p.gate)
-        self.context = {e: [w.lower() for w in ws] for e, ws in CONTEXT.items()}
+        self.context = {e: _words_regex(ws) for e, ws in CONTEXT.items() if ws}
         self.nlp = None
         self.ner_note: str | None = None
         wanted_ner = [e for e in p.entities if e in NER_ENTITIES]
@@ -333,7 +334,7 @@ class PiiScrubber:
         p = self.params
         if p.min_score.get("PHONE_NUMBER", p.default_min_score) <= 0.1:
             return False
-        return not _has(self.context["PHONE_NUMBER"], text[max(0, ws - p.context_before):we].lower())
+        return self.context["PHONE_NUMBER"].search(text[max(0, ws - p.context_before):we].lower()) is None
 
     def _judge(self, text: str, entity: str, start: int, end: int, score: float) -> Finding | None:
         """Our acceptance rules on top of Presidio's score (see the module docstring)."""
@@ -364,7 +365,7 @@ class PiiScrubber:
             if _IP_NEGATIVE.search(text, max(0, start - 16), start):
                 return None
         words = self.context.get(entity)
-        if words and _has(words, self._context_snippet(text, start, end, after=score >= 0.2)):
+        if words is not None and words.search(self._context_snippet(text, start, end, after=score >= 0.2)):
             score = min(1.0, score + p.context_boost)
         if score < p.min_score.get(entity, p.default_min_score):
             return None
