@@ -225,6 +225,15 @@ class SecretScanner:
     def __init__(self, gated: bool = True):
         self.token_rx, self.other = _plugins()
         self.token_needs = [(kind, rx, _token_needs(rx) if gated else None) for kind, rx in self.token_rx]
+        # the same needs, for the line loop: (case-insensitive, literal groups as sets, regex groups); each line's
+        # literals are looked up once (`_present`), each regex's groups are then set tests
+        self.token_sets = [(kind, rx, None if need is None else
+                            (need[0], tuple(frozenset(g) for g in need[1] if not isinstance(g, re.Pattern)),
+                             tuple(g for g in need[1] if isinstance(g, re.Pattern))))
+                           for kind, rx, need in self.token_needs]
+        self.literals = {ci: tuple(sorted({lit for _, _, need in self.token_needs if need and need[0] == ci
+                                           for g in need[1] if not isinstance(g, re.Pattern) for lit in g}))
+                         for ci in (True, False)}
         self.gated = gated  # False: every plugin on every line (slow; the reference the tests compare with)
         # each high-entropy plugin runs only on lines with a quoted string of its charset long enough to pass
         self.other_gates = [_entropy_gate(p.charset, p.entropy_limit) if gated and hasattr(p, "entropy_limit")
@@ -301,10 +310,20 @@ class SecretScanner:
             token = not self.gated or _TOKEN_GATE.search(line) is not None
             if token:
                 plain = line.isascii()
-                low = line.lower() if plain else line
-            for kind, rx, need in (self.token_needs if token else ()):
-                if need is not None and plain and not meets_needs(need, line, low):
-                    continue  # something every match holds is missing (`_TOKEN_NEEDS`)
+                if plain:
+                    low = line.lower()
+                    present = {True: {lit for lit in self.literals[True] if lit in low},
+                               False: {lit for lit in self.literals[False] if lit in line}}
+            for kind, rx, need in (self.token_sets if token else ()):
+                if need is not None and plain:  # what every match holds (`_TOKEN_NEEDS`, as in `meets_needs`)
+                    found = present[need[0]]
+                    for group in need[1]:
+                        if found.isdisjoint(group):
+                            break
+                    else:
+                        group = None
+                    if group is not None or any(g.search(line) is None for g in need[2]):
+                        continue
                 for m in rx.finditer(line):
                     s, e = m.start(), m.end()
                     while s < e and line[s] in _TRIM:
