@@ -13,7 +13,8 @@ Comparisons:
   full:       the full default step (structured + SECRET via detect-secrets' plugins) vs the same recognizers
               ungated: (b) + every detect-secrets plugin on every line.
 Timing: several rounds, each on documents no scrubber has seen (no per-candidate cache carries over); within a round
-every side runs on the same documents, in alternating order, so a load swing on a shared machine hits both alike.
+every side runs on the same documents, in alternating order, so a load swing on a shared machine hits both alike;
+each side's fastest of 2 (baselines) or 3 (ours: a fresh scrubber each) passes counts.
 Printed: the median over rounds of each side's MB/s and of the per-round ratio (CPU seconds).
 Run: python benchmarks/pii_throughput.py [--docs 200] [--rounds 5] [--real-docs 100]
 """
@@ -66,12 +67,16 @@ def real_corpus(n: int, rounds: int) -> list[list[SynthDoc]]:
 
 
 def timed_rounds(sides: dict, rounds: list[list[SynthDoc]]) -> tuple[dict, list, dict]:
-    """Per side: CPU seconds per round, and its findings over all rounds; the MB of each round. A warm-up pass
-    each over other documents first (regex caches, lazy imports)."""
+    """Per side (name -> list of analyze functions, one pass each per round): the CPU seconds of its fastest pass
+    per round, and its findings over all rounds; the MB of each round. A warm-up pass each over other documents
+    first (regex caches, lazy imports). Several passes per round keep a scheduler hiccup in a short pass (ours take
+    ~40 ms) out of the figure; the gated sides get a separate scrubber per pass, so no pass finds the documents'
+    candidates in a cache a previous pass filled."""
     warmup = [d.text for d in PiiGenerator(99).corpus(20)]
-    for analyze in sides.values():
-        for text in warmup:
-            analyze(text)
+    for fns in sides.values():
+        for analyze in fns:
+            for text in warmup:
+                analyze(text)
     secs: dict = {k: [] for k in sides}
     found: dict = {k: [] for k in sides}
     mbs = []
@@ -80,9 +85,14 @@ def timed_rounds(sides: dict, rounds: list[list[SynthDoc]]) -> tuple[dict, list,
         texts = [d.text for d in docs]
         mbs.append(sum(len(t.encode("utf-8")) for t in texts) / 1e6)
         for k in (order if i % 2 == 0 else order[::-1]):
-            t = time.process_time()
-            found[k].extend(sides[k](text) for text in texts)
-            secs[k].append(time.process_time() - t)
+            best = float("inf")
+            for j, analyze in enumerate(sides[k]):
+                t = time.process_time()
+                results = [analyze(text) for text in texts]
+                best = min(best, time.process_time() - t)
+                if j == 0:
+                    found[k].extend(results)
+            secs[k].append(best)
     return secs, mbs, found
 
 
@@ -115,13 +125,14 @@ def main():
     ap.add_argument("--real-docs", type=int, default=100, help="real documents per round (../shared)")
     args = ap.parse_args()
     entities = [e for e in PiiParams().entities if e not in ("SECRET", "PERSON", "LOCATION")]
-    ours = PiiScrubber(PiiParams(entities=entities))
+    ours = [PiiScrubber(PiiParams(entities=entities)) for _ in range(3)]
     plain = PiiScrubber(PiiParams(entities=entities, gate=False))
     spacy_plain = PiiScrubber(PiiParams(entities=entities, gate=False, presidio_nlp="blank_spacy"))
-    full = PiiScrubber(PiiParams(entities=entities + ["SECRET"]))  # the default step (no NER model here)
+    full = [PiiScrubber(PiiParams(entities=entities + ["SECRET"])) for _ in range(3)]  # the default step (no NER)
     full_plain = PiiScrubber(PiiParams(entities=entities + ["SECRET"], gate=False))
-    sides = {"a": spacy_plain.analyze, "b": plain.analyze, "ours": ours.analyze, "full_b": full_plain.analyze,
-             "full": full.analyze}
+    # the ungated baselines hold no per-document caches: two passes of one scrubber each
+    sides = {"a": [spacy_plain.analyze] * 2, "b": [plain.analyze] * 2, "ours": [o.analyze for o in ours],
+             "full_b": [full_plain.analyze] * 2, "full": [f.analyze for f in full]}
 
     corpora = {"web": [web_corpus(args.docs, seed=11 + i) for i in range(args.rounds)],
                "dense": [PiiGenerator(5 + i).corpus(args.docs) for i in range(args.rounds)]}
@@ -129,8 +140,9 @@ def main():
         corpora["real"] = real_corpus(args.real_docs, args.rounds)
     else:
         print(f"(no {REAL}: the real-document rows are left out)")
-    print(f"phone regions: {ours.params.phone_regions}; entities: {', '.join(entities)}")
-    print(f"{args.rounds} rounds per corpus, each on new documents; medians over rounds (CPU seconds)\n")
+    print(f"phone regions: {ours[0].params.phone_regions}; entities: {', '.join(entities)}")
+    print(f"{args.rounds} rounds per corpus, each on new documents, the fastest of 2-3 passes per side and round; "
+          "medians over rounds (CPU seconds)\n")
     print("structured entities: ours vs Presidio AnalyzerEngine over whole documents, (a) blank spaCy pipeline, "
           "(b) NoOpNlpEngine; same recognizers and acceptance rules")
     print(f"{'corpus':<6} {'MB':>5} {'(a) MB/s':>9} {'(b) MB/s':>9} {'ours MB/s':>10} {'vs (a)':>7} {'vs (b)':>7} "
