@@ -565,7 +565,7 @@ def test_gated_step_equals_ungated_on_real_documents():
         a = gated.analyze(text)
         assert a == full.analyze(text)
         found += len(a)
-    assert found > 10
+    assert found > 5  # (e-mails, public IPs, secrets in those pages)
 
 
 def test_gate_equals_presidio_on_glued_identifiers():
@@ -643,3 +643,23 @@ def test_ner_model_from_a_local_path(tiny_ner_model):
     assert PiiScrubber(PiiParams(entities=["EMAIL_ADDRESS"], ner_model=str(tiny_ner_model))).nlp is None
     with pytest.raises(ValueError, match="cannot load spaCy NER model"):
         PiiScrubber(PiiParams(ner_model=str(tiny_ner_model.parent / "missing")))
+
+
+def test_numbers_in_code_and_docs_are_not_pii():
+    """Shapes from real documentation pages that Presidio reports but are not personal data: fractions, version and
+    section numbers, IPs with ports or netmasks read as phone numbers, ISBNs, timestamps and thread ids read as
+    UATP cards, reStructuredText's `::`; next to real items written close to them, which are still found."""
+    s = PiiScrubber(PiiParams(entities=[e for e in PiiParams().entities if e not in ("PERSON", "LOCATION")]))
+    negatives = ["Cosine similarity: 0.954312", "print(5.666666666666667)", "[0.3712595970846668, 0.37866875250654886]",
+                 "Downloading novas-3.1.1.3.tar.gz", "novas==3.1.1.3", "section 5.2.4.2.2 of the standard",
+                 "telnet 127.0.0.1 8081", "the net mask 255.255.255.0 in IPv4", "ISBN 0-596-00797-3.",
+                 "owner=140737213728528)", "156641360591757  function-entry", "a rank higher than 50::\n\n>>> x",
+                 "your source file should be::\n\n# -*- coding", "react-dom (< 16.8.0)"]
+    for text in negatives:
+        assert s.analyze(text) == [], (text, s.analyze(text))
+    positives = {"Call 1.800.555.1234 now": "PHONE_NUMBER", "Tel. 030 901820": "PHONE_NUMBER",
+                 "card number 4111111111111111": "CREDIT_CARD", "card 4111 1111 1111 1111": "CREDIT_CARD",
+                 "server at 54.240.162.118 is down": "IP_ADDRESS", "host 2a00:1450:4001:82a::200e up": "IP_ADDRESS",
+                 "UATP card 150012345678901": "CREDIT_CARD"}
+    for text, entity in positives.items():
+        assert [f.entity for f in s.analyze(text)] == [entity], (text, s.analyze(text))

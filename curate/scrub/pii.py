@@ -62,8 +62,19 @@ CONTEXT: dict[str, list[str]] = {
     "EMAIL_ADDRESS": ["email", "e-mail", "mail", "이메일", "메일"],
     **KO_CONTEXT,
 }
-# words right before a dotted quad that make it something other than an IP address
-_IP_NEGATIVE = re.compile(r"(?:\bversion|\bver|\brelease|\bbuild|\bv|버전)[\s.:#]*$", re.I)
+# words right before a dotted quad that make it something other than an IP address; and a package version
+# (`novas-3.1.1.3`, `novas==3.1.1.3`)
+_IP_NEGATIVE = re.compile(r"(?:\bversion|\bver|\brelease|\bbuild|\bv|버전)[\s.:#]*$|[A-Za-z]-$|[=<>~!]=\s*$", re.I)
+# a number that is the fractional part of a decimal (`0.3712595970846668`, `5.666666666666667`) or is followed by one
+# more dotted group (`5.2.4.2.2`: a section number) is neither a card, a phone number nor an address
+_DECIMAL_BEFORE = re.compile(r"\d\.$")
+_DECIMAL_AFTER = re.compile(r"\.\d")
+_DOTTED_QUAD = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")  # an IPv4 address, or one and a port
+_ZERO_DECIMAL = re.compile(r"0\.\d+")  # 0.954312: a fraction, never how a phone number is written
+_SHORT_DOTTED = re.compile(r"\d{1,3}(?:\.\d{1,3}){2,}")  # 16.8.0: a version (with < 7 digits; see _judge)
+_ISBN_BEFORE = re.compile(r"\bISBN(?:-1[03])?[\s:]*$", re.I)
+# reStructuredText ends a paragraph with "::" before a literal block: `... higher than 50::` is no IPv6 address
+_HEX_GROUP_AND_COLONS = re.compile(r"[0-9A-Fa-f]{1,4}::")
 
 
 # phone matches that are other identifiers: RRN/FRN shape (YYMMDD-GNNNNNN), Korean driver's licence shape
@@ -342,11 +353,20 @@ class PiiScrubber:
         value = text[start:end]
         if entity == ANY_LENGTH_CARD:
             entity, score = "CREDIT_CARD", 0.05  # Luhn passed, but needs a context word
+        if entity != "IP_ADDRESS" and value[:1].isdigit() and (
+                _DECIMAL_BEFORE.search(text, max(0, start - 2), start) or _DECIMAL_AFTER.match(text, end)):
+            return None  # digits of a decimal number (or of a longer dotted one)
         if entity == "PHONE_NUMBER":
-            if _NOT_PHONE.fullmatch(value):
-                return None  # shaped like a Korean RRN or driver's licence, never like a phone number
+            if _NOT_PHONE.fullmatch(value) or _DOTTED_QUAD.search(value) or _ZERO_DECIMAL.fullmatch(value):
+                return None  # shaped like a Korean RRN, a driver's licence, an IPv4 address (judged as one), a fraction
+            if _SHORT_DOTTED.fullmatch(value) and sum(c.isdigit() for c in value) < 7:
+                return None  # a version number (Germany's 4-digit pagers read "16.8.0" as one of theirs)
+            if _ISBN_BEFORE.search(text, max(0, start - 12), start):
+                return None
             if value.isdigit():
                 score = 0.1  # a bare digit run (an id, a count, a number in code) is a phone only with context
+        elif entity == "CREDIT_CARD" and value.isdigit() and value[0] == "1":
+            score = min(score, 0.05)  # undelimited UATP shape: timestamps and ids in code; needs a context word
         elif entity == "KR_BRN" and "-" not in value:
             score = min(score, 0.1)
         elif entity in ("KR_RRN", "KR_FRN") and score < 1.0 and "-" not in value:
@@ -363,6 +383,11 @@ class PiiScrubber:
                                                           or (ip.version == 4 and ip.is_reserved)):
                 return None
             if _IP_NEGATIVE.search(text, max(0, start - 16), start):
+                return None
+            if ip is not None and ip.version == 4 and (_DECIMAL_BEFORE.search(text, max(0, start - 2), start)
+                                                      or _DECIMAL_AFTER.match(text, end)):
+                return None  # part of a longer dotted number: a section or version number
+            if _HEX_GROUP_AND_COLONS.fullmatch(value):
                 return None
         words = self.context.get(entity)
         if words is not None and words.search(self._context_snippet(text, start, end, after=score >= 0.2)):
