@@ -654,12 +654,14 @@ def test_numbers_in_code_and_docs_are_not_pii():
                  "Downloading novas-3.1.1.3.tar.gz", "novas==3.1.1.3", "section 5.2.4.2.2 of the standard",
                  "telnet 127.0.0.1 8081", "the net mask 255.255.255.0 in IPv4", "ISBN 0-596-00797-3.",
                  "owner=140737213728528)", "156641360591757  function-entry", "a rank higher than 50::\n\n>>> x",
-                 "your source file should be::\n\n# -*- coding", "react-dom (< 16.8.0)"]
+                 "your source file should be::\n\n# -*- coding", "react-dom (< 16.8.0)",
+                 ">>> '{:,}'.format(1234567890)", "     6  7  8  9 10 11 12\n13 14"]
     for text in negatives:
         assert s.analyze(text) == [], (text, s.analyze(text))
     positives = {"Call 1.800.555.1234 now": "PHONE_NUMBER", "Tel. 030 901820": "PHONE_NUMBER",
                  "card number 4111111111111111": "CREDIT_CARD", "card 4111 1111 1111 1111": "CREDIT_CARD",
                  "server at 54.240.162.118 is down": "IP_ADDRESS", "host 2a00:1450:4001:82a::200e up": "IP_ADDRESS",
-                 "UATP card 150012345678901": "CREDIT_CARD"}
+                 "UATP card 150012345678901": "CREDIT_CARD", "tel: (212) 555-0123": "PHONE_NUMBER",
+                 "appelez le 01 23 45 67 89": "PHONE_NUMBER", "phone 6 7 8 9 10 11 12": "PHONE_NUMBER"}
     for text, entity in positives.items():
         assert [f.entity for f in s.analyze(text)] == [entity], (text, s.analyze(text))

@@ -71,6 +71,7 @@ _DECIMAL_BEFORE = re.compile(r"\d\.$")
 _DECIMAL_AFTER = re.compile(r"\.\d")
 _DOTTED_QUAD = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")  # an IPv4 address, or one and a port
 _ZERO_DECIMAL = re.compile(r"0\.\d+")  # 0.954312: a fraction, never how a phone number is written
+_DIGIT_GROUPS = re.compile(r"\d+")
 _SHORT_DOTTED = re.compile(r"\d{1,3}(?:\.\d{1,3}){2,}")  # 16.8.0: a version (with < 7 digits; see _judge)
 _ISBN_BEFORE = re.compile(r"\bISBN(?:-1[03])?[\s:]*$", re.I)
 # reStructuredText ends a paragraph with "::" before a literal block: `... higher than 50::` is no IPv6 address
@@ -363,8 +364,13 @@ class PiiScrubber:
                 return None  # a version number (Germany's 4-digit pagers read "16.8.0" as one of theirs)
             if _ISBN_BEFORE.search(text, max(0, start - 12), start):
                 return None
-            if value.isdigit():
-                score = 0.1  # a bare digit run (an id, a count, a number in code) is a phone only with context
+            groups = _DIGIT_GROUPS.findall(value)
+            if value.isdigit() or value.count("(") != value.count(")") or (
+                    len(groups) >= 6 and max(map(len, groups)) <= 2):
+                # a bare digit run (an id, a count, a number in code), an unbalanced bracket (`format(1234567890`),
+                # six or more groups of 1-2 digits (a calendar row `6  7  8  9 10 11 12`) are phone numbers only
+                # with context
+                score = 0.1
         elif entity == "CREDIT_CARD" and value.isdigit() and value[0] == "1":
             score = min(score, 0.05)  # undelimited UATP shape: timestamps and ids in code; needs a context word
         elif entity == "KR_BRN" and "-" not in value:
