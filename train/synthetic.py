@@ -75,16 +75,21 @@ def make_run_from_jsonl(jsonl_gz: str | Path, run_dir: str | Path, max_docs: int
     return write_run(run_dir, rows)
 
 
+_RUN_SCHEMA = [("id", "string"), ("text", "string"), ("source", "string"), ("url", "string"), ("lang", "string"),
+               ("lang_score", "float64"), ("license", "string"), ("license_source", "string"),
+               ("license_confidence", "float64"), ("file", "string"), ("line", "int64"), ("extra", "string")]
+
+
 def write_run(run_dir: str | Path, rows: list[dict]) -> Path:
-    import polars as pl
+    # pyarrow, as `runfolder` reads it: train needs no second Parquet library (nor does a GPU image without polars)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     run_dir = Path(run_dir)
     (run_dir / "data").mkdir(parents=True, exist_ok=True)
-    pl.DataFrame(rows, schema={"id": pl.String, "text": pl.String, "source": pl.String, "url": pl.String,
-                               "lang": pl.String, "lang_score": pl.Float64, "license": pl.String,
-                               "license_source": pl.String, "license_confidence": pl.Float64, "file": pl.String,
-                               "line": pl.Int64, "extra": pl.String}
-                 ).write_parquet(run_dir / "data" / "00000_000.parquet", compression="zstd")
+    schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in _RUN_SCHEMA])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table, run_dir / "data" / "00000_000.parquet", compression="zstd")
     lic, src, langs = defaultdict(Counter), defaultdict(Counter), defaultdict(Counter)
     src_license = {}
     n_bytes = 0
