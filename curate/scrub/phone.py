@@ -32,8 +32,8 @@ _SAFE_CHARS = (r"\d \t\n\-.()/\[\]\u00a0\u00ad\u200b\u2060\u2010-\u2015\u2212\u2
 _PHONE_SAFE = re.compile(f"[{_SAFE_CHARS}]+")
 _PHONE_SAFE_EXT = re.compile(f"[{_SAFE_CHARS}xX~\uff5e]+")
 _MAX_EXTENSION_DIGITS = 9
-# The fewest digits of a valid number in international form, country code included: a 2-digit country code and a
-# 4-digit NSN (Austria, Germany, Iran; tests/test_pii.py checks it against the metadata of every country).
+# Every number written in international form has >= 6 digits (the shortest: a 2-digit country code and a 4-digit
+# NSN, as in Austria, Germany, Iran; tests/test_pii.py checks it against the metadata of every country).
 MIN_INTERNATIONAL_DIGITS = 6
 _NON_DIGIT = re.compile(r"\D")
 
@@ -123,22 +123,26 @@ class PhoneRoute:
     def _valid_in(self, candidate: str, regions) -> list:
         """The regions among `regions` for which parsing `candidate` may give a valid number (regions unknown to
         python-phonenumbers' metadata always)."""
-        unknown = [r for r in regions if r not in self.rules]
-        known = [r for r in regions if r in self.rules]
+        valid = self._validity(candidate)
+        return [r for r in regions if r not in self.rules or valid(r)]
+
+    def _validity(self, candidate: str):
+        """A test, per region known to the metadata, of `candidate` read once (its digits, its kind)."""
         if not candidate:
-            return unknown  # python-phonenumbers: NOT_A_NUMBER
+            return lambda region: False  # python-phonenumbers: NOT_A_NUMBER
         if _PHONE_SAFE.fullmatch(candidate):
             digits = self._digits(candidate)
-            return unknown + [r for r in known if self._digits_may_be_valid(digits, r)]
+            return lambda region: self._digits_may_be_valid(digits, region)
         if candidate[0] in "+\uff0b" and _PHONE_SAFE.fullmatch(candidate.lstrip("+\uff0b")):
             # international after a plus sign, whatever the region: a country code and an NSN
-            return list(regions) if len(self._digits(candidate)) >= MIN_INTERNATIONAL_DIGITS else unknown
+            international = len(self._digits(candidate)) >= MIN_INTERNATIONAL_DIGITS
+            return lambda region: international
         if _PHONE_SAFE_EXT.fullmatch(candidate):  # maybe an extension: the number is a prefix of the digits
             digits = self._digits(candidate)
             n = len(digits)
             heads = [digits[:k] for k in range(max(1, n - _MAX_EXTENSION_DIGITS), n + 1)]
-            return unknown + [r for r in known if any(self._digits_may_be_valid(h, r) for h in heads)]
-        return list(regions)
+            return lambda region: any(self._digits_may_be_valid(h, region) for h in heads)
+        return lambda region: True
 
     @staticmethod
     def _digits(candidate: str) -> str:
@@ -196,9 +200,8 @@ def _punctuation_class() -> str:
 
 PUNCTUATION = _punctuation_class()
 PUNCTUATION_RUN = 4  # phonenumbers.phonenumbermatcher._PUNCTUATION_LIMIT is {0,4}
-# Every number written in international form has >= 6 digits (the shortest: a 2-digit country code and a 4-digit
-# NSN, as in Austria, Germany, Iran); a national number has as many digits as its NSN at least. So a phone match
-# with fewer than 5 digits is a national number of a configured region with a short NSN: `short_national_numbers`.
+# A national number has as many digits as its NSN at least, an international one MIN_INTERNATIONAL_DIGITS. So a phone
+# match with fewer than 5 digits is a national number of a configured region with a short NSN: `short_national_numbers`.
 MIN_GATE_DIGITS = 5
 
 

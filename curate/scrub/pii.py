@@ -66,7 +66,7 @@ CONTEXT: dict[str, list[str]] = {
 # (`novas-3.1.1.3`, `novas==3.1.1.3`)
 _IP_NEGATIVE = re.compile(r"(?:\bversion|\bver|\brelease|\bbuild|\bv|버전)[\s.:#]*$|[A-Za-z]-$|[=<>~!]=\s*$", re.I)
 # a number that is the fractional part of a decimal (`0.3712595970846668`, `5.666666666666667`) or is followed by one
-# more dotted group (`5.2.4.2.2`: a section number) is neither a card, a phone number nor an address
+# more dotted group (`5.2.4.2.2`: a section number) is neither a card, a phone number nor an IPv4 address
 _DECIMAL_BEFORE = re.compile(r"\d\.$")
 _DECIMAL_AFTER = re.compile(r"\.\d")
 _DOTTED_QUAD = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")  # an IPv4 address, or one and a port
@@ -354,17 +354,17 @@ class PiiScrubber:
         value = text[start:end]
         if entity == ANY_LENGTH_CARD:
             entity, score = "CREDIT_CARD", 0.05  # Luhn passed, but needs a context word
-        if entity != "IP_ADDRESS" and value[:1].isdigit() and (
+        if value[:1].isdigit() and ":" not in value and (
                 _DECIMAL_BEFORE.search(text, max(0, start - 2), start) or _DECIMAL_AFTER.match(text, end)):
-            return None  # digits of a decimal number (or of a longer dotted one)
+            return None  # digits of a decimal number, or of a longer dotted one (a section or version number)
         if entity == "PHONE_NUMBER":
             if _NOT_PHONE.fullmatch(value) or _DOTTED_QUAD.search(value) or _ZERO_DECIMAL.fullmatch(value):
                 return None  # shaped like a Korean RRN, a driver's licence, an IPv4 address (judged as one), a fraction
-            if _SHORT_DOTTED.fullmatch(value) and sum(c.isdigit() for c in value) < 7:
+            groups = _DIGIT_GROUPS.findall(value)
+            if _SHORT_DOTTED.fullmatch(value) and sum(map(len, groups)) < 7:
                 return None  # a version number (Germany's 4-digit pagers read "16.8.0" as one of theirs)
             if _ISBN_BEFORE.search(text, max(0, start - 12), start):
                 return None
-            groups = _DIGIT_GROUPS.findall(value)
             if value.isdigit() or value.count("(") != value.count(")") or (
                     len(groups) >= 6 and max(map(len, groups)) <= 2):
                 # a bare digit run (an id, a count, a number in code), an unbalanced bracket (`format(1234567890`),
@@ -390,9 +390,6 @@ class PiiScrubber:
                 return None
             if _IP_NEGATIVE.search(text, max(0, start - 16), start):
                 return None
-            if ip is not None and ip.version == 4 and (_DECIMAL_BEFORE.search(text, max(0, start - 2), start)
-                                                      or _DECIMAL_AFTER.match(text, end)):
-                return None  # part of a longer dotted number: a section or version number
             if _HEX_GROUP_AND_COLONS.fullmatch(value):
                 return None
         words = self.context.get(entity)
