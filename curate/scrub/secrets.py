@@ -135,25 +135,27 @@ _TOKEN_NEEDS: dict[str, tuple[bool, tuple[tuple[str, ...], ...]]] = {
 }
 
 
-def meets_needs(need: tuple, line: str, low: str) -> bool:
-    """Does an ASCII line (`low`: lower-cased) hold what every match of a token regex holds (`_TOKEN_NEEDS`)?"""
-    text = low if need[0] else line
-    for group in need[1]:
-        if isinstance(group, re.Pattern):
-            if group.search(line) is None:
-                return False
-        elif not any(lit in text for lit in group):
-            return False
-    return True
-
-
 def _token_needs(rx: re.Pattern):
-    """(case-insensitive, literal groups) for a token regex in `_TOKEN_NEEDS`, None otherwise (or if its
-    IGNORECASE flag differs from what the entry assumes)."""
+    """For a token regex in `_TOKEN_NEEDS`: (case-insensitive, its literal groups as sets, its regex groups); None
+    for any other (or if its IGNORECASE flag differs from what the entry assumes)."""
     need = _TOKEN_NEEDS.get(rx.pattern)
     if need is None or bool(rx.flags & re.IGNORECASE) != need[0]:
         return None
-    return need
+    return (need[0], tuple(frozenset(g) for g in need[1] if not isinstance(g, re.Pattern)),
+            tuple(g for g in need[1] if isinstance(g, re.Pattern)))
+
+
+def needs_met(need: tuple, present: dict, line: str) -> bool:
+    """Does an ASCII line hold what every match of a token regex holds? `present`: the needs' literals found in the
+    line, by case-insensitivity (`SecretScanner.present`)."""
+    found = present[need[0]]
+    for group in need[1]:
+        if found.isdisjoint(group):
+            return False
+    for rx in need[2]:
+        if rx.search(line) is None:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -225,14 +227,10 @@ class SecretScanner:
     def __init__(self, gated: bool = True):
         self.token_rx, self.other = _plugins()
         self.token_needs = [(kind, rx, _token_needs(rx) if gated else None) for kind, rx in self.token_rx]
-        # the same needs, for the line loop: (case-insensitive, literal groups as sets, regex groups); each line's
-        # literals are looked up once (`_present`), each regex's groups are then set tests
-        self.token_sets = [(kind, rx, None if need is None else
-                            (need[0], tuple(frozenset(g) for g in need[1] if not isinstance(g, re.Pattern)),
-                             tuple(g for g in need[1] if isinstance(g, re.Pattern))))
-                           for kind, rx, need in self.token_needs]
+        # every literal of the needs, by case-insensitivity: looked up once per line (`present`), after which each
+        # regex's literal groups are set tests
         self.literals = {ci: tuple(sorted({lit for _, _, need in self.token_needs if need and need[0] == ci
-                                           for g in need[1] if not isinstance(g, re.Pattern) for lit in g}))
+                                           for g in need[1] for lit in g}))
                          for ci in (True, False)}
         self.gated = gated  # False: every plugin on every line (slow; the reference the tests compare with)
         # each high-entropy plugin runs only on lines with a quoted string of its charset long enough to pass
@@ -241,6 +239,12 @@ class SecretScanner:
         for p in self.other:  # the line gate (_QUOTED) must hold every string these gates can find
             if hasattr(p, "entropy_limit"):
                 assert set(p.charset) <= set(_QUOTED_CHARSET) and p.entropy_limit >= _QUOTED_LIMIT, type(p).__name__
+
+    def present(self, line: str) -> dict:
+        """The needs' literals an ASCII line holds: case-insensitive ones on its lower case."""
+        low = line.lower()
+        return {True: {lit for lit in self.literals[True] if lit in low},
+                False: {lit for lit in self.literals[False] if lit in line}}
 
     def candidate_lines(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of the lines the gate selects, in order."""
@@ -310,20 +314,10 @@ class SecretScanner:
             token = not self.gated or _TOKEN_GATE.search(line) is not None
             if token:
                 plain = line.isascii()
-                if plain:
-                    low = line.lower()
-                    present = {True: {lit for lit in self.literals[True] if lit in low},
-                               False: {lit for lit in self.literals[False] if lit in line}}
-            for kind, rx, need in (self.token_sets if token else ()):
-                if need is not None and plain:  # what every match holds (`_TOKEN_NEEDS`, as in `meets_needs`)
-                    found = present[need[0]]
-                    for group in need[1]:
-                        if found.isdisjoint(group):
-                            break
-                    else:
-                        group = None
-                    if group is not None or any(g.search(line) is None for g in need[2]):
-                        continue
+                present = self.present(line) if plain else None
+            for kind, rx, need in (self.token_needs if token else ()):
+                if need is not None and plain and not needs_met(need, present, line):
+                    continue  # something every match holds is missing (`_TOKEN_NEEDS`)
                 for m in rx.finditer(line):
                     s, e = m.start(), m.end()
                     while s < e and line[s] in _TRIM:
