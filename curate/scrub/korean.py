@@ -72,48 +72,46 @@ def birth_date_checked(recognizer: EntityRecognizer, pattern_text: str) -> bool:
     return len(digits) == 13 and digits.isdigit() and rrn_date_ok(digits)
 
 
-class KoRrnRecognizer(KrRrnRecognizer):
+class _KoreanContext:
+    """Presidio's Korean recognizer with our Korean context words added to its English ones."""
+
+    ENTITY: str
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(context=KO_CONTEXT[self.ENTITY] + list(self.CONTEXT), supported_language=supported_language)
+
+
+class KoRrnRecognizer(_KoreanContext, KrRrnRecognizer):
     """RRN: a real birth date (not only month 01-12 / day 01-31) is required; a valid checksum gives full
     confidence. RRNs issued since October 2020 end in random digits, so a failed checksum keeps the pattern score
     (it lowers confidence, it does not prove a non-RRN); the scrubber then asks for the dashed form or a context
     word."""
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(context=KO_CONTEXT["KR_RRN"] + list(KrRrnRecognizer.CONTEXT),
-                         supported_language=supported_language)
+    ENTITY = "KR_RRN"
 
     def validate_result(self, pattern_text: str):
         return birth_date_checked(self, pattern_text) and super().validate_result(pattern_text)
 
 
-class KoFrnRecognizer(KrFrnRecognizer):
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(context=KO_CONTEXT["KR_FRN"] + list(KrFrnRecognizer.CONTEXT),
-                         supported_language=supported_language)
+class KoFrnRecognizer(_KoreanContext, KrFrnRecognizer):
+    ENTITY = "KR_FRN"
 
     def validate_result(self, pattern_text: str):
         return birth_date_checked(self, pattern_text) and super().validate_result(pattern_text)
 
 
-class KoBrnRecognizer(KrBrnRecognizer):
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(context=KO_CONTEXT["KR_BRN"] + list(KrBrnRecognizer.CONTEXT),
-                         supported_language=supported_language)
+class KoBrnRecognizer(_KoreanContext, KrBrnRecognizer):
+    ENTITY = "KR_BRN"
 
 
-class KoPassportRecognizer(KrPassportRecognizer):
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(context=KO_CONTEXT["KR_PASSPORT"] + list(KrPassportRecognizer.CONTEXT),
-                         supported_language=supported_language)
+class KoPassportRecognizer(_KoreanContext, KrPassportRecognizer):
+    ENTITY = "KR_PASSPORT"
 
 
-class KoDriverLicenseRecognizer(KrDriverLicenseRecognizer):
+class KoDriverLicenseRecognizer(_KoreanContext, KrDriverLicenseRecognizer):
+    ENTITY = "KR_DRIVER_LICENSE"
     PATTERNS = [Pattern("Driver License (very weak)",
                         r"(?<!\d)(\d{2})[- ]?(\d{2})[- ]?(\d{6})[- ]?(\d{2})(?!\d)", 0.05)]
-
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(context=KO_CONTEXT["KR_DRIVER_LICENSE"] + list(KrDriverLicenseRecognizer.CONTEXT),
-                         supported_language=supported_language)
 
 
 def korean_recognizers(language: str = "en") -> list[EntityRecognizer]:

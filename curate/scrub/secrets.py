@@ -36,12 +36,8 @@ _ASSIGN = re.compile(r"[:=(;]")
 # high-entropy plugins look only at quoted strings of their charset ([A-Za-z0-9+/=_-] / hex), and only at long ones:
 # a string's Shannon entropy is at most log2(its length), so one of n characters passes a limit L only if
 # n > 2 ** L (Base64: 4.5 -> 23 characters, hex: 3.0 -> 9); `_entropy_gate` (one length less, for float rounding)
-def _entropy_min_length(limit: float) -> int:
-    return max(1, math.floor(2 ** limit))
-
-
 def _entropy_gate(charset: str, limit: float) -> re.Pattern:
-    return re.compile(r"[\"'][%s]{%d,}[\"']" % (re.escape(charset), _entropy_min_length(limit)))
+    return re.compile(r"[\"'][%s]{%d,}[\"']" % (re.escape(charset), max(1, math.floor(2 ** limit))))
 
 
 _QUOTED_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\\-_="  # Base64's, holds hex
