@@ -69,17 +69,22 @@ def english_sentence(rng: random.Random, nouns: list[str], form: int) -> str:
     return forms[form % len(forms)]()
 
 
+def _article(rng: random.Random, title: str, sentence, nouns: list[str], forms: int, paragraphs) -> tuple[str, str]:
+    """A title and 3-4-sentence paragraphs (`paragraphs()` of them), the sentence forms in a shuffled order."""
+    order = list(range(forms))
+    rng.shuffle(order)
+    out, k = [], 0
+    for _ in range(paragraphs()):
+        size = rng.randint(3, 4)
+        out.append(" ".join(sentence(rng, nouns, order[(k + j) % forms]) for j in range(size)))
+        k += size
+    return title, f"{title}\n\n" + "\n\n".join(out)
+
+
 def english_article(rng: random.Random, topic: str) -> tuple[str, str]:
     place, nouns = TOPICS[topic]
     title = f"A {rng.choice(ADJS)} guide to the {place}"
-    order = list(range(14))
-    rng.shuffle(order)
-    paragraphs, k = [], 0
-    for _ in range(rng.randint(3, 4)):
-        size = rng.randint(3, 4)
-        paragraphs.append(" ".join(english_sentence(rng, nouns, order[(k + j) % 14]) for j in range(size)))
-        k += size
-    return title, f"{title}\n\n" + "\n\n".join(paragraphs)
+    return _article(rng, title, english_sentence, nouns, 14, lambda: rng.randint(3, 4))
 
 
 # -- Korean prose ----------------------------------------------------------------------------------------------------
@@ -125,14 +130,7 @@ def korean_sentence(rng: random.Random, nouns: list[str], form: int) -> str:
 def korean_article(rng: random.Random, topic: str) -> tuple[str, str]:
     nouns = KO_TOPICS[topic]
     title = f"{topic}에 대한 {rng.choice(KO_ADJS)} 안내"
-    order = list(range(12))
-    rng.shuffle(order)
-    paragraphs, k = [], 0
-    for _ in range(3):
-        size = rng.randint(3, 4)
-        paragraphs.append(" ".join(korean_sentence(rng, nouns, order[(k + j) % 12]) for j in range(size)))
-        k += size
-    return title, f"{title}\n\n" + "\n\n".join(paragraphs)
+    return _article(rng, title, korean_sentence, nouns, 12, lambda: 3)
 
 
 # -- pages that the filters must catch ---------------------------------------------------------------------------------
