@@ -173,6 +173,10 @@ class Plan:
                     self.stages.append(Stage(f"{g.step_name}:{name}", n, pipeline,
                                              os.path.join(paths.stage_logs, f"{g.step_name}_{name}")))
 
+    def modules(self) -> list[str]:
+        """The modules the stages' steps live in: what worker processes should have imported before they start."""
+        return ["curate.plan"] + sorted({type(step).__module__ for stage in self.stages for step in stage.pipeline})
+
     @property
     def reader_accounting(self) -> str:
         return self.accounting_dirs[0]

@@ -23,33 +23,13 @@ import threading
 import time
 from typing import Any
 
-from curate.config import ConfigError, PipelineConfig, expand_inputs, load_pipeline
+from curate.config import ConfigError, expand_inputs, load_pipeline
 from curate.manifest import AccountingError, build_manifest, utcnow  # noqa: F401  (AccountingError: raised via build_manifest)
-from curate.plan import Plan, RunPaths, Stage
+from curate.executors import SharedPool, make_executor
+from curate.plan import Plan, RunPaths
 from curate.privacy import new_id_key
 from curate.readers.formats import infer_format
 from curate.util import atomic_write_json, read_json
-
-
-def make_executor(cfg: PipelineConfig, stage: Stage, depends=None):
-    """datatrove's executor for one stage. `depends`: the executor of the previous stage (Slurm/Ray start a stage
-    only when the one before it has finished; locally, stages simply run one after the other)."""
-    ex = cfg.executor
-    if ex.type == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
-        workers = ex.workers if ex.workers != -1 else stage.tasks
-        return LocalPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
-                                     logging_dir=stage.logging_dir, **ex.options)
-    if ex.type == "slurm":
-        from datatrove.executor import SlurmPipelineExecutor
-
-        return SlurmPipelineExecutor(stage.pipeline, tasks=stage.tasks, logging_dir=stage.logging_dir,
-                                     depends=depends, **ex.options)
-    from datatrove.executor import RayPipelineExecutor
-
-    return RayPipelineExecutor(stage.pipeline, tasks=stage.tasks, logging_dir=stage.logging_dir, depends=depends,
-                               **ex.options)
 
 
 class RunLock:
@@ -163,24 +143,30 @@ class Run:
             path = os.path.join(p.root, name)
             shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)
 
-    def executors(self) -> list:
+    def executors(self, shared: SharedPool | None = None) -> list:
         """One datatrove executor per stage of the plan; on Slurm/Ray each depends on the one before it."""
         executors: list = []
         for stage in self.plan.stages:
             depends = executors[-1] if executors and self.cfg.executor.type != "local" else None
-            executors.append(make_executor(self.cfg, stage, depends=depends))
+            executors.append(make_executor(self.cfg, stage, depends=depends, shared=shared))
         return executors
 
     def execute(self, progress: bool = True) -> None:
         if os.path.exists(self.paths.finalize_journal):
             return  # every task had finished: only finalization is left
-        executors = self.executors()
         with ProgressDisplay(self.paths.progress, self.cfg.executor.tasks, enabled=progress):
-            if self.cfg.executor.type == "local":
-                for executor in executors:
+            if self.cfg.executor.type != "local":
+                self.executors()[-1].run()  # submits the whole chain: each stage waits for the one before it
+                return
+            ex = self.cfg.executor
+            workers = min(ex.workers if ex.workers != -1 else ex.tasks, max(s.tasks for s in self.plan.stages))
+            if workers == 1:  # datatrove runs the tasks in this process
+                for executor in self.executors():
                     executor.run()
-            else:
-                executors[-1].run()  # submits the whole chain: each stage waits for the one before it
+                return
+            with SharedPool(workers, preload=self.plan.modules()) as shared:
+                for executor in self.executors(shared):
+                    executor.run()
 
     def all_tasks_done(self) -> bool:
         return os.path.exists(self.paths.finalize_journal) or self.plan.all_tasks_done()

@@ -323,6 +323,11 @@ def _warc_record(record, n: int) -> RawRecord:
     url = record.rec_headers.get_header("WARC-Target-URI")
     ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
     body = record.content_stream().read()
+    raw = record.raw_stream  # warcio reads a body cut by the end of the file as a short body, silently
+    while raw.read(1 << 16):
+        pass
+    if getattr(raw, "limit", 0) > 0:
+        raise EOFError(f"record {n} ends {raw.limit} bytes before its Content-Length")
     if "html" not in ctype.lower():
         return RawRecord(n, raw=b"", error="unsupported_content", detail=f"{ctype or 'no type'} at {url}",
                          extra={"url": url})
@@ -333,10 +338,19 @@ def _warc_record(record, n: int) -> RawRecord:
                               "date": record.rec_headers.get_header("WARC-Date")})
 
 
-def _responses(stream) -> Iterator:
+def _archive_iterator(stream):
+    """warcio's iterator, minus its stderr warning about a bad Content-Length, which prints the bytes that follow
+    the record (document content) straight to the terminal; the damage is counted by the record that follows."""
     from warcio.archiveiterator import ArchiveIterator
 
-    for record in ArchiveIterator(stream):
+    class QuietArchiveIterator(ArchiveIterator):
+        INC_RECORD = ""
+
+    return QuietArchiveIterator(stream)
+
+
+def _responses(stream) -> Iterator:
+    for record in _archive_iterator(stream):
         if record.rec_type == "response":
             yield record
 
@@ -370,8 +384,8 @@ def _iter_warc_gzip(f: BinaryIO, size: int) -> Iterator[RawRecord]:
         held_bytes = 0
         try:
             for record in _responses(member):
+                rec = _warc_record(record, n + 1)
                 n += 1
-                rec = _warc_record(record, n)
                 held.append(rec)
                 held_bytes += len((rec.data or {}).get("html", ""))
                 if held_bytes > MAX_BUFFERED:  # a whole-file gzip of many records: stream it, damage counted below
@@ -410,19 +424,21 @@ def _next_warc_header(f: BinaryIO, start: int, size: int) -> int | None:
 
 
 def _iter_warc_plain(f: BinaryIO, size: int) -> Iterator[RawRecord]:
-    from warcio.archiveiterator import ArchiveIterator
-
     n, offset = 0, 0
     while offset < size:
         f.seek(offset)
-        it = ArchiveIterator(f)
+        it = _archive_iterator(f)
         record_start = offset
         try:
             for record in it:
                 record_start = it.offset
                 if record.rec_type == "response":
+                    rec = _warc_record(record, n + 1)
                     n += 1
-                    yield _warc_record(record, n)
+                    yield rec
+            f.seek(it.offset)
+            if f.read(4096).strip():  # warcio ends quietly where a record header is cut off
+                yield RawRecord(n + 1, error="truncated_stream", detail=f"a cut record at byte {it.offset}")
             return
         except Exception as e:  # noqa: BLE001 - a damaged header or a cut body
             n += 1
