@@ -67,15 +67,26 @@ def show(license_id: str, as_json: bool) -> None:
         prop = o["propagates"]
         click.echo(f"  obligation {o['type']}{text}  [§{o['clause']['section']}]  reaches dataset={prop['dataset']} "
                    f"model={prop['model']} outputs={prop['outputs']}")
-        click.echo(f"      \"{o['clause']['text']}\"")
+        _echo_clause(o["clause"], data)
     for r in data.get("restrictions", []):
         extra = f" threshold={r['threshold']:,}" if r.get("threshold") else ""
         extra += f" regions={','.join(r['regions'])}" if r.get("regions") else ""
         click.echo(f"  restriction {r['type']}{extra}  [§{r['clause']['section']}]")
-        click.echo(f"      \"{r['clause']['text']}\"")
+        _echo_clause(r["clause"], data)
         for u in r.get("uses", []):
-            click.echo(f"      - {u['text']}")
+            click.echo(f"      - {u['text']}" + (f" [§{u['section']}]" if u.get("section") else ""))
+    for key, ref in data.get("texts", {}).items():
+        bundled = f"bundled: {ref['file']}" if ref.get("file") else "not bundled"
+        click.echo(f"  text {ref['id']} ({key}): {ref['title']}, {ref['version']} - {ref['url']} ({bundled})")
     click.echo(f"  aliases: {', '.join(data['aliases'])}")
+
+
+def _echo_clause(clause: dict, data: dict) -> None:
+    click.echo(f"      {clause['text']}")
+    if clause.get("quote"):
+        texts = data.get("texts", {})
+        ref = texts.get(clause.get("document") or next(iter(texts), ""), {})
+        click.echo(f"      quoted: \"{clause['quote']}\"" + (f" ({ref['title']}, {ref['version']})" if ref else ""))
 
 
 @main.command()
