@@ -108,7 +108,8 @@ def _inline_item(text: str, label: str, start: int, end: int) -> tuple[int, int]
 
 
 def locate(text: str, labels: list[str]) -> tuple[int, int] | None:
-    """(start, end) of the item a label path names, or None when the numbering is not in the text."""
+    """(start, end) of the item a label path names, or None when the numbering is not in the text. A number not at
+    the start of a line ("(iii)" inside a sentence) is looked for inline."""
     start, end = 0, len(text)
     for label in labels:
         hit = _find_item(text, label, start, end)
@@ -131,8 +132,6 @@ def locate(text: str, labels: list[str]) -> tuple[int, int] | None:
 
 def check_clause(text: str, clause: Clause, outline: bool = True) -> list[str]:
     """Problems with one citation against its reference text (empty when the quote stands in the section).
-
-    A number not at the start of a line ("(iii)" inside a sentence) is looked for inline as "(iii)".
 
     `outline=False`: the text's numbering cannot be followed mechanically (markdown lists renumbered on display),
     so only the quote is checked."""

@@ -117,7 +117,8 @@ def _credits(report: AuditReport) -> tuple[list[str], list[str]]:
         if att.scope != "model":
             continue
         for src in att.sources:
-            head = f"- {src.data_source}: licensed under {att.license} ({att.clause})"
+            cited = f"{att.clause_quote} - §{att.clause}" if att.clause_quote else f"§{att.clause}"
+            head = f"- {src.data_source}: licensed under {att.license} ({cited})"
             card.append(head)
             full.append(head)
             for i, up in enumerate(src.upstream):

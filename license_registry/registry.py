@@ -34,6 +34,8 @@ CATEGORY_RANK = {
     "Unstated License": 7,
 }
 UNKNOWN_RANK = 8
+# Categories whose licenses ask for nothing beyond notices: no copyleft, no use restrictions.
+PERMISSIVE_CATEGORIES = frozenset({"First Party", "Public Domain", "Permissive"})
 
 # SPDX/ScanCode ids spell out Creative Commons elements ("CC-BY-NC-SA-4.0"): how policies and audits judge a CC
 # variant that has no curated entry.

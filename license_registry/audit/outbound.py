@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 from ..expression import ResolvedLicense, Term
 from ..models import Clause
+from ..registry import PERMISSIVE_CATEGORIES
 from .report import Finding
 from .rules import Context, reach
-
-_FREE = {"Permissive", "Public Domain", "First Party"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ def _requirement(term: Term, inbound: Inbound, ctx: Context) -> tuple[str, str, 
     entry = ctx.reg.entry(term.license_id)
     if entry is None:
         return None
-    if inbound.role in ("base_model", "generator") and entry.kind == "model" and entry.category not in _FREE:
+    if inbound.role in ("base_model", "generator") and entry.kind == "model" and ctx.reg.category(entry.id) not in PERMISSIVE_CATEGORIES:
         carried = [o for o in entry.obligations if o.type in ("use_restriction_passthrough", "license_copy")
                    and reach(o.propagates, inbound.role) == "yes"]
         if carried:

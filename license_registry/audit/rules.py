@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..models import Clause, LicenseEntry, Obligation, Propagation, Restriction
-from ..registry import CC_NC, CC_ND, CC_SA, Registry
+from ..registry import CC_NC, CC_ND, CC_SA, PERMISSIVE_CATEGORIES, Registry
 from .report import SEVERITY_RANK, Finding, ObligationItem
 from .request import AuditRequest
 from .uses import match_application
@@ -408,7 +408,7 @@ def apply_category(lid: str, p: Party, ctx: Context) -> Outcome:
     clause = Clause(section=f"ScanCode LicenseDB category '{category}' (no clause-level entry)",
                     text=f"ScanCode LicenseDB files {lid} under '{category}'.")
     if restrictions or obligations:
-        if not out.findings and category in ("Permissive", "Public Domain"):
+        if not out.findings and category in PERMISSIVE_CATEGORIES:
             out.findings.append(finding("info", p, clause, "category", f"{lid} is permissive."))
         return out
     if category == "Public Domain":
