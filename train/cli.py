@@ -18,7 +18,7 @@ from .config import CONFIGS_DIR, load_config, resolve_config, shipped_configs
 _PASS = dict(ignore_unknown_options=True, allow_extra_args=True)
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Train tokenizers and models on a curate run folder (see docs/train.md)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
@@ -85,6 +85,54 @@ def _resume_opt(f):
                         help="resume from the latest checkpoint in output_dir, or from a given checkpoint dir")(f)
 
 
+# The config options every training command shows in --help; any other key is `--set key=value` or `--key value`.
+_CONFIG_HELP = {
+    "tokens": "token directory from `train tokenize` (data.tokens)",
+    "checkpoint": "local model directory to start from (model.checkpoint)",
+    "output": "output directory (output_dir)",
+    "steps": "optimizer steps (train.max_steps)",
+    "lr": "peak learning rate (optim.lr)",
+    "batch-size": "per-device micro-batch (train.batch_size)",
+    "grad-accum": "micro-batches per optimizer step (train.grad_accum)",
+    "seed": "seed of weights, data order and noise (seed)",
+}
+CONFIG_EPILOG = ("CONFIG is a YAML path or the bare name of a shipped config (`train configs`); without it the "
+                 "command's defaults apply. Any key: --set key=value (repeatable; values are YAML) or --key value, "
+                 "e.g. --set optim.betas=[0.9,0.95] --train.log_every 5. An unknown key is an error that suggests "
+                 "the closest one.")
+
+
+def config_command(name: str, help_text: str):
+    """A training command: `[CONFIG] [--tokens ...] [--steps N] [--set key=value]... [--any.dotted.key value]`."""
+
+    def wrap(f):
+        f = click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[CONFIG] [--key VALUE]...")(f)
+        f = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="set any config key")(f)
+        for opt, text in reversed(_CONFIG_HELP.items()):
+            f = click.option(f"--{opt}", f"opt_{opt.replace('-', '_')}", default=None, metavar="VALUE",
+                             help=text)(f)
+        f = _resume_opt(f)
+        return main.command(name, context_settings=_PASS, help=help_text, epilog=CONFIG_EPILOG)(f)
+
+    return wrap
+
+
+def load_command_config(command: str, args: tuple[str, ...], sets: tuple[str, ...], options: dict) -> dict:
+    from .config import ConfigError
+
+    path, rest = _split_config(args)
+    overrides = list(rest)
+    for key, value in options.items():
+        if key.startswith("opt_") and value is not None:
+            overrides += [f"--{key[4:].replace('_', '-')}", str(value)]
+    for s in sets:
+        overrides += ["--set", s]
+    try:
+        return load_config(path, overrides, command=command)
+    except ConfigError as e:
+        raise click.UsageError(str(e))
+
+
 def _split_config(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
     """`[CONFIG] [overrides...]`: the config (a YAML path or a shipped config's bare name) is optional,
     everything else overrides it."""
@@ -101,26 +149,41 @@ def _resume_value(resume):
     return True if resume == "latest" else resume
 
 
-@main.command("pretrain", context_settings=_PASS)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@_resume_opt
-def pretrain_cmd(args, resume):
-    """Pretrain with `objective: span-corruption | causal-lm` (overrides: --set key=value, --key value)."""
+@config_command("pretrain", "Pretrain with `objective: span-corruption | causal-lm` on token shards (or a weighted "
+                            "mixture, data.mixture).")
+def pretrain_cmd(args, resume, sets, **options):
     from .pretrain import pretrain
 
-    cfg = load_config(*_split_config(args))
-    pretrain(cfg, resume=_resume_value(resume), log=click.echo)
+    pretrain(load_command_config("pretrain", args, sets, options), resume=_resume_value(resume), log=click.echo)
 
 
-@main.command("finetune", context_settings=_PASS)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@_resume_opt
-def finetune_cmd(args, resume):
-    """PEFT fine-tuning (lora, dora, ia3, prefix, prompt) with SFT on Alpaca JSONL."""
-    from .finetune import FINETUNE_DEFAULTS, finetune
+@config_command("finetune", "Supervised fine-tuning (full, lora, dora, ia3, prefix, prompt) on Alpaca or chat JSONL.")
+def finetune_cmd(args, resume, sets, **options):
+    from .finetune import finetune
 
-    cfg = load_config(*_split_config(args), defaults=FINETUNE_DEFAULTS)
-    finetune(cfg, resume=_resume_value(resume), log=click.echo)
+    finetune(load_command_config("finetune", args, sets, options), resume=_resume_value(resume), log=click.echo)
+
+
+@config_command("reward", "Pairwise reward model (Bradley-Terry) on {prompt, chosen, rejected} JSONL.")
+def reward_cmd(args, resume, sets, **options):
+    from .preference import train_reward
+
+    train_reward(load_command_config("reward", args, sets, options), resume=_resume_value(resume), log=click.echo)
+
+
+@config_command("dpo", "Direct preference optimisation on {prompt, chosen, rejected} JSONL (reference log-probs "
+                       "computed once).")
+def dpo_cmd(args, resume, sets, **options):
+    from .preference import train_dpo
+
+    train_dpo(load_command_config("dpo", args, sets, options), resume=_resume_value(resume), log=click.echo)
+
+
+@config_command("grpo", "GRPO (online RL, trl) on {prompt, answer} JSONL with a rule-based reward or a reward model.")
+def grpo_cmd(args, resume, sets, **options):
+    from .grpo import train_grpo
+
+    train_grpo(load_command_config("grpo", args, sets, options), resume=_resume_value(resume), log=click.echo)
 
 
 @main.command("export")

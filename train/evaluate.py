@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .data import ChunkSampler
+from .losses import LanguageModelLoss
 from .models import is_seq2seq
 from .objectives.causal_lm import CausalLMCollator
 from .objectives.span_corruption import SpanCorruptionCollator
@@ -36,38 +37,45 @@ def load_for_eval(path: str | Path):
     return model, AutoTokenizer.from_pretrained(path)
 
 
+def trained_with_document_attention(model_dir: str | Path) -> bool:
+    """Whether the model's pretraining masked attention across documents (provenance.json, inherited by
+    fine-tuned and merged models); True when unrecorded: a packed window's documents are then scored apart."""
+    from .model_card import inherited_provenance
+
+    pre = inherited_provenance(model_dir).get("pretraining") or {}
+    return bool((pre.get("causal_lm") or {}).get("document_attention", True))
+
+
 @torch.no_grad()
 def perplexity(model, tokenizer, tokens_dir: str | Path, split: str = "val", seq_len: int = 512,
-               batch_size: int = 8, max_batches: int | None = 50, seed: int = 0) -> dict:
-    """exp(mean token NLL) over consecutive windows of the split (span-corruption targets for T5)."""
+               batch_size: int = 8, max_batches: int | None = 50, seed: int = 0,
+               document_attention: bool = True) -> dict:
+    """exp(mean token NLL) over consecutive windows of the split (span-corruption targets for T5), with the same
+    collator and loss as training: no target across a document boundary, and no attention across documents when
+    `document_attention` (as the model was trained)."""
     shard = TokenShard(tokens_dir, split)
     seq2seq = is_seq2seq(model)
     if seq2seq:
         collator = SpanCorruptionCollator(tokenizer.convert_tokens_to_ids("<extra_id_0>"), tokenizer.eos_token_id,
                                           seq_len)
     else:
-        collator = CausalLMCollator(tokenizer.eos_token_id, seq_len)
+        collator = CausalLMCollator(tokenizer.eos_token_id, seq_len, document_attention)
     n = len(shard) // collator.tokens_length
     if n == 0:
         raise ValueError(f"{split} split has {len(shard)} tokens, fewer than one window of {collator.tokens_length}")
     windows = ChunkSampler(shard, collator.tokens_length, shuffle=False)  # consecutive, in order
     device = next(model.parameters()).device
+    loss = LanguageModelLoss(model)
     nll, count = 0.0, 0
     for b, start in enumerate(range(0, n, batch_size)):
         if max_batches is not None and b >= max_batches:
             break
-        chunks = windows.chunks(start, min(n, start + batch_size) - start)
-        batch = {k: v.to(device) for k, v in collator(chunks, np.random.default_rng([seed, b])).items()}
-        logits = model(**batch).logits.float()
-        labels = batch["labels"]
-        if not seq2seq:  # predict token t+1 from t
-            logits, labels = logits[:, -labels.shape[1]:-1], labels[:, 1:]
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                                                 ignore_index=-100, reduction="sum")
-        nll += loss.item()
-        count += int((labels != -100).sum())
+        host = collator(windows.chunks(start, min(n, start + batch_size) - start), np.random.default_rng([seed, b]))
+        nll += loss({k: v.to(device) for k, v in host.items()})[0].item()
+        count += loss.count(host)
     return {"split": split, "tokens": count, "nll": nll / count, "perplexity": math.exp(nll / count),
-            "kind": "span-corruption targets" if seq2seq else "causal"}
+            "kind": "span-corruption targets" if seq2seq else "causal",
+            **({} if seq2seq else {"document_attention": document_attention})}
 
 
 def normalize_mc(record: dict) -> tuple[str, list[str], int]:

@@ -5,7 +5,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
 from train.config import load_config
-from train.finetune import FINETUNE_DEFAULTS, export, finetune, load_adapter
+from train.finetune import export, finetune, load_adapter
 from train.sft import alpaca_prompt, collate, encode_example
 
 from train_helpers import read_log
@@ -19,7 +19,7 @@ def ft_cfg(base, data, out, method, steps=12, **sets):
             "--set", "optim.warmup_steps=2"]
     for k, v in sets.items():
         args += ["--set", f"{k}={v}"]
-    return load_config(None, args, defaults=FINETUNE_DEFAULTS)
+    return load_config(None, args, command="finetune")
 
 
 def test_sft_masks_the_prompt(tokenizer_dir):
