@@ -10,6 +10,7 @@ as lm-evaluation-harness does.  For the same numbers on standard tasks use lm-ev
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -146,3 +147,32 @@ def multiple_choice(model, tokenizer, path: str | Path, shots: int = 0, fewshot_
         correct_norm += int(np.argmax(norm) == label)
     n = len(records)
     return {"task": Path(path).stem, "shots": shots, "n": n, "acc": correct / n, "acc_norm": correct_norm / n}
+
+
+def run_lm_eval(model_dir: str | Path, tasks: list[str], include_path: str | Path | None = None, shots: int = 0,
+                limit: int | None = None, batch_size: int = 8) -> dict:
+    """lm-evaluation-harness on a saved model or adapter, offline: {task: {metric: value}}.
+
+    Tasks come from lm-eval's registry (their data must be in the local datasets cache) or from task YAMLs in
+    `include_path` (e.g. the one `train demo-data` writes for the demo multiple-choice set)."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    path = Path(model_dir)
+    adapter = path / "adapter_config.json"
+    if adapter.exists():
+        base = json.loads(adapter.read_text())["base_model_name_or_path"]
+        model_args = f"pretrained={base},peft={path.resolve()},tokenizer={path.resolve()}"
+    else:
+        model_args = f"pretrained={path.resolve()}"
+    backend = "seq2seq" if is_seq2seq(__import__("transformers").AutoConfig.from_pretrained(
+        json.loads(adapter.read_text())["base_model_name_or_path"] if adapter.exists() else path)) else "causal"
+    manager = TaskManager(include_path=str(include_path) if include_path else None)
+    out = lm_eval.simple_evaluate(model="hf", model_args=f"{model_args},backend={backend}", tasks=tasks,
+                                  num_fewshot=shots, limit=limit, batch_size=batch_size, device="cpu"
+                                  if not torch.cuda.is_available() else None, task_manager=manager,
+                                  log_samples=False)
+    return {task: {k.split(",")[0]: float(v) for k, v in metrics.items()
+                   if isinstance(v, (int, float)) and k.split(",")[0] in ("acc", "acc_norm", "exact_match", "f1", "mcc",
+                                                                    "perplexity", "word_perplexity")}
+            for task, metrics in out["results"].items()}

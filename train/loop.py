@@ -198,8 +198,9 @@ def fit(cfg: dict, accelerator, objective: torch.nn.Module, batches: Batches, *,
                    "mfu": mfu, "grad_norm": float(grad_norm) if grad_norm is not None else None}
             rec.update({k: v / n_items for k, v in sums.items()})
             write_record(rec)
-            log(f"step {step:>6} | loss {rec['loss']:.4f} | lr {lr:.2e} | {rec['tokens_per_sec']:,.0f} tok/s | "
-                f"mfu {100 * mfu:.2f}%")
+            extra = "".join(f" | {k} {v / n_items:.3f}" for k, v in sums.items())
+            log(f"step {step:>6} | loss {rec['loss']:.4f}{extra} | lr {lr:.2e} | {rec['tokens_per_sec']:,.0f} tok/s"
+                f" | mfu {100 * mfu:.2f}%")
             t0, samples_since, tokens_since = time.perf_counter(), 0, 0
             window = {k: torch.zeros((), device=device) for k in window}
 
