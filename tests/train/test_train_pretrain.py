@@ -171,3 +171,30 @@ def test_document_masking_through_the_training_loss(tokenizer_dir):
     with pytest.raises(RuntimeError, match="4.56"):
         check_document_attention("flash_attention_2", "4.46.3")
     check_document_attention("flash_attention_2", "4.56.0")
+
+
+def test_weighted_mixture_and_trackers(run_dir, tokenizer_dir, tokens_dir, tmp_path):
+    """Two token directories at 3:1, with TensorBoard and W&B (offline) logging besides log.jsonl."""
+    from train.data import MixtureSampler
+    from train.shards import tokenize_run
+    from train.synthetic import make_synthetic_run
+
+    other = tokenize_run(make_synthetic_run(tmp_path / "run2", n_docs=60, seed=5), tokenizer_dir, tmp_path / "tok2",
+                         heldout_fraction=0.0)
+    assert other["splits"]["train"]["tokens"] > 0
+    shards = [TokenShard(tokens_dir), TokenShard(tmp_path / "tok2")]
+    mix = MixtureSampler([ChunkSampler(s, 64) for s in shards], [3, 1], period=8)
+    assert mix.source_counts(8) == [6, 2] and mix.source_counts(1000) == [750, 250]
+    assert (mix.chunks(5, 3) == mix.chunks(5, 3)).all()  # a pure function of the sample index
+
+    cfg = tiny_cfg(tokens_dir, tmp_path / "out", steps=4, **{"data.tokens": "null"})
+    cfg["data"]["mixture"] = [{"tokens": str(tokens_dir), "weight": 3}, {"tokens": str(tmp_path / "tok2"),
+                                                                          "weight": 1}]
+    cfg["train"]["log_with"] = ["tensorboard", "wandb"]
+    pretrain(cfg, log=lambda *_: None)
+    prov = json.loads((tmp_path / "out/model/provenance.json").read_text())
+    trained = [m["tokens_trained"] for m in prov["mixture"]]
+    assert trained == [24 * 64, 8 * 64]  # 4 steps x 8 rows x 64 tokens, 3:1
+    assert "### Mixture" in (tmp_path / "out/model/README.md").read_text()
+    assert list((tmp_path / "out/logs").rglob("events.out.tfevents.*"))
+    assert list((tmp_path / "out/logs").rglob("*.wandb"))
