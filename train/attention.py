@@ -45,7 +45,8 @@ def document_causal_mask(document_ids: torch.Tensor, attn_implementation: str, d
         def same_document_causal(b, h, q, k):
             return (k <= q) & (document_ids[b, q] == document_ids[b, k])
 
-        return create_block_mask(same_document_causal, batch, None, seq, seq, device=document_ids.device)
+        return create_block_mask(same_document_causal, batch, None, seq, seq, device=document_ids.device,
+                                 _compile=document_ids.is_cuda)  # compiled: no (batch, seq, seq) tensor on GPUs
     causal = torch.ones(seq, seq, dtype=torch.bool, device=document_ids.device).tril()
     allowed = (document_ids[:, :, None] == document_ids[:, None, :]) & causal
     if attn_implementation == "eager":  # eager adds the mask to the scores

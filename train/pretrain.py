@@ -86,6 +86,10 @@ def pretrain(cfg: dict, resume: str | bool | None = None, log=print) -> Path:
     sources = token_dirs(cfg)
     shards = [TokenShard(d, cfg["data"]["split"]) for d, _ in sources]
     tokenizer = load_tokenizer(cfg, shards)
+    if cfg["model"]["attn_implementation"] == "flex_attention" and accelerator.device.type != "cuda":
+        # FlexAttention has no backward on CPU: the same document mask, dense, with SDPA
+        log("model.attn_implementation flex_attention: no CPU backward, using sdpa with a dense document mask")
+        cfg["model"]["attn_implementation"] = "sdpa"
     model = load_model(cfg["model"], tokenizer)
     seq2seq = is_seq2seq(model)
     if seq2seq != (cfg["objective"] == "span-corruption"):
