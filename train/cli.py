@@ -152,41 +152,34 @@ def _resume_value(resume):
     return True if resume == "latest" else resume
 
 
-@config_command("pretrain", "Pretrain with `objective: span-corruption | causal-lm` on token shards (or a weighted "
-                            "mixture, data.mixture).")
-def pretrain_cmd(args, resume, sets, **options):
-    from .pretrain import pretrain
-
-    pretrain(load_command_config("pretrain", args, sets, options), resume=_resume_value(resume), log=click.echo)
-
-
-@config_command("finetune", "Supervised fine-tuning (full, lora, dora, ia3, prefix, prompt) on Alpaca or chat JSONL.")
-def finetune_cmd(args, resume, sets, **options):
-    from .finetune import finetune
-
-    finetune(load_command_config("finetune", args, sets, options), resume=_resume_value(resume), log=click.echo)
-
-
-@config_command("reward", "Pairwise reward model (Bradley-Terry) on {prompt, chosen, rejected} JSONL.")
-def reward_cmd(args, resume, sets, **options):
-    from .preference import train_reward
-
-    train_reward(load_command_config("reward", args, sets, options), resume=_resume_value(resume), log=click.echo)
+# The training commands: name -> (help, module, function). Each reads [CONFIG] + overrides for its command.
+TRAINING_COMMANDS = {
+    "pretrain": ("Pretrain with `objective: span-corruption | causal-lm` on token shards (or a weighted mixture, "
+                 "data.mixture).", "pretrain", "pretrain"),
+    "finetune": ("Supervised fine-tuning (full, lora, dora, ia3, prefix, prompt) on Alpaca or chat JSONL.",
+                 "finetune", "finetune"),
+    "reward": ("Pairwise reward model (Bradley-Terry) on {prompt, chosen, rejected} JSONL.", "preference",
+               "train_reward"),
+    "dpo": ("Direct preference optimisation on {prompt, chosen, rejected} JSONL (reference log-probs computed "
+            "once).", "preference", "train_dpo"),
+    "grpo": ("GRPO (online RL, trl) on {prompt, answer} JSONL with a rule-based reward or a reward model.", "grpo",
+             "train_grpo"),
+}
 
 
-@config_command("dpo", "Direct preference optimisation on {prompt, chosen, rejected} JSONL (reference log-probs "
-                       "computed once).")
-def dpo_cmd(args, resume, sets, **options):
-    from .preference import train_dpo
+def _register(name: str, help_text: str, module: str, function: str) -> None:
+    def run(args, resume, sets, **options):
+        import importlib
 
-    train_dpo(load_command_config("dpo", args, sets, options), resume=_resume_value(resume), log=click.echo)
+        train_fn = getattr(importlib.import_module(f"{__package__}.{module}"), function)
+        train_fn(load_command_config(name, args, sets, options), resume=_resume_value(resume), log=click.echo)
+
+    run.__name__ = f"{name}_cmd"
+    config_command(name, help_text)(run)
 
 
-@config_command("grpo", "GRPO (online RL, trl) on {prompt, answer} JSONL with a rule-based reward or a reward model.")
-def grpo_cmd(args, resume, sets, **options):
-    from .grpo import train_grpo
-
-    train_grpo(load_command_config("grpo", args, sets, options), resume=_resume_value(resume), log=click.echo)
+for _name, (_help, _module, _function) in TRAINING_COMMANDS.items():
+    _register(_name, _help, _module, _function)
 
 
 @main.command("export")

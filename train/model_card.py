@@ -17,6 +17,7 @@ import json
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
@@ -134,7 +135,11 @@ def _registry_section(licenses: list[dict], stages: list[dict], base: dict | Non
     request: dict = {"use": "research", "distribution": "weights", "data": data}
     if base:
         request["base_model"] = base
-    return model_card_section(request)
+    try:
+        return model_card_section(request)
+    except Exception as exc:  # the registry's rules must never lose a trained model: say so in the card
+        return SimpleNamespace(metadata={}, markdown=f"<!-- license_registry.model_card_section failed: "
+                                                    f"{type(exc).__name__}: {exc} -->")
 
 
 def _md_table(rows: list[dict], cols: list[str]) -> str:
