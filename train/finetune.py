@@ -11,6 +11,7 @@ command: finetune, reward, dpo, grpo.
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 
@@ -109,7 +110,14 @@ def save_trained(accelerator, objective, cfg: dict, tokenizer, *, kind: str, bas
 
 
 def stage_record(cfg: dict, path: str, examples: int, **extra) -> dict:
-    """This stage's data for the card: name, license, examples, path as given (never resolved)."""
+    """This stage's data for the card: name, license, examples, path as given (never resolved), and the model that
+    generated it when its records say so (`generated_by`, as `train self-instruct` writes)."""
+    generators = sorted({json.dumps(r["generated_by"], sort_keys=True) for r in read_jsonl(path)
+                         if isinstance(r.get("generated_by"), dict)})
+    if generators:
+        extra["generated_by"] = json.loads(generators[0])
+        if len(generators) > 1:
+            extra["other_generators"] = [json.loads(g) for g in generators[1:]]
     return {"name": cfg["data"]["name"] or Path(path).name, "license": cfg["data"]["license"],
             "examples": examples, "path": str(path), **extra}
 
@@ -159,8 +167,6 @@ def load_adapter(adapter_dir: str | Path, head: str = "lm"):
 
 def export(adapter_dir: str | Path, out_dir: str | Path, merge: bool = True) -> Path:
     """`train export --merge`: fold LoRA/DoRA/IA3 weights into the base and save a plain model."""
-    import json
-
     from peft import PeftConfig
     from transformers import AutoTokenizer
 

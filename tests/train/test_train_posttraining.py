@@ -114,6 +114,12 @@ def test_self_instruct_writes_alpaca_with_its_generator(sft_model, demo, tmp_pat
     for r in rows:  # every kept instruction is < 0.7 ROUGE-L to the seeds and to the ones kept before it
         assert check.reason(r["instruction"]) != "rouge_l_similar"
         check.pool.append(r["instruction"])
+    # SFT on the generated data: the card's stage names the generator and its terms
+    cfg = load_config(None, ["--checkpoint", str(sft_model), "--output", str(tmp_path / "sft2"), "--steps", "2",
+                             "--set", f"data.train={out}", "--set", "data.license=Apache-2.0"] + COMMON,
+                      command="finetune")
+    stage = json.loads((finetune(cfg, log=lambda *_: None) / "provenance.json").read_text())["stages"][-1]
+    assert stage["generated_by"] == {"name": "demo-llama-tiny-sft", "terms": "llama3.2"}
     # license-registry's audit applies the generator's terms named in the records
     from license_registry.audit.engine import audit
     from license_registry.audit.request import parse_request
