@@ -108,7 +108,7 @@ def build_manifest(run) -> dict[str, Any]:
     sources = {k: dict(v) | {"license": sources_declared.get(k)} for k, v in groups["sources"].items()}
     run_info = read_json(paths.run_json)
     return {
-        "format_version": 1,
+        "format_version": 2,  # 2: input fields under their own names in `extra` (1: clashing ones as input_<name>)
         "run_dir": paths.root,
         "pipeline": run.cfg.name,
         "documents_in": documents_in,

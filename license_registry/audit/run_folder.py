@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..expression import resolve
 from .request import DataSource, UpstreamSource
 
-# Fields a record may carry that name where it comes from (kept in the shards' `extra` column; a record's own
-# `source` is kept as `input_source`, the pipeline's source name being `source`).
-_ORIGIN_FIELDS = ("input_source", "repository", "repo", "origin", "source_url")
+# Fields a record may carry that name where it comes from, kept under their own names in the shards' `extra`
+# column (the `source` column is the pipeline's source name; run folders written before format 2 kept a record's
+# own `source` as `input_source`).
+_ORIGIN_FIELDS = ("source", "input_source", "repository", "repo", "origin", "source_url")
 _FORGES = re.compile(r"^(github\.com|gitlab\.com|bitbucket\.org|huggingface\.co|codeberg\.org)/([^/]+)/([^/#?]+)")
 
 

@@ -23,10 +23,10 @@ CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "web_en_ko
 
 def write_run(run, records):
     """A run folder per docs/formats.md: kept shards (the reader keeps a record's own `source` as
-    extra.input_source) and a manifest whose `licenses` map counts them."""
+    extra.source) and a manifest whose `licenses` map counts them."""
     (run / "data").mkdir(parents=True)
     rows = [{"id": str(i), "text": r["text"], "source": "docs", "url": r.get("url"), "license": r["license"],
-             "extra": json.dumps({"input_source": r["source"]} if r.get("source") else {})}
+             "extra": json.dumps({"source": r["source"]} if r.get("source") else {})}
             for i, r in enumerate(records)]
     pq.write_table(pa.Table.from_pylist(rows), run / "data" / "00000_000.parquet")
     licenses = Counter(r["license"] for r in records)
