@@ -15,7 +15,7 @@ leniency) also needs the national prefix where the number's format writes one (`
 `551-1473`, `20250612-11131` are valid fixed-line NSNs, but need a leading 0 to be a match there); every other
 candidate goes to python-phonenumbers as before. The matcher, its
 candidate extraction, date/time-stamp skips, inner matches and verification are python-phonenumbers' own, so the
-results are the same as Presidio's (tests/test_pii.py checks the condition against parse() + the matcher's
+results are the same as Presidio's (tests/test_pii_gate_equivalence.py checks the condition against parse() + the matcher's
 `_verify` on random candidates and the recognizer against Presidio's).
 """
 
@@ -33,7 +33,7 @@ _PHONE_SAFE = re.compile(f"[{_SAFE_CHARS}]+")
 _PHONE_SAFE_EXT = re.compile(f"[{_SAFE_CHARS}xX~\uff5e]+")
 _MAX_EXTENSION_DIGITS = 9
 # Every number written in international form has >= 6 digits (the shortest: a 2-digit country code and a 4-digit
-# NSN, as in Austria, Germany, Iran; tests/test_pii.py checks it against the metadata of every country).
+# NSN, as in Austria, Germany, Iran; tests/test_pii_gate_equivalence.py checks it against the metadata of every country).
 MIN_INTERNATIONAL_DIGITS = 6
 _NON_DIGIT = re.compile(r"\D")
 

@@ -5,7 +5,7 @@ matcher once per region), about 0.1-0.6 MB/s per core. One scan (`curate.scrub.g
 entity can be; Presidio's recognizers run on the windows around them only: each only where its own pre-gate
 (`ENTITY_GATES`) finds something, the phone recognizer only for the regions a candidate can be valid in
 (`curate.scrub.phone`). Secrets go through detect-secrets with their own line gates (`secrets.py`). Text with no
-signature costs one scan. The results equal Presidio's over the whole text (tests/test_pii.py).
+signature costs one scan. The results equal Presidio's over the whole text (tests/test_pii_gate_equivalence.py).
 
 Offline: Presidio runs on its `NoOpNlpEngine` (no spaCy model, nothing downloaded), with pattern recognizers only;
 the e-mail recognizer's tldextract uses its bundled public-suffix snapshot (`TLDExtract(suffix_list_urls=())`).
@@ -325,7 +325,7 @@ class PiiScrubber:
         """What `AnalyzerEngine.analyze(window, entities=ents, score_threshold=0)` returns, without its per-call
         overhead: the recognizers of the wanted entities whose pre-gate finds something in the window, then
         Presidio's own de-duplication. (On the no-op NLP engine, Presidio's lemma context enhancer has no tokens
-        and changes no score; context is ours, in `_judge`. tests/test_pii.py checks the equality.)"""
+        and changes no score; context is ours, in `_judge`. tests/test_pii_gate_equivalence.py checks the equality.)"""
         from presidio_analyzer import EntityRecognizer
 
         results = []
