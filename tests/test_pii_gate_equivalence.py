@@ -64,9 +64,9 @@ def test_gate_equals_presidio_for_every_phone_separator():
     """Phone numbers written with each of python-phonenumbers' punctuation characters (soft hyphen, zero-width
     space, full-width forms, "x"...), up to 4 of them in a row, and short German numbers ("16.8.0"): the gated step
     finds what Presidio finds over the whole text."""
-    from phonenumbers.phonenumberutil import _VALID_PUNCTUATION
+    from curate.scrub.phonenumbers_internals import VALID_PUNCTUATION
 
-    seps = sorted(set(re.sub(r"\\(.)", r"\1", _VALID_PUNCTUATION.replace("\u2010-\u2015", "\u2010\u2015")
+    seps = sorted(set(re.sub(r"\\(.)", r"\1", VALID_PUNCTUATION.replace("\u2010-\u2015", "\u2010\u2015")
                                      .replace("\uff0d-\uff0f", "\uff0d\uff0e\uff0f"))) | {"X", "\t"})
     ents = [e for e in PiiParams().entities if e not in ("SECRET", "PERSON", "LOCATION")]
     gated = PiiScrubber(PiiParams(entities=ents))
@@ -188,9 +188,9 @@ def test_phone_route_never_skips_a_valid_parse():
     the number's format needs one), the pre-check lets that region parse it; without the national-prefix check
     (leniency below VALID), whenever the parse gives a valid number."""
     import phonenumbers
-    from phonenumbers.phonenumbermatcher import _verify
 
     from curate.scrub.phone import PhoneRoute
+    from curate.scrub.phonenumbers_internals import verify
 
     regions = PiiParams().phone_regions
     route = PhoneRoute(regions)
@@ -211,7 +211,7 @@ def test_phone_route_never_skips_a_valid_parse():
             try:
                 num = phonenumbers.parse(cand, region, keep_raw_input=True)
                 ok = phonenumbers.is_valid_number(num)
-                match = _verify(phonenumbers.Leniency.VALID, num, cand, None)
+                match = verify(phonenumbers.Leniency.VALID, num, cand)
             except phonenumbers.NumberParseException:
                 ok = match = False
             valid += ok
@@ -219,6 +219,16 @@ def test_phone_route_never_skips_a_valid_parse():
             assert not ok or loose.may_be_valid(cand, region), (cand, region)
             assert not match or route.may_be_valid(cand, region), (cand, region)
     assert valid > 500 and matched > 300  # the sample holds plenty of valid numbers
+
+
+def test_phonenumbers_internals_unchanged():
+    """The private parts of python-phonenumbers the phone route and the gate rely on (constants, the matcher's
+    verification and parse hook, its national-prefix functions) are those the route was checked against: an upgrade
+    that changes one fails here (`curate.scrub.phonenumbers_internals` says what to do)."""
+    from curate.scrub import phonenumbers_internals as internals
+
+    assert internals.changed_internals() == []
+    assert internals.PUNCTUATION_LIMIT == 4 and "-" in internals.VALID_PUNCTUATION and "(" in internals.LEAD_CLASS_CHARS
 
 
 def test_min_international_digits():

@@ -89,6 +89,8 @@ class PiiStep(CurateStep):
     def _scrub(self, doc: Document) -> dict[str, int]:
         text, counts = self.scrubber.scrub(doc.text)
         doc.text = text
+        for rule, n in self.scrubber.take_rule_firings().items():  # which acceptance rule kept what out
+            self.count(f"rule:{rule}", n)
         doc.metadata[PII_COUNTS] = json.dumps(counts, sort_keys=True) if counts else None
         self.count("bytes_scanned", len(text.encode("utf-8", "surrogatepass")))
         return counts
