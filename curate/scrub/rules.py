@@ -7,7 +7,9 @@ candidate in its text and, when its test holds, does one thing:
   to `NEEDS_CONTEXT`, which only a context word before it (`PiiParams.context_boost`) lifts over `min_score`;
 - `trim`: the span is narrowed (an e-mail's local part that runs into a URL or a template).
 The rules run in table order and the scrubber counts the firings of each by name (the `pii` step's counters
-`rule:<name>`), so a run says which rule kept what out. tests/test_pii_rules.py tests each rule by name.
+`rule:<name>`), so a run says which rule kept what out. (A digits-only phone candidate in a text where
+`bare_digit_run` would reject it whatever it is is not even parsed, so it is not counted: see
+`RoutedPhoneRecognizer.analyze`.) tests/test_pii_rules.py tests each rule by name.
 
 Every rule is ours, applied the same way to the gated step and to Presidio over whole texts, so the gate-equivalence
 tests hold with them; they depart from plain Presidio and detect-secrets on purpose (measured on real documentation
@@ -104,7 +106,6 @@ def _decimal_digits(c: Candidate) -> bool:
 # RRN/FRN shape (YYMMDD-GNNNNNN), Korean driver's licence shape
 _OTHER_ID_SHAPE = re.compile(r"\(?\d{6}[-\s]\d{7}\)?|\(?\d{2}-\d{2}-\d{6}-\d{2}\)?")
 _DOTTED_QUAD = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")  # an IPv4 address, or one and a port
-_ZERO_DECIMAL = re.compile(r"0\.\d+")
 _SHORT_DOTTED = re.compile(r"\d{1,3}(?:\.\d{1,3}){2,}")
 _DIGIT_GROUPS = re.compile(r"\d+")
 _ISBN_BEFORE = re.compile(r"\bISBN(?:-1[03])?[\s:]*$", re.I)
@@ -248,8 +249,6 @@ RULES: tuple[Rule, ...] = (
          "the shape of a Korean RRN (YYMMDD-GNNNNNN) or driver's licence: judged as those"),
     Rule("holds_ipv4", _PHONE, "reject", lambda c: bool(_DOTTED_QUAD.search(c.value)),
          "holds an IPv4 address (`127.0.0.1 8081`, a netmask): judged as an address only"),
-    Rule("fraction", _PHONE, "reject", lambda c: bool(_ZERO_DECIMAL.fullmatch(c.value)),
-         "`0.954312`: a fraction, never how a phone number is written"),
     Rule("short_dotted_version", _PHONE, "reject", _short_dotted,
          "a dotted number of < 7 digits (`16.8.0`, a German pager to python-phonenumbers) is a version"),
     Rule("after_isbn", _PHONE, "reject", lambda c: bool(_ISBN_BEFORE.search(c.before(12))), "a book number"),
@@ -260,7 +259,7 @@ RULES: tuple[Rule, ...] = (
     Rule("after_clock_time", _PHONE, "reject", lambda c: bool(_CLOCK_BEFORE.search(c.before(2))),
          "`17:45:37 2016`: the seconds of a time and a year"),
     Rule("decimal_number", _PHONE, "reject", _decimal_number,
-         "one dot (`31.01875`, `123.555555 3`, `-030712.345216`) or a dot with no digit before it (`0-.65.55-1.2`, "
+         "one dot (`0.954312`, `31.01875`, `123.555555 3`, `-030712.345216`) or a dot with no digit before it (`0-.65.55-1.2`, "
          "SVG path data): decimals; phone numbers written with dots use two or more"),
     Rule("bare_digit_run", _PHONE, "needs_context", _bare_digit_run,
          "digits only (an id, a count, a number in code), except a Korean mobile number (`01012345678`) with "
