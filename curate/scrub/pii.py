@@ -461,15 +461,16 @@ def _hasher(entity: str, salt: bytes, n: int):
 
 
 # overlapping findings: the more specific type wins (each was already accepted on its own evidence)
+# (a 13-digit number can be a valid RRN and a Luhn-valid card: a real birth date and the RRN checksum say more)
 PRIORITY = {"URL_CREDENTIALS": 0, SECRET: 1, "KR_RRN": 2, "KR_FRN": 2, "KR_BRN": 2, "KR_PASSPORT": 2,
-            "KR_DRIVER_LICENSE": 2, "US_SSN": 2, "CREDIT_CARD": 2, "IBAN_CODE": 2, "EMAIL_ADDRESS": 3,
-            "IP_ADDRESS": 3, "PHONE_NUMBER": 4}
+            "KR_DRIVER_LICENSE": 2, "US_SSN": 2, "CREDIT_CARD": 3, "IBAN_CODE": 3, "EMAIL_ADDRESS": 4,
+            "IP_ADDRESS": 4, "PHONE_NUMBER": 5}
 
 
 def resolve_overlaps(found: list[Finding]) -> list[Finding]:
     """Non-overlapping findings: secrets and URL credentials first, then the higher score, then the longer span."""
     kept: list[Finding] = []
-    for f in sorted(found, key=lambda f: (PRIORITY.get(f.entity, 5), -f.score, -(f.end - f.start), f.start)):
+    for f in sorted(found, key=lambda f: (PRIORITY.get(f.entity, 6), -f.score, -(f.end - f.start), f.start)):
         if all(f.end <= k.start or f.start >= k.end for k in kept):
             kept.append(f)
     return sorted(kept, key=lambda f: f.start)

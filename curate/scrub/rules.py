@@ -112,7 +112,6 @@ _ISBN_BEFORE = re.compile(r"\bISBN(?:-1[03])?[\s:]*$", re.I)
 _ISO_DATE_START = re.compile(r"(?:19|20)\d\d([-/.])(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?!\d)")
 _CLOCK_BEFORE = re.compile(r"\d:$")
 _GLUED_BEFORE = re.compile(r"[A-Za-z][-_/]$")
-_GLUED_AFTER = re.compile(r"[-_/][A-Za-z]")
 _LEADING_DOT_DECIMAL = re.compile(r"(?<!\d)\.\d")
 _KOREAN_MOBILE = re.compile(r"01[016789]\d{7,8}")
 
@@ -156,7 +155,7 @@ def _unbalanced_bracket(c: Candidate) -> bool:
 
 
 def _glued_to_a_word(c: Candidate) -> bool:
-    return bool(_GLUED_BEFORE.search(c.before(2)) or _GLUED_AFTER.match(c.after(2)))
+    return bool(_GLUED_BEFORE.search(c.before(2)))
 
 
 def _non_public_ip(c: Candidate) -> bool:
@@ -268,7 +267,8 @@ RULES: tuple[Rule, ...] = (
     Rule("counting_or_calendar", _PHONE, "needs_context", _counting_or_calendar,
          "six or more groups of 1-2 digits, or four or more numbers counting up by one: a calendar row"),
     Rule("glued_to_a_word", _PHONE, "needs_context", _glued_to_a_word,
-         "joined to a word by - _ / or part of a path (`ncurses-6.1-20190511`, `react-v-16-4-2`)"),
+         "after a word and - _ / (`ncurses-6.1-20190511`, `react-v-16-4-2`, `path/to/12345678`); a label after the "
+         "number is common (`082 490 1693-Office`)"),
     # -- cards ---------------------------------------------------------------------------------------------------
     Rule("any_length_card", frozenset({"CREDIT_CARD"}), "needs_context", lambda c: c.kind == ANY_LENGTH_CARD,
          "an undelimited 12-19 digit number that passes Luhn: 1 in 10 of all numbers"),
