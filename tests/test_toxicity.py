@@ -172,9 +172,10 @@ def test_korean_default_on_held_out_labeled_data():
     benchmarks/toxicity_eval.py; the model misses most hate speech without profanity: docs/scrubbing.md.)"""
     import sys
 
-    from conftest import shared_path
-
-    shared_path("eval", "toxicity", "ko_curse.txt")
+    shared = REPO.parent / "shared"
+    if not (shared / "eval" / "toxicity" / "ko_curse.txt").exists() or \
+            not (shared / "corpora" / "web_en_ko.jsonl.gz").exists():
+        pytest.skip("needs ../shared (eval/toxicity, corpora)")
     sys.path.insert(0, str(REPO / "benchmarks"))
     from toxicity_eval import ko_curse, ko_docs, prf
 
@@ -185,7 +186,6 @@ def test_korean_default_on_held_out_labeled_data():
     flags = [label is not None for _, label in backend.score([t for t, _ in test])]
     precision, recall, f1 = prf(flags, test)
     assert f1 >= 0.75 and precision >= 0.7 and recall >= 0.7, (precision, recall, f1)
-    shared_path("corpora", "web_en_ko.jsonl.gz")
     _, docs = ko_docs()
     flagged = sum(label is not None for _, label in backend.score(docs)) / len(docs)
     assert len(docs) > 500 and flagged <= 0.01
