@@ -14,7 +14,11 @@ Context: Presidio's context enhancer compares token lemmas, which needs an NLP m
 particles attach to nouns ("주민등록번호는"). We match context words (English and Korean) as substrings of the
 `context_before` characters before and `context_after` after a candidate, and add `context_boost` to its score.
 Weak shapes (a bare digit run read as a phone number, an undashed BRN, an RRN with a failed checksum and no dash,
-passports, driver's licences) need that context to pass `min_score`.
+passports, driver's licences) need that context to pass `min_score`. Those and every other acceptance rule are one
+table of named rules (`curate.scrub.rules`), counted per rule.
+
+Korean, Chinese and Japanese: the recognizers read the text with those scripts' letters masked as a symbol
+(`recognizer_view`), so that numbers and addresses glued to words ("010-1234-5678로") meet Presidio's `\b`.
 """
 
 from __future__ import annotations
