@@ -119,6 +119,8 @@ class PiiStep(CurateStep):
         doc.id = self._keyed(doc.id, scrub(doc.id))
         if doc.metadata.get(DUPLICATE_OF):  # an id too: written the way that document's own id is
             doc.metadata[DUPLICATE_OF] = self.scrub_id(doc.metadata[DUPLICATE_OF])
+        for rule, n in self.scrubber.take_rule_firings().items():  # which acceptance rule kept what out
+            self.count(f"rule:{rule}", n)
         doc.metadata[PII_COUNTS] = json.dumps(dict(counts), sort_keys=True) if counts else None
         doc.metadata[SCRUBBED] = (*(doc.metadata.get(SCRUBBED) or ()), self.step_name)
         return dict(counts)
@@ -175,7 +177,9 @@ class PiiStep(CurateStep):
 
 # -- toxicity -------------------------------------------------------------------------------------------------------
 class ToxicityParams(StepParams):
-    backend: Literal["fasttext", "profanity_check", "wordlist"] = "profanity_check"
+    # auto: Korean documents with the shipped Korean model (curate/scrub/models/ko_toxicity.md), others with
+    # profanity_check
+    backend: Literal["auto", "fasttext", "profanity_check", "wordlist"] = "auto"
     mode: Literal["document", "line"] = "document"  # drop the document, or only its offending lines
     languages: list[str] | None = None  # judge only documents in these languages (None: all)
     threshold: float = Field(0.5, ge=0, le=1)  # profanity_check and wordlist scores
@@ -220,10 +224,14 @@ class ToxicityStep(CurateStep):
 
         p = self.params
         key = lang if p.backend == "wordlist" and not p.wordlists else None
+        if p.backend == "auto":
+            key = "ko" if lang == "ko" else None
         if key not in self._backends:
-            if p.backend == "fasttext":
+            if p.backend == "auto" and key == "ko":
+                b = T.korean_default_backend()
+            elif p.backend == "fasttext":
                 b = T.FastTextBackend(p.model_path, p.thresholds)
-            elif p.backend == "profanity_check":
+            elif p.backend in ("profanity_check", "auto"):
                 b = T.ProfanityCheckBackend()
             else:
                 lists = p.wordlists or list(T.default_wordlists(key)) or list(T.default_wordlists(None))
@@ -231,8 +239,10 @@ class ToxicityStep(CurateStep):
             self._backends[key] = b
         return self._backends[key]
 
-    def _flagged(self, score: float, label: str | None) -> bool:
-        if self.params.backend == "fasttext":
+    def _flagged(self, backend, score: float, label: str | None) -> bool:
+        from curate.scrub.toxicity import FastTextBackend
+
+        if isinstance(backend, FastTextBackend):  # its own thresholds per label
             return label is not None
         return score >= self.params.threshold
 
@@ -249,7 +259,7 @@ class ToxicityStep(CurateStep):
             if p.mode == "document":
                 for i, (score, label) in zip(idxs, backend.score([docs[i].text for i in idxs])):
                     docs[i].metadata[TOXICITY_SCORE] = round(score, 6)
-                    if self._flagged(score, label):
+                    if self._flagged(backend, score, label):
                         reasons[i] = f"toxic_{label}" if label else "toxic"
             else:
                 for i in idxs:
@@ -264,7 +274,7 @@ class ToxicityStep(CurateStep):
         top = 0.0
         for j, (score, label) in zip(judged, scores):
             top = max(top, score)
-            if self._flagged(score, label):
+            if self._flagged(backend, score, label):
                 drop.add(j)
                 self.count(f"lines_removed:toxic_{label}" if label else "lines_removed:toxic")
         doc.metadata[TOXICITY_SCORE] = round(top, 6)
