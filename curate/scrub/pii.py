@@ -143,24 +143,12 @@ def _email_recognizer_cls():
     from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
     class OfflineEmailRecognizer(EmailRecognizer):
-        """Presidio's e-mail recognizer, offline, that also finds addresses in URL query strings and paths.
-
-        Presidio's pattern allows `?`, `=`, `&`, `/` in the local part (RFC 5322 does), so in
-        `...?email=jane@example.org` it matches from the `?`-led query on, and its validation (tldextract over the
-        whole match) then fails: the address survived. We validate the domain, and start the match after the last
-        URL delimiter of its local part."""
-
         def validate_result(self, pattern_text: str):
-            return offline_tldextract()(pattern_text.rpartition("@")[2]).fqdn != ""
-
-        def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-            results = super().analyze(text, entities, nlp_artifacts, regex_flags)
-            for r in results:
-                local = text[r.start:r.end].rpartition("@")[0]
-                cut = max(local.rfind(c) for c in "?=&/#")
-                if 0 <= cut < len(local) - 1:
-                    r.start += cut + 1
-            return results
+            # Presidio validates the whole match as a URL; a match that starts inside a URL's query
+            # (`?email=jane@example.org`: its local part allows `?` and `=`) then has no host and the address
+            # survived. Its domain alone validates it too (rules.py's email_local_part_in_url trims the start).
+            extract = offline_tldextract()
+            return extract(pattern_text).fqdn != "" or extract(pattern_text.rpartition("@")[2]).fqdn != ""
 
     return OfflineEmailRecognizer
 
