@@ -30,16 +30,20 @@ def cli():
 @click.option("--output", "-o", metavar="DIR", help="Run folder (default: output.dir of the pipeline).")
 @click.option("--tasks", type=int, help="Number of tasks the input files are split into (executor.tasks).")
 @click.option("--workers", type=int, help="Tasks run in parallel on this machine (executor.workers).")
+@click.option("--executor", type=click.Choice(["local", "slurm", "ray"]), help="Where the tasks run (executor.type).")
+@click.option("--ray-address", metavar="ADDR", help="Ray cluster to attach to (default: $RAY_ADDRESS, else a local "
+              "instance on 127.0.0.1 for the run).")
 @click.option("--strict", is_flag=True, help="Fail on the first bad input record instead of setting it aside.")
 @click.option("--force", is_flag=True, help="Delete the run folder and start over (default: resume).")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
-def run_cmd(pipeline, inputs, output, tasks, workers, strict, force, no_progress):
+def run_cmd(pipeline, inputs, output, tasks, workers, executor, ray_address, strict, force, no_progress):
     """Run PIPELINE (a YAML file) and write shards, removed/, manifest.json and a report.
 
     Rerunning the same command after a crash resumes and gives the same output as an uninterrupted run.
     """
     from curate.config import ConfigError
     from curate.logs import console_level
+    from curate.executors import StageFailed
     from curate.manifest import AccountingError
     from curate.runner import run
     from curate.summary import print_summary
@@ -47,8 +51,9 @@ def run_cmd(pipeline, inputs, output, tasks, workers, strict, force, no_progress
     console_level()
     try:
         state, manifest = run(pipeline, inputs=list(inputs) or None, output=output, tasks=tasks, workers=workers,
-                              strict=strict, force=force, progress=not no_progress)
-    except ConfigError as e:
+                              strict=strict, force=force, progress=not no_progress, executor=executor,
+                              ray_address=ray_address)
+    except (ConfigError, StageFailed) as e:
         raise click.ClickException(str(e)) from None
     except AccountingError as e:
         raise click.ClickException(f"run failed the accounting check: {e}") from None

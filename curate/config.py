@@ -52,7 +52,8 @@ class OutputSpec(Strict):
 class ExecutorSpec(Strict):
     type: Literal["local", "slurm", "ray"] = "local"
     tasks: int = Field(1, ge=1)
-    workers: int = Field(-1, ge=-1)  # local: parallel processes (-1: one per task)
+    workers: int = Field(-1, ge=-1)  # parallel tasks (-1: as many as `tasks`)
+    address: str | None = None  # ray: the cluster to attach to (default: $RAY_ADDRESS, else a local instance)
     options: dict[str, Any] = {}  # passed to datatrove's Slurm/Ray executor (partition, time, cpus_per_task…)
 
 
@@ -85,7 +86,11 @@ class PipelineConfig(Strict):
         return self.output.dir.replace("${name}", self.name)
 
     def config_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """What decides the result: everything but where and how fast it runs (a run started locally may be
+        resumed on Ray or with more workers; the number of tasks stays, it decides how the input is split)."""
+        config = self.model_dump(mode="json")
+        config["executor"] = {"tasks": self.executor.tasks}
+        canonical = json.dumps(config, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

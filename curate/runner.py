@@ -25,7 +25,7 @@ from typing import Any
 
 from curate.config import ConfigError, expand_inputs, load_pipeline
 from curate.manifest import AccountingError, build_manifest, utcnow  # noqa: F401  (AccountingError: raised via build_manifest)
-from curate.executors import SharedPool, make_executor
+from curate.executors import RayCluster, SharedPool, make_executor, run_stage
 from curate.plan import Plan, RunPaths
 from curate.privacy import new_id_key
 from curate.readers.formats import infer_format
@@ -64,7 +64,8 @@ class Run:
     """One run of one pipeline into one folder."""
 
     def __init__(self, pipeline_path: str, *, inputs: list[str] | None = None, output: str | None = None,
-                 tasks: int | None = None, workers: int | None = None, strict: bool = False):
+                 tasks: int | None = None, workers: int | None = None, strict: bool = False,
+                 executor: str | None = None, ray_address: str | None = None):
         overrides: dict[str, Any] = {}
         self.pipeline_path = pipeline_path
         cfg = load_pipeline(pipeline_path)
@@ -79,9 +80,10 @@ class Run:
             overrides["inputs"] = [cfg.inputs[0].model_copy(update=update).model_dump()]
         if output:
             overrides["output"] = cfg.output.model_copy(update={"dir": output}).model_dump()
-        if tasks or workers:
-            ex = cfg.executor.model_copy(update={k: v for k, v in {"tasks": tasks, "workers": workers}.items() if v})
-            overrides["executor"] = ex.model_dump()
+        changes = {k: v for k, v in {"tasks": tasks, "workers": workers, "type": executor,
+                                     "address": ray_address}.items() if v}
+        if changes:
+            overrides["executor"] = cfg.executor.model_copy(update=changes).model_dump()
         self.cfg = load_pipeline(pipeline_path, overrides) if overrides else cfg
         self.strict = strict
         self.files = expand_inputs(self.cfg, os.path.dirname(os.path.abspath(pipeline_path)))
@@ -140,29 +142,35 @@ class Run:
             shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)
 
     def executors(self, shared: SharedPool | None = None) -> list:
-        """One datatrove executor per stage of the plan; on Slurm/Ray each depends on the one before it."""
+        """One datatrove executor per stage of the plan; on Slurm each depends on the one before it (locally and
+        on Ray, the driver runs the stages one after the other)."""
         executors: list = []
         for stage in self.plan.stages:
-            depends = executors[-1] if executors and self.cfg.executor.type != "local" else None
+            depends = executors[-1] if executors and self.cfg.executor.type == "slurm" else None
             executors.append(make_executor(self.cfg, stage, depends=depends, shared=shared))
         return executors
 
     def execute(self, progress: bool = True) -> None:
         if os.path.exists(self.paths.finalize_journal):
             return  # every task had finished: only finalization is left
-        with ProgressDisplay(self.paths.progress, self.cfg.executor.tasks, enabled=progress):
-            if self.cfg.executor.type != "local":
+        ex = self.cfg.executor
+        with ProgressDisplay(self.paths.progress, ex.tasks, enabled=progress):
+            if ex.type == "slurm":
                 self.executors()[-1].run()  # submits the whole chain: each stage waits for the one before it
                 return
-            ex = self.cfg.executor
+            if ex.type == "ray":
+                with RayCluster(ex.address, workers=ex.workers if ex.workers != -1 else None):
+                    for stage, executor in zip(self.plan.stages, self.executors()):
+                        run_stage(executor, stage)
+                return
             workers = min(ex.workers if ex.workers != -1 else ex.tasks, max(s.tasks for s in self.plan.stages))
             if workers == 1:  # datatrove runs the tasks in this process
-                for executor in self.executors():
-                    executor.run()
+                for stage, executor in zip(self.plan.stages, self.executors()):
+                    run_stage(executor, stage)
                 return
             with SharedPool(workers, preload=self.plan.modules()) as shared:
-                for executor in self.executors(shared):
-                    executor.run()
+                for stage, executor in zip(self.plan.stages, self.executors(shared)):
+                    run_stage(executor, stage)
 
     def all_tasks_done(self) -> bool:
         return os.path.exists(self.paths.finalize_journal) or self.plan.all_tasks_done()
@@ -191,11 +199,12 @@ class Run:
 
 
 def run(pipeline_path: str, *, inputs=None, output=None, tasks=None, workers=None, strict=False, force=False,
-        progress=True) -> tuple[str, dict[str, Any] | None]:
+        progress=True, executor=None, ray_address=None) -> tuple[str, dict[str, Any] | None]:
     """Run (or resume, or report an already complete) pipeline. Returns (state, manifest)."""
     from curate.report import write_report
 
-    r = Run(pipeline_path, inputs=inputs, output=output, tasks=tasks, workers=workers, strict=strict)
+    r = Run(pipeline_path, inputs=inputs, output=output, tasks=tasks, workers=workers, strict=strict,
+            executor=executor, ray_address=ray_address)
     try:
         state = r.prepare(force)
         if state == "complete":
