@@ -43,8 +43,7 @@ def run_cmd(pipeline, inputs, output, tasks, workers, executor, ray_address, str
     """
     from curate.config import ConfigError
     from curate.logs import console_level
-    from curate.executors import StageFailed
-    from curate.manifest import AccountingError
+    from curate.errors import AccountingError, StageFailed
     from curate.runner import run
     from curate.summary import print_summary
 

@@ -14,7 +14,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from curate.readers.formats import FORMATS, infer_format, sniff_format
-from curate.steps import STEP_TYPES, step_class
 
 
 class ConfigError(ValueError):
@@ -140,8 +139,9 @@ def _read_yaml(path: str) -> Any:
         raise ConfigError(f"{path}: the YAML is nested too deeply") from None
 
 
-def load_pipeline(path: str, overrides: dict[str, Any] | None = None) -> PipelineConfig:
-    """Read and validate a pipeline file, including every step's parameters."""
+def load_pipeline(path: str, overrides: dict[str, Any] | None = None, steps: bool = True) -> PipelineConfig:
+    """Read and validate a pipeline file, including every step's parameters (`steps=False`: all but those, which
+    spares importing the steps' modules when only the config's identity is needed)."""
     if not os.path.isfile(path):
         raise ConfigError(f"{path}: no such pipeline file")
     raw = _read_yaml(path)
@@ -153,6 +153,10 @@ def load_pipeline(path: str, overrides: dict[str, Any] | None = None) -> Pipelin
         cfg = PipelineConfig.model_validate(raw)
     except ValidationError as e:
         raise ConfigError(_format_validation_error(path, e)) from None
+    if not steps:
+        return cfg
+    from curate.steps import STEP_TYPES, step_class  # the step registry brings datatrove in
+
     seen = set()
     for i, step in enumerate(cfg.steps):
         where = f"{path}: steps[{i}]"

@@ -23,6 +23,7 @@ from datatrove.utils.logging import logger
 from datatrove.utils.stats import PipelineStats
 
 from curate.config import ConfigError, PipelineConfig
+from curate.errors import StageFailed
 
 
 class SharedPool:
@@ -86,10 +87,6 @@ class PooledLocalExecutor(LocalPipelineExecutor):
         with self.logging_dir.open("stats.json", "wt") as statsfile:
             stats.save_to_disk(statsfile)
         return stats
-
-
-class StageFailed(RuntimeError):
-    """Tasks of a stage did not complete (on Ray: after datatrove's retries)."""
 
 
 def _rank_worker_cls():

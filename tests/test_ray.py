@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curate.executors import StageFailed
+from curate.errors import StageFailed
 from curate.runner import run
 
 ray = pytest.importorskip("ray")
