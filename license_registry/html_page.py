@@ -62,15 +62,15 @@ def svg(chart: alt.TopLevelMixin) -> str:
 
 
 def bar_chart(rows: list[dict[str, Any]], category: str, value: str, title: str, color: str = "#4c78a8",
-              colors: dict[str, str] | None = None, width: int = 320) -> str:
-    """Horizontal bars, largest first, with the values written at their ends; `colors` maps a `status` field's
-    values to colours and stacks the bars by it."""
+              colors: dict[str, str] | None = None, color_field: str = "status", width: int = 320) -> str:
+    """Horizontal bars, largest first, with the values written at their ends; `colors` maps the values of
+    `color_field` to colours (bars of one category are stacked by it)."""
     y = alt.Y(f"{category}:N", sort="-x", title=None)
     base = alt.Chart(alt.Data(values=rows))
     height = 22 * len({r[category] for r in rows})
     if colors:
         bars = base.mark_bar().encode(y=y, x=alt.X(f"sum({value}):Q", title=title), color=alt.Color(
-            "status:N", scale=alt.Scale(domain=list(colors), range=list(colors.values())), title=None))
+            f"{color_field}:N", scale=alt.Scale(domain=list(colors), range=list(colors.values())), title=None))
         return svg(bars.properties(width=width, height=height))
     bars = base.mark_bar(color=color).encode(y=y, x=alt.X(f"{value}:Q", title=title))
     text = base.mark_text(align="left", dx=3).encode(y=y, x=f"{value}:Q",

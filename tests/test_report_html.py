@@ -1,0 +1,148 @@
+"""The HTML run report and the audit page, rendered in a real browser (headless Chromium: every chart drawn, no
+console error, nothing fetched), and the run's health checks and exit codes."""
+
+import json
+import re
+import zlib
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO, write_pipeline
+from curate.browser_check import check_page, find_chromium
+from curate.cli import cli
+from curate.health import DOMINANT_REASON, EXIT_UNHEALTHY, assess
+
+needs_chromium = pytest.mark.skipif(find_chromium() is None, reason="needs chromium (apt-get install chromium)")
+
+
+def _report(n_in, kept, reasons, sources):
+    """A report with the fields the health checks read: reasons {reason: {source: documents}}."""
+    rows = [{"reason": r, "source": s, "documents": n, "sample_id": f"{s}-{r}-0"}
+            for r, per in reasons.items() for s, n in per.items()]
+    return {"documents_in": n_in, "documents_kept": kept,
+            "removed_by_reason": [{"reason": r, "documents": sum(per.values())} for r, per in reasons.items()],
+            "removed_by_reason_source": rows,
+            "sources_in": [{"source": s, "documents_in": n} for s, n in sources.items()]}
+
+
+def test_health_names_the_reason_and_a_sample_of_a_run_that_kept_nothing():
+    h = assess(_report(40, 0, {"lang:below_threshold": {"web": 30}, "invalid:json": {"web": 10}}, {"web": 40}))
+    checks = {w.check: w for w in h.warnings}
+    assert set(checks) == {"kept_nothing", "reason_dominates_source"}
+    assert "lang:below_threshold" in checks["kept_nothing"].message and "web-lang:below_threshold-0" in \
+        checks["kept_nothing"].message
+    assert checks["reason_dominates_source"].source == "web" and checks["reason_dominates_source"].share == 0.75
+    assert not h.failed and h.kept_fraction == 0
+
+
+def test_health_warns_over_95_percent_removed_and_one_reason_over_half_a_source():
+    h = assess(_report(1000, 40, {"dedup:duplicate": {"a": 900}, "x:y": {"b": 60}}, {"a": 920, "b": 80}))
+    assert [w.check for w in h.warnings] == ["removed_most", "reason_dominates_source", "reason_dominates_source"]
+    assert "96.0%" in h.warnings[0].message
+    # at the limit nothing is said: > 50% of a source, > 95% of the run
+    h = assess(_report(100, 50, {"r:x": {"a": 25}}, {"a": 50, "b": 50}))
+    assert h.warnings == [] and DOMINANT_REASON == 0.5
+    # a tiny source is not judged (1 of 1 removed says nothing)
+    assert assess(_report(100, 99, {"r:x": {"tiny": 1}}, {"tiny": 1, "big": 99})).warnings == []
+
+
+def test_fail_if_kept_below_is_an_error_only_when_asked():
+    rep = _report(100, 30, {"r:x": {"a": 70}}, {"a": 100})
+    assert not assess(rep).failed
+    assert not assess(rep, fail_if_kept_below=0.3).failed
+    h = assess(rep, fail_if_kept_below=0.5)
+    assert h.failed and h.errors[0].check == "kept_below" and "30.0%" in h.errors[0].message
+    assert h.to_dict()["failed"] is True
+
+
+@pytest.fixture
+def english_only_run(tmp_path):
+    """A pipeline that keeps only Korean, run on English documents: it keeps nothing."""
+    src = tmp_path / "in.jsonl"
+    text = "The weather in the valley was mild this spring, and the farmers planted early. " * 3
+    src.write_text("".join(json.dumps({"id": f"d{i:02d}", "text": f"{text} Field {i}."}) + "\n" for i in range(12)))
+    pipeline = write_pipeline(tmp_path / "p.yaml", f"""
+name: only-korean
+inputs: [{{name: web, paths: [{src}]}}]
+steps: [{{type: language, languages: [ko]}}]
+output: {{dir: {tmp_path / "run"}}}
+""")
+    return pipeline, tmp_path / "run"
+
+
+def test_run_that_keeps_nothing_warns_and_fails_when_asked(english_only_run):
+    pipeline, out = english_only_run
+    res = CliRunner().invoke(cli, ["run", str(pipeline), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "warning: the run kept nothing of 12 documents" in res.output
+    assert "language:language_not_allowed" in res.output and "'d00'" in res.output
+    assert "removed 12 of the 12 documents of source 'web'" in res.output
+    health = json.loads((out / "report.json").read_text())["health"]
+    assert [w["check"] for w in health["warnings"]] == ["kept_nothing", "reason_dominates_source"]
+    # the same (complete) run, now with a floor: exit code 3, recorded in report.json
+    res = CliRunner().invoke(cli, ["run", str(pipeline), "--no-progress", "--fail-if-kept-below", "0.5"])
+    assert res.exit_code == EXIT_UNHEALTHY, res.output
+    assert "error: the run kept 0.0% of its documents, below the 50.0% required" in res.output
+    health = json.loads((out / "report.json").read_text())["health"]
+    assert health["failed"] and health["fail_if_kept_below"] == 0.5
+    assert CliRunner().invoke(cli, ["run", str(pipeline), "--fail-if-kept-below", "1.5"]).exit_code == 2
+
+
+def test_failed_run_exits_non_zero(tmp_path):
+    bad = write_pipeline(tmp_path / "bad.yaml", "name: x\ninputs: [{name: a, paths: [nothing-here/*.jsonl]}]\n")
+    res = CliRunner().invoke(cli, ["run", str(bad), "--no-progress"])
+    assert res.exit_code == 1 and "matches no file" in res.output
+
+
+def _pii_values_of_demo_input() -> set[str]:
+    values = set()
+    for path in (REPO / "pipelines" / "demo_data").iterdir():
+        raw = path.read_bytes()
+        if path.suffix == ".gz":  # truncated.jsonl.gz is cut on purpose: take what decompresses
+            raw = zlib.decompressobj(wbits=31).decompress(raw)
+        values |= set(re.findall(rb"[\w.-]+@[\w-]+\.[\w.]+", raw))
+    return {v.decode() for v in values}
+
+
+@needs_chromium
+def test_html_report_of_the_demo_run_draws_every_chart(demo_run, tmp_path):
+    res = CliRunner().invoke(cli, ["report", str(demo_run), "--html"])
+    assert res.exit_code == 0, res.output
+    page = demo_run / "report.html"
+    html = page.read_text()
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/", "")
+    rep = json.loads((demo_run / "report.json").read_text())
+    scores = {d["column"] for d in rep["score_distributions"]}
+    assert {"length", "lang_score", "toxicity_score", "similarity"} <= scores
+    # the thresholds the config gave (defaults included) are drawn on their scores
+    for label in ("lang.threshold = 0.65", "dedup_minhash.threshold = 0.7", "toxicity_en.threshold = 0.8"):
+        assert label in html
+    assert "gopher_repetition:dup_line_frac" in html and "invalid:json" in html  # heatmaps and samples
+    emails = _pii_values_of_demo_input()
+    assert emails and not [e for e in emails if e in html]  # removed/ was scrubbed; the input is never read
+
+    shot = tmp_path / "report.png"
+    check = check_page(str(page), screenshot=str(shot))
+    dedup_steps = sum(1 for v in rep.values() if isinstance(v, dict) and "size_distribution" in (v.get("data") or {}))
+    # funnel + 2 heatmaps + one per score + one per dedup step + licenses (documents, bytes) + PII
+    assert len(check.charts) == 1 + 2 + len(scores) + dedup_steps + 2 + 1
+    assert check.blank_charts == [] and check.console_errors == [] and check.network_requests == []
+    assert check.title == "Curation report: demo"
+    assert shot.stat().st_size > 50_000
+
+
+@needs_chromium
+def test_audit_html_in_the_browser(demo_run, tmp_path):
+    from license_registry.cli import main as lr_cli
+
+    page = tmp_path / "audit.html"
+    res = CliRunner().invoke(lr_cli, ["audit", str(demo_run), "--use", "commercial", "--base-model", "llama3.2",
+                                      "--model-name", "Llama-Demo-1B", "--format", "html", "-o", str(page)])
+    assert res.exit_code in (0, 1), res.output
+    html = page.read_text()
+    assert "<script" not in html and "class='banner review'" in html and "REVIEW" in html
+    check = check_page(str(page), screenshot=str(tmp_path / "audit.png"))
+    assert len(check.charts) == 2  # findings by severity, license shares
+    assert check.blank_charts == [] and check.console_errors == [] and check.network_requests == []
+    assert (tmp_path / "audit.png").stat().st_size > 20_000
