@@ -75,7 +75,7 @@ def check_page(html_path: str, screenshot: str | None = None, width: int = 1280,
             result.charts = page.evaluate(_MEASURE_CHARTS)
             if screenshot:
                 clip = {"x": 0, "y": 0, "width": width, "height": clip_height} if clip_height else None
-                page.screenshot(path=screenshot, full_page=full_page and clip is None, clip=clip)
+                page.screenshot(path=screenshot, full_page=full_page or clip is not None, clip=clip)
         finally:
             browser.close()
     return result

@@ -28,10 +28,11 @@ def _data(rows: list[dict[str, Any]]) -> alt.Data:
 
 def funnel_chart(rep: dict[str, Any]) -> str:
     """Documents and MB left after each step, in pipeline order."""
-    rows, left_bytes = [], rep["bytes_in"]
+    left_bytes = rep["bytes_in"]
+    rows = [{"step": "read", "documents": rep["documents_in"], "MB": round(left_bytes / 1e6, 4), "removed": 0}]
     for s in rep["steps"]:
         left_bytes -= s["bytes_removed"]
-        rows.append({"step": s["step"], "documents": s["documents_out"], "MB": round(max(left_bytes, 0) / 1e6, 4),
+        rows.append({"step": "valid records" if s["step"] == "input" else s["step"], "documents": s["documents_out"], "MB": round(max(left_bytes, 0) / 1e6, 4),
                      "removed": s["removed"]})
     order = [r["step"] for r in rows]
     base = alt.Chart(_data(rows)).encode(y=alt.Y("step:N", sort=order, title=None))
