@@ -146,3 +146,21 @@ def test_audit_html_in_the_browser(demo_run, tmp_path):
     assert len(check.charts) == 2  # findings by severity, license shares
     assert check.blank_charts == [] and check.console_errors == [] and check.network_requests == []
     assert (tmp_path / "audit.png").stat().st_size > 20_000
+
+
+def test_run_summary_fits_an_80_column_terminal(demo_run):
+    import io
+
+    from rich.console import Console
+
+    from curate.summary import print_summary
+
+    m = json.loads((demo_run / "manifest.json").read_text())
+    m["run_dir"] = "/home/someone/projects/a/rather/long/path/to/runs/web-crawl-2026-11-with-a-long-name"
+    out = io.StringIO()
+    print_summary(m, Console(file=out, width=80, force_terminal=False))
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for reason, n in m["removed"].items():  # every reason with its count on one line, nothing cut off
+        assert any(reason in line and re.search(rf"\s{n:,}\s", line) for line in lines), reason
+    assert "".join(lines).replace(" ", "").count(m["run_dir"].replace(" ", "")) == 1
