@@ -120,18 +120,23 @@ def report_cmd(run_dir, as_json, html):
 @cli.command("steps")
 @click.argument("step_type", required=False)
 def steps_cmd(step_type):
-    """List the step types, or the parameters of STEP_TYPE with their defaults."""
+    """List the step types, or the parameters of STEP_TYPE: type, default and what each one does."""
+    import shutil
+
+    from curate.config import did_you_mean
     from curate.steps import STEP_TYPES, step_class
+    from curate.steps.help import format_parameters
 
     if step_type and step_type not in STEP_TYPES:
-        raise click.BadParameter(f"unknown step type; allowed: {', '.join(sorted(STEP_TYPES))}", param_hint="STEP_TYPE")
+        raise click.BadParameter(f"unknown step type {step_type!r}{did_you_mean(step_type, STEP_TYPES)}; allowed: "
+                                 f"{', '.join(sorted(STEP_TYPES))}", param_hint="STEP_TYPE")
+    width = min(shutil.get_terminal_size((100, 24)).columns, 110)
     for name in sorted(STEP_TYPES) if not step_type else [step_type]:
         cls = step_class(name)
         doc = cls.__doc__.strip().splitlines()[0] if cls.__doc__ else ""
         click.echo(f"{name}: {doc}")
         if step_type:
-            for field, info in cls.Params.model_fields.items():
-                click.echo(f"  {field}: {info.annotation!s} = {info.default!r}".replace("typing.", ""))
+            click.echo("\n".join(format_parameters(cls.Params, width)))
 
 
 # commands that live next to the code they drive

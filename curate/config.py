@@ -3,12 +3,13 @@ the YAML is loaded with `yaml.safe_load`, so a config never executes code."""
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import glob
 import hashlib
 import json
 import os
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -89,13 +90,36 @@ class PipelineConfig(Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _format_validation_error(path: str, err: ValidationError, prefix: str = "") -> str:
+def did_you_mean(word: str, choices) -> str:
+    """ " (did you mean 'threshold'?)" for a near miss, else ""."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _keys_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys allowed at `loc` (a pydantic error location) below `model`."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        inner = [a for a in (field.annotation, *get_args(field.annotation)) if isinstance(a, type)
+                 and issubclass(a, BaseModel)]
+        if not inner:
+            return []
+        model = inner[0]
+    return list(model.model_fields)
+
+
+def _format_validation_error(path: str, err: ValidationError, prefix: str = "",
+                             model: type[BaseModel] | None = None) -> str:
     lines = [f"{path}: invalid pipeline"]
     for e in err.errors():
         loc = prefix + ".".join(str(p) for p in e["loc"])
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
-            msg = "unknown key"
+            msg = "unknown key" + (did_you_mean(e["loc"][-1], _keys_at(model, e["loc"][:-1])) if model else "")
         elif e["type"] == "literal_error":
             msg = f"must be one of {e['ctx']['expected']}"
         lines.append(f"  {loc}: {msg}")
@@ -147,12 +171,13 @@ def load_pipeline(path: str, overrides: dict[str, Any] | None = None) -> Pipelin
     try:
         cfg = PipelineConfig.model_validate(raw)
     except ValidationError as e:
-        raise ConfigError(_format_validation_error(path, e)) from None
+        raise ConfigError(_format_validation_error(path, e, model=PipelineConfig)) from None
     seen = set()
     for i, step in enumerate(cfg.steps):
         where = f"{path}: steps[{i}]"
         if step.type not in STEP_TYPES:
-            raise ConfigError(f"{where}.type: unknown step type {step.type!r}; allowed: {', '.join(sorted(STEP_TYPES))}")
+            raise ConfigError(f"{where}.type: unknown step type {step.type!r}{did_you_mean(step.type, STEP_TYPES)}; "
+                              f"allowed: {', '.join(sorted(STEP_TYPES))}")
         name = step.name or step.type
         if name in seen or name in ("invalid", "input"):
             raise ConfigError(f"{where}.name: {name!r} is used twice (or reserved); give the step a distinct `name:`")
@@ -160,7 +185,8 @@ def load_pipeline(path: str, overrides: dict[str, Any] | None = None) -> Pipelin
         try:
             step_class(step.type).Params.model_validate(step.params())
         except ValidationError as e:
-            raise ConfigError(_format_validation_error(path, e, prefix=f"steps[{i}] ({step.type}).")) from None
+            raise ConfigError(_format_validation_error(path, e, prefix=f"steps[{i}] ({step.type}).",
+                                                       model=step_class(step.type).Params)) from None
     return cfg
 
 

@@ -32,7 +32,7 @@ class StepParams(BaseModel):
     """Parameters of a step as written in the pipeline YAML. Unknown keys are an error, not a silent no-op."""
 
     model_config = ConfigDict(extra="forbid")
-    apply_to: ApplyTo = ApplyTo()
+    apply_to: ApplyTo = ApplyTo()  # run only on these sources and/or languages; other documents pass untouched
 
 
 class RunContext(BaseModel):
