@@ -99,8 +99,12 @@ class Run:
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def prepare(self, force: bool) -> str:
-        """Lock the run folder; returns 'complete' (nothing to do), 'resume' or 'new'."""
+        """Lock the run folder; returns 'complete' (nothing to do), 'resume' or 'new'. A folder that is not a run
+        folder of ours is refused before anything is written into it."""
         p = self.paths
+        if os.path.isdir(p.root) and self._contents() and not os.path.exists(p.run_json):
+            raise ConfigError(f"{p.root} exists and is not a curate run folder (it has no logs/run.json); "
+                              + ("--force deletes only run folders; " if force else "") + "choose another --output")
         self.lock.acquire()
         if force:
             self._clear()
@@ -116,9 +120,6 @@ class Run:
             if not os.path.exists(p.finalize_journal):
                 self.plan.clean_unfinished()
             return "resume"
-        if self._contents():
-            raise ConfigError(f"{p.root} exists and is not a curate run folder (it has no logs/run.json); "
-                              "choose another --output")
         atomic_write_json(p.run_json, {"config_hash": self.config_hash, "config": self.cfg.model_dump(mode="json"),
                                        "pipeline_file": os.path.abspath(self.pipeline_path), "started_at": utcnow(),
                                        "strict": self.strict, "id_key": new_id_key()})
@@ -128,17 +129,12 @@ class Run:
         return [n for n in os.listdir(self.paths.root) if n != os.path.basename(self.paths.lock)]
 
     def _clear(self) -> None:
-        """--force: empty the folder, but only if it is a run folder of ours and holds none of the inputs."""
+        """--force: empty the run folder (never one that holds any of the inputs); the lock file stays."""
         p = self.paths
         root = os.path.realpath(p.root)
         inside = [f["path"] for f in self.files if os.path.realpath(f["path"]).startswith(root + os.sep)]
         if inside:
             raise ConfigError(f"--force would delete {p.root}, which holds input files ({inside[0]}); refusing")
-        if not self._contents():
-            return
-        if not os.path.exists(p.run_json):
-            raise ConfigError(f"--force deletes only curate run folders: {p.root} has no logs/run.json, so it is "
-                              "not one; refusing to delete it (choose another --output)")
         for name in self._contents():
             path = os.path.join(p.root, name)
             shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)
