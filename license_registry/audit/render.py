@@ -130,7 +130,7 @@ def _html(r: AuditReport) -> str:
     if r.share_basis != "none" and any(s.share for s in r.license_shares):
         chart = bar_chart([{"license": s.license, "share": round(100 * (s.share or 0), 2)} for s in r.license_shares],
                           "license", "share", f"% of the training data ({r.share_basis})")
-    body.append(section(f"License shares (by {r.share_basis})", chart + table(shares, ["license", "sources",
+    body.append(section(f"License share (by {r.share_basis})", chart + table(shares, ["license", "sources",
                                                                                     r.share_basis, "share"])))
     if r.choices:
         body.append(section("Expression choices", table([c.model_dump() for c in r.choices],
