@@ -9,6 +9,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 from typing import Any, Literal, get_args
 
 import yaml
@@ -199,11 +200,17 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
     seen: set[str] = set()
     for i, spec in enumerate(cfg.inputs):
         matched: list[str] = []
+        roots: dict[str, str] = {}  # file -> the folder its pattern starts from (ids are relative to it)
         for pattern in spec.paths:
-            hits = _expand(pattern) or (_expand(os.path.join(base_dir, pattern)) if not os.path.isabs(pattern) else [])
+            hits, used = _expand(pattern), pattern
+            if not hits and not os.path.isabs(pattern):
+                used = os.path.join(base_dir, pattern)
+                hits = _expand(used)
             if not hits:
                 raise ConfigError(f"inputs[{i}] ({spec.name}): {pattern!r} matches no file")
             matched.extend(hits)
+            for hit in hits:
+                roots.setdefault(hit, _root(used))
         for path in sorted(set(matched)):
             real = os.path.realpath(path)
             if real in seen:
@@ -220,7 +227,7 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
                                   f"inputs[{i}] ({spec.name}): {path} holds {found.upper()}, its name says {fmt}")
             files.append({
                 "path": path,
-                "rel": os.path.relpath(path),
+                "rel": os.path.relpath(path, roots[path]),  # the id of a record without one: <rel>:<line>
                 "index": len(files),
                 "format": fmt,
                 "source": spec.name,
@@ -232,6 +239,14 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
                 "metadata": spec.metadata,
             })
     return files
+
+
+def _root(pattern: str) -> str:
+    """The folder a path pattern starts from: a folder itself, else the folder before the first wildcard (a file's
+    own folder), so that ids made from file names do not depend on where `curate run` was started."""
+    if os.path.isdir(pattern):
+        return pattern
+    return os.path.dirname(re.split(r"[*?\[]", pattern, maxsplit=1)[0]) or "."
 
 
 def _walk(folder: str) -> list[str]:

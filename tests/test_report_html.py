@@ -164,3 +164,27 @@ def test_run_summary_fits_an_80_column_terminal(demo_run):
     for reason, n in m["removed"].items():  # every reason with its count on one line, nothing cut off
         assert any(reason in line and re.search(rf"\s{n:,}\s", line) for line in lines), reason
     assert "".join(lines).replace(" ", "").count(m["run_dir"].replace(" ", "")) == 1
+
+
+def test_ids_of_files_without_ids_are_relative_to_the_input_root(tmp_path, monkeypatch):
+    """An HTML page (or a record without an id) is named by its path below the folder or glob the pipeline gives,
+    the same wherever `curate run` is started from: no ../.. ."""
+    import polars as pl
+
+    pages = tmp_path / "site" / "docs"
+    pages.mkdir(parents=True)
+    for name in ("a.html", "b.html"):
+        (pages / name).write_text(f"<html><body><p>Page {name} has a few sentences of text for the test.</p>"
+                                  "</body></html>")
+    pipeline = write_pipeline(tmp_path / "p.yaml", f"""
+name: pages
+inputs: [{{name: site, paths: [{tmp_path / "site"}], format: html}}]
+output: {{dir: {tmp_path / "run"}}}
+""")
+    elsewhere = tmp_path / "deep" / "er"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    res = CliRunner().invoke(cli, ["run", str(pipeline), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    ids = sorted(pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")["id"])
+    assert [i.rsplit(":", 1)[0] for i in ids] == ["docs/a.html", "docs/b.html"]
