@@ -49,7 +49,9 @@ def run_cmd(pipeline, inputs, output, tasks, workers, strict, force, no_progress
     from curate.config import ConfigError
     from curate.logs import console_level
     from curate.manifest import AccountingError
+    from curate.readers.records import InvalidRecordError
     from curate.runner import run
+    from curate.steps.base import StepFailed
     from curate.summary import print_summary
 
     console_level()
@@ -60,6 +62,8 @@ def run_cmd(pipeline, inputs, output, tasks, workers, strict, force, no_progress
         raise click.ClickException(str(e)) from None
     except AccountingError as e:
         raise click.ClickException(f"run failed the accounting check: {e}") from None
+    except (InvalidRecordError, StepFailed) as e:  # --strict: the first bad record or failing step ends the run
+        raise click.ClickException(f"run failed: {e}") from None
     if state == "submitted":
         click.echo("Jobs submitted. Run the same command again when they have finished to write the manifest.")
         return

@@ -160,9 +160,12 @@ def render_html(rep: dict[str, Any], manifest: dict[str, Any]) -> str:
         body.append(section("Removed, by reason and language",
                             heatmap(rep["removed_by_reason_language"], "lang", "language")))
     if rep["score_distributions"]:
-        charts = "".join(score_chart(d) for d in rep["score_distributions"])
-        body.append(section("Stored scores (kept and removed documents; dashed: the config's thresholds)",
-                            f"<div class='grid'>{charts}</div>"))
+        groups: dict[str, list[str]] = {}  # one group per step (a filter may store a dozen measures)
+        for d in rep["score_distributions"]:
+            groups.setdefault(", ".join(d["steps"]) or "every document", []).append(score_chart(d))
+        charts = "".join(f"<h3>{html.escape(name)}</h3><div class='grid'>{''.join(c)}</div>"
+                         for name, c in groups.items())
+        body.append(section("Stored scores (kept and removed documents; dashed: the config's thresholds)", charts))
     dedup = [(k, v["data"]) for k, v in rep.items() if isinstance(v, dict) and "size_distribution" in
              (v.get("data") or {})]
     if dedup:

@@ -15,7 +15,7 @@ import vl_convert
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK KR",sans-serif;margin:0 auto;
  max-width:1180px;padding:16px 28px;color:#222;background:#fff;line-height:1.4}
-h1{font-size:1.6em;margin:.2em 0 .3em} h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-bottom:4px;
+h1{font-size:1.6em;margin:.2em 0 .3em} h3{font-size:1em;margin:.8em 0 .2em;color:#444} h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-bottom:4px;
  margin-top:1.6em} .lead{font-size:1.05em}
 table{border-collapse:collapse;margin:.5em 0;font-size:.92em} td,th{border:1px solid #ccc;padding:3px 8px;
  text-align:left;vertical-align:top} th{background:#f4f4f4} td.n{text-align:right}

@@ -93,6 +93,13 @@ def test_failed_run_exits_non_zero(tmp_path):
     bad = write_pipeline(tmp_path / "bad.yaml", "name: x\ninputs: [{name: a, paths: [nothing-here/*.jsonl]}]\n")
     res = CliRunner().invoke(cli, ["run", str(bad), "--no-progress"])
     assert res.exit_code == 1 and "matches no file" in res.output
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "hello there"}\nnot json\n')
+    strict = write_pipeline(tmp_path / "strict.yaml", f"name: s\ninputs: [{{name: a, paths: [{src}]}}]\n"
+                                                       f"output: {{dir: {tmp_path / 'run'}}}\n")
+    res = CliRunner().invoke(cli, ["run", str(strict), "--strict", "--no-progress"])
+    assert res.exit_code == 1 and f"run failed: {src}:2: invalid record (json)" in res.output
+    assert not (tmp_path / "run" / "manifest.json").exists()
 
 
 def _pii_values_of_demo_input() -> set[str]:
@@ -188,3 +195,32 @@ output: {{dir: {tmp_path / "run"}}}
     assert res.exit_code == 0, res.output
     ids = sorted(pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")["id"])
     assert [i.rsplit(":", 1)[0] for i in ids] == ["docs/a.html", "docs/b.html"]
+
+
+def test_score_distributions_are_generic_over_stored_columns_and_find_their_thresholds():
+    """Columns a filter stores as <step>_<measure> get a histogram and the step's limits on that measure: by name
+    (min_/max_<measure>), per language, or as the step class declares them (`measure_limits`)."""
+    import polars as pl
+
+    from curate.report_scores import score_distributions
+
+    class Words:  # a step class that says which parameters limit its `words` measure
+        measure_limits = {"words": ("min_doc_words", "max_doc_words")}
+        columns = {}
+
+    steps = [{"name": "gq", "type": "gopher_quality", "cls": Words,
+              "params": {"min_doc_words": 50, "max_doc_words": 100000, "min_avg_word_length": 3,
+                         "max_avg_word_length": 10, "per_language": {"ko": {"min_avg_word_length": 1}}}}]
+    kept = pl.LazyFrame({"text": ["a" * 100, "b" * 1000], "gq_avg_word_length": [4.0, 5.5], "gq_words": [60, 900],
+                         "line": [1, 2]})
+    removed = pl.LazyFrame({"text": ["c" * 10], "gq_avg_word_length": [1.5], "gq_words": [3], "line": [3]})
+    dists = {d["column"]: d for d in score_distributions(steps, kept, removed)}
+    assert set(dists) == {"length", "gq_avg_word_length", "gq_words"}  # `line` is bookkeeping, not a score
+    avg = dists["gq_avg_word_length"]
+    assert avg["steps"] == ["gq"] and avg["documents"] == 3
+    assert {(t["parameter"], t["value"], t["language"]) for t in avg["thresholds"]} == {
+        ("gq.min_avg_word_length", 3, None), ("gq.max_avg_word_length", 10, None),
+        ("gq.per_language.ko.min_avg_word_length", 1, "ko")}
+    assert sum(b["kept"] for b in avg["bins"]) == 2 and sum(b["removed"] for b in avg["bins"]) == 1
+    assert [t["parameter"] for t in dists["gq_words"]["thresholds"]] == ["gq.min_doc_words", "gq.max_doc_words"]
+    assert dists["length"]["log_scale"] and dists["length"]["thresholds"] == []
