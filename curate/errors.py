@@ -7,3 +7,11 @@ class AccountingError(RuntimeError):
 
 class StageFailed(RuntimeError):
     """Tasks of a stage did not complete (on Ray: after datatrove's retries); a rerun resumes them."""
+
+
+class StepFailed(RuntimeError):
+    """A step failed on a document in a strict run; the message names the document, never its text."""
+
+
+class InvalidRecordError(RuntimeError):
+    """Raised in --strict mode: a bad record fails the run, naming its file and line."""

@@ -104,15 +104,15 @@ class PiiParams(BaseModel):
     keep_private_ips: bool = True  # private, loopback, link-local and reserved addresses are not personal
     disabled_rules: list[str] = []  # names of acceptance rules (curate.scrub.rules.RULES) to switch off
     min_score: dict[str, float] = {}  # per entity type; default `default_min_score`
-    default_min_score: float = 0.4
-    context_boost: float = 0.4
+    default_min_score: float = 0.4  # Presidio score a finding needs (after context boosts)
+    context_boost: float = 0.4  # added to a finding's score when a context word is near it
     context_before: int = 48  # characters before a candidate searched for context words
-    context_after: int = 16
+    context_after: int = 16  # characters after a candidate searched for context words
     gate: bool = True  # False: Presidio over the whole text, every detect-secrets plugin on every line (slow)
     presidio_nlp: Literal["noop", "blank_spacy"] = "noop"  # Presidio's NLP engine (blank_spacy: tokens, no model)
     margin: int = 32  # characters around a gate hit given to Presidio
     ner_model: str | None = "auto"  # spaCy model name or local path for PERSON/LOCATION; "auto": an installed one
-    ner_max_chars: int = 100_000
+    ner_max_chars: int = 100_000  # longer documents are cut to this many characters for NER
 
     @field_validator("entities", "operators")
     @classmethod

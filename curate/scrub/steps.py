@@ -206,9 +206,9 @@ class ToxicityParams(StepParams):
     thresholds: dict[str, float] = {"toxic": 0.5}  # fastText label -> probability at which a text is flagged
     # wordlist
     wordlists: list[str] | None = None  # files, or names in curate/scrub/wordlists/ (default: the document language's)
-    hits_for_full_score: int = Field(1, ge=1)
+    hits_for_full_score: int = Field(1, ge=1)  # wordlist: word hits that give a score of 1.0
     min_line_chars: int = 0  # line mode: shorter lines are not judged
-    batch_size: int = Field(256, ge=1)
+    batch_size: int = Field(256, ge=1)  # texts scored together (vectorised models)
 
     @model_validator(mode="after")
     def _check(self):
