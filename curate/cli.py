@@ -73,7 +73,8 @@ def run_cmd(pipeline, inputs, output, tasks, workers, executor, ray_address, str
     if state == "complete":
         click.echo(f"{manifest['run_dir']} is already complete (use --force to run again).")
     print_summary(manifest)
-    check_health(manifest["run_dir"], fail_if_kept_below, html)
+    if os.path.isdir(manifest["run_dir"]):  # (a run published to an object store from another machine: not here)
+        check_health(manifest["run_dir"], fail_if_kept_below, html)
 
 
 def check_health(run_dir: str, fail_if_kept_below: float | None, html: bool) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from curate.fs import glob_urls, is_url, local
 from curate.readers.formats import FORMATS, infer_format, sniff_format
 
 
@@ -44,7 +45,10 @@ class InputSpec(Strict):
 
 
 class OutputSpec(Strict):
-    dir: str = "runs/${name}"
+    dir: str = "runs/${name}"  # a folder, or an object-store URL (s3://bucket/runs/x): then built in `stage_dir`
+    # and published there when complete, manifest.json last
+    stage_dir: str | None = None  # for a URL `dir`: where the run is built (default ~/.cache/curate/runs/<hash>;
+    # on Slurm/Ray over several machines, a folder they all share)
     shard_size_mb: int = Field(256, gt=0)
     keep_removed: bool = True  # write removed documents to removed/<step>/ (the counts are always kept)
     tokenizer: str | None = None  # a local tokenizer.json (or a folder with one): count tokens per license/source
@@ -84,7 +88,19 @@ class PipelineConfig(Strict):
     limits: LimitsSpec = LimitsSpec()
 
     def output_dir(self) -> str:
-        return self.output.dir.replace("${name}", self.name)
+        """Where the run folder is built: `output.dir`, or its local stage when `output.dir` is a URL."""
+        target = self.publish_url()
+        if target is None:
+            return local(self.output.dir.replace("${name}", self.name))
+        if self.output.stage_dir:
+            return self.output.stage_dir
+        digest = hashlib.sha256(target.encode()).hexdigest()[:16]
+        return os.path.join(os.path.expanduser("~"), ".cache", "curate", "runs", digest)
+
+    def publish_url(self) -> str | None:
+        """The object-store URL the complete run is published to, when `output.dir` is one."""
+        target = self.output.dir.replace("${name}", self.name)
+        return target.rstrip("/") if is_url(target) else None
 
     def config_hash(self) -> str:
         """What decides the result: everything but where and how fast it runs (a run started locally may be
@@ -211,6 +227,19 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
         matched: list[str] = []
         roots: dict[str, str] = {}  # file -> the folder its pattern starts from (ids are relative to it)
         for pattern in spec.paths:
+            pattern = local(pattern)
+            if is_url(pattern):  # an object store: the error names the URL, before any work starts
+                try:
+                    hits = glob_urls(pattern)
+                except Exception as e:  # noqa: BLE001 - credentials, network, bucket: fsspec backends vary
+                    raise ConfigError(f"inputs[{i}] ({spec.name}): {pattern}: cannot list it "
+                                      f"({type(e).__name__}: {e})") from None
+                if not hits:
+                    raise ConfigError(f"inputs[{i}] ({spec.name}): {pattern!r} matches no file")
+                matched.extend(hits)
+                for hit in hits:
+                    roots.setdefault(hit, _root(pattern.split("://", 1)[1]))
+                continue
             hits, used = _expand(pattern), pattern
             if not hits and not os.path.isabs(pattern):
                 used = os.path.join(base_dir, pattern)
@@ -221,7 +250,7 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
             for hit in hits:
                 roots.setdefault(hit, _root(used))
         for path in sorted(set(matched)):
-            real = os.path.realpath(path)
+            real = path if is_url(path) else os.path.realpath(path)
             if real in seen:
                 continue
             seen.add(real)
@@ -236,7 +265,8 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
                                   f"inputs[{i}] ({spec.name}): {path} holds {found.upper()}, its name says {fmt}")
             files.append({
                 "path": path,
-                "rel": os.path.relpath(path, roots[path]),  # the id of a record without one: <rel>:<line>
+                # the id of a record without one: <rel>:<line>
+                "rel": os.path.relpath(path.split("://", 1)[-1], roots[path]),
                 "index": len(files),
                 "format": fmt,
                 "source": spec.name,

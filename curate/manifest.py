@@ -102,6 +102,7 @@ def build_manifest(run) -> dict[str, Any]:
     return {
         "format_version": 2,  # 2: input fields under their own names in `extra` (1: clashing ones as input_<name>)
         "run_dir": paths.root,
+        "output_url": run.cfg.publish_url(),  # where the run is published, when `output.dir` is a URL
         "pipeline": run.cfg.name,
         "documents_in": documents_in,
         "documents_kept": kept,

@@ -15,6 +15,7 @@ before they run again, so the result equals an uninterrupted run.
 from __future__ import annotations
 
 import fcntl
+import json
 import glob
 import os
 import shutil
@@ -82,12 +83,21 @@ def resolve_config(pipeline_path: str, *, inputs: list[str] | None = None, outpu
 
 
 def complete_run(pipeline_path: str, **overrides) -> dict[str, Any] | None:
-    """The manifest, when the run this command describes is already complete: found without importing a step,
-    reading an input or taking the lock (a complete run folder never changes)."""
+    """The manifest, when the run this command describes is already complete (and published, for a URL output):
+    found without importing a step, reading an input or taking the lock (a complete run folder never changes)."""
     cfg = resolve_config(pipeline_path, steps=False, **overrides)
+    url = cfg.publish_url()
+    if url is not None:
+        from curate import fs
+
+        run_info, manifest = fs.read_text(f"{url}/logs/run.json"), fs.read_text(f"{url}/manifest.json")
+        if run_info and manifest and json.loads(run_info).get("config_hash") == cfg.config_hash():
+            return json.loads(manifest)
     paths = RunPaths(cfg.output_dir())
     if not (os.path.exists(paths.manifest) and os.path.exists(paths.run_json)) or os.path.exists(paths.work):
         return None  # not complete, or killed before it removed work/: the slow path cleans up, under the lock
+    if url is not None:
+        return None  # complete here, not yet published: the slow path publishes it
     return read_json(paths.manifest) if read_json(paths.run_json).get("config_hash") == cfg.config_hash() else None
 
 
@@ -224,22 +234,25 @@ def run(pipeline_path: str, *, inputs=None, output=None, tasks=None, workers=Non
     overrides = dict(inputs=inputs, output=output, tasks=tasks, workers=workers, executor=executor,
                      ray_address=ray_address)
     if not force and (manifest := complete_run(pipeline_path, **overrides)) is not None:
-        if not os.path.exists(os.path.join(manifest["run_dir"], "report.json")):
+        here = os.path.isdir(manifest["run_dir"])  # (not when answered from an object store, from elsewhere)
+        if here and not os.path.exists(os.path.join(manifest["run_dir"], "report.json")):
             write_report(manifest["run_dir"])
         return "complete", manifest
     r = Run(pipeline_path, strict=strict, **overrides)
     try:
         state = r.prepare(force)
-        if state == "complete":
-            if not os.path.exists(os.path.join(r.paths.root, "report.json")):
-                write_report(r.paths.root)
-            return state, read_json(r.paths.manifest)
-        r.execute(progress=progress)
-        if not r.all_tasks_done():  # e.g. Slurm jobs submitted and still running
-            return "submitted", None
-        manifest = r.finalize()
-        write_report(r.paths.root)
-        return state, manifest
+        if state != "complete":
+            r.execute(progress=progress)
+            if not r.all_tasks_done():  # e.g. Slurm jobs submitted and still running
+                return "submitted", None
+            r.finalize()
+        if not os.path.exists(os.path.join(r.paths.root, "report.json")):
+            write_report(r.paths.root)
+        if (url := r.cfg.publish_url()) is not None:
+            from curate import fs
+
+            fs.publish(r.paths.root, url, skip=(".curate-lock", "logs/progress"))
+        return state, read_json(r.paths.manifest)
     finally:
         r.lock.release()
 
