@@ -29,6 +29,7 @@ from curate.executors import SharedPool, make_executor
 from curate.plan import Plan, RunPaths
 from curate.privacy import new_id_key
 from curate.readers.formats import infer_format
+from curate.slurm import SlurmJobs
 from curate.util import atomic_write_json, read_json
 
 
@@ -106,6 +107,11 @@ class Run:
             raise ConfigError(f"{p.root} exists and is not a curate run folder (it has no logs/run.json); "
                               + ("--force deletes only run folders; " if force else "") + "choose another --output")
         self.lock.acquire()
+        # Slurm jobs outlive the `curate run` that submitted them (and its lock): while any of this run's jobs is
+        # queued or running, neither resume's clean-up nor --force may touch the folder (curate/slurm.py). Asked
+        # whatever the executor now is: a changed config with --force must not delete the folder under them either
+        if SlurmJobs(p.root).still_queued(force):
+            return "queued"
         if force:
             self._clear()
         if os.path.exists(p.run_json):
@@ -152,7 +158,12 @@ class Run:
             return  # every task had finished: only finalization is left
         with ProgressDisplay(self.paths.progress, self.cfg.executor.tasks, enabled=progress):
             if self.cfg.executor.type != "local":
-                self.executors()[-1].run()  # submits the whole chain: each stage waits for the one before it
+                executors = self.executors()
+                try:
+                    executors[-1].run()  # submits the whole chain: each stage waits for the one before it
+                finally:
+                    if self.cfg.executor.type == "slurm":
+                        SlurmJobs(self.paths.root).record(executors)
                 return
             ex = self.cfg.executor
             workers = min(ex.workers if ex.workers != -1 else ex.tasks, max(s.tasks for s in self.plan.stages))
@@ -198,6 +209,8 @@ def run(pipeline_path: str, *, inputs=None, output=None, tasks=None, workers=Non
     r = Run(pipeline_path, inputs=inputs, output=output, tasks=tasks, workers=workers, strict=strict)
     try:
         state = r.prepare(force)
+        if state == "queued":  # Slurm jobs of this run are still in the queue: nothing to do yet
+            return state, None
         if state == "complete":
             if not os.path.exists(os.path.join(r.paths.root, "report.json")):
                 write_report(r.paths.root)
