@@ -61,13 +61,15 @@ class SlurmJobs:
 
     def still_queued(self, force: bool = False) -> bool:
         """True while jobs of the run are queued or running (the caller must leave the folder alone). An error when
-        waiting cannot help (a failed stage left the jobs after it waiting forever) or when --force would delete
+        waiting cannot help (a failed stage left the stages after it waiting forever) or when --force would delete
         the folder under the jobs."""
         jobs = self.queued()
         if not jobs:
             return False
         ids = sorted({j.job_id for j in jobs}, key=int)
-        if all(j.reason == "DependencyNeverSatisfied" for j in jobs):
+        # a stage failed: the one after it can never start, nor can any later one (they wait on it); Slurm cancels
+        # them with DependencyParameters=kill_invalid_depend, otherwise they wait forever
+        if any(j.reason == "DependencyNeverSatisfied" for j in jobs):
             raise ConfigError(f"Slurm jobs {', '.join(ids)} of this run wait on a stage that failed (see the "
                               f"slurm_logs/ folders under {os.path.dirname(self.path)}); cancel them "
                               f"(scancel {' '.join(ids)}) and run again to resume")

@@ -21,12 +21,14 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import DEMO_PIPELINE, REPO, run_outcome
+from conftest import REPO, run_outcome
 from curate.config import ConfigError
 from curate.runner import Run, run
 from curate.slurm import SlurmJobs
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from slurm_vs_local import default_partition, demo_pipeline  # noqa: E402  (the benchmark times the same runs)
 
 pytestmark = [pytest.mark.slurm,
               pytest.mark.skipif(shutil.which("sbatch") is None, reason="needs Slurm (sbatch); .ci/slurm/slurm-local.sh")]
@@ -37,7 +39,7 @@ WAIT_S = 900
 
 def node_ready() -> bool:
     out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
-    return out.returncode == 0 and any(s.rstrip("*") in ("idle", "mixed", "allocated") for s in out.stdout.split())
+    return out.returncode == 0 and any(s in ("idle", "mixed", "allocated") for s in out.stdout.split())
 
 
 @pytest.fixture(scope="module")
@@ -62,26 +64,6 @@ def job_env(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
-def default_partition() -> str:
-    out = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True, check=True).stdout.split()
-    return next((p.rstrip("*") for p in out if p.endswith("*")), out[0])
-
-
-def demo_pipeline(tmp: Path, executor: dict) -> Path:
-    """pipelines/demo.yaml with absolute input paths, both dedups distributed (two global stages each with two
-    tasks: an execution setting, the decisions do not depend on it) and the given executor."""
-    raw = yaml.safe_load(DEMO_PIPELINE.read_text(encoding="utf-8"))
-    for spec in raw["inputs"]:
-        spec["paths"] = [str(DEMO_PIPELINE.parent / p) for p in spec["paths"]]
-    for step in raw["steps"]:
-        if step["type"] in ("dedup_exact", "dedup_minhash"):
-            step |= {"mode": "distributed", "bucket_tasks": 2}
-    raw["executor"] = executor
-    path = tmp / f"demo_{executor['type']}.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def slurm_logs(run_dir: Path, lines: int = 15) -> str:

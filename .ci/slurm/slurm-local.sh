@@ -66,7 +66,7 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 # a job whose dependency failed is cancelled instead of pending forever
-SchedulerParameters=kill_invalid_depend
+DependencyParameters=kill_invalid_depend
 ReturnToService=2
 SlurmdTimeout=300
 InactiveLimit=0
@@ -84,7 +84,7 @@ EOF
   fi
 }
 
-node_state() { sinfo -h -N -n "$HOST" -o "%T" 2>/dev/null | head -1; }
+node_state() { sinfo -h -N -n "$HOST" -o "%T" 2>/dev/null | head -1 || true; }
 
 up() {
   command -v slurmctld >/dev/null || die "slurmctld is not installed (run: $0 install)"
