@@ -70,6 +70,10 @@ def run_cmd(pipeline, inputs, output, tasks, workers, executor, ray_address, str
     if state == "submitted":
         click.echo("Jobs submitted. Run the same command again when they have finished to write the manifest.")
         return
+    if state == "queued":
+        click.echo("Slurm jobs of this run are still queued or running (their ids: logs/slurm_jobs.json in the run "
+                   "folder; squeue shows them). Run the same command again when they have finished.")
+        return
     if state == "complete":
         click.echo(f"{manifest['run_dir']} is already complete (use --force to run again).")
     print_summary(manifest)

@@ -7,13 +7,14 @@ import difflib
 import fnmatch
 import glob
 import hashlib
+import inspect
 import json
 import os
 import re
 from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from curate.fs import glob_urls, is_url, local
 from curate.readers.formats import FORMATS, infer_format, sniff_format
@@ -60,6 +61,22 @@ class ExecutorSpec(Strict):
     workers: int = Field(-1, ge=-1)  # parallel tasks (-1: as many as `tasks`)
     address: str | None = None  # ray: the cluster to attach to (default: $RAY_ADDRESS, else a local instance)
     options: dict[str, Any] = {}  # passed to datatrove's Slurm/Ray executor (partition, time, cpus_per_task…)
+
+    @model_validator(mode="after")
+    def _slurm_options(self):
+        # checked here, not when the jobs are submitted: by then the run folder has been started with this config
+        if self.type == "slurm":
+            from datatrove.executor import SlurmPipelineExecutor
+
+            allowed = set(inspect.signature(SlurmPipelineExecutor).parameters) - {"pipeline", "tasks", "logging_dir",
+                                                                                 "depends"}
+            if unknown := sorted(set(self.options) - allowed):
+                raise ValueError(f"unknown Slurm option(s) {unknown}; datatrove's SlurmPipelineExecutor takes "
+                                 f"{sorted(allowed)}")
+            if missing := [k for k in ("partition", "time") if not self.options.get(k)]:
+                raise ValueError(f"Slurm needs options.{' and options.'.join(missing)} (e.g. partition: cpu, "
+                                 "time: '02:00:00')")
+        return self
 
 
 class LimitsSpec(Strict):

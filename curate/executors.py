@@ -171,8 +171,9 @@ def make_executor(cfg: PipelineConfig, stage, depends=None, shared: SharedPool |
     if ex.type == "slurm":
         from datatrove.executor import SlurmPipelineExecutor
 
+        options = {"job_name": f"{cfg.name}.{stage.name}"} | ex.options  # squeue tells the stages apart
         return SlurmPipelineExecutor(stage.pipeline, tasks=stage.tasks, logging_dir=stage.logging_dir,
-                                     depends=depends, **ex.options)
+                                     depends=depends, **options)
     from datatrove.executor import RayPipelineExecutor
 
     workers = ex.workers if ex.workers != -1 else ex.tasks

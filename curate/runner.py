@@ -28,6 +28,7 @@ from curate.config import ConfigError, PipelineConfig, expand_inputs, load_pipel
 from curate.run_folder import RunPaths
 from curate.privacy import new_id_key
 from curate.readers.formats import infer_format
+from curate.slurm import SlurmJobs
 from curate.util import atomic_write_json, read_json, utcnow
 
 
@@ -132,6 +133,11 @@ class Run:
             raise ConfigError(f"{p.root} exists and is not a curate run folder (it has no logs/run.json); "
                               + ("--force deletes only run folders; " if force else "") + "choose another --output")
         self.lock.acquire()
+        # Slurm jobs outlive the `curate run` that submitted them (and its lock): while any of this run's jobs is
+        # queued or running, neither resume's clean-up nor --force may touch the folder (curate/slurm.py). Asked
+        # whatever the executor now is: a changed config with --force must not delete the folder under them either
+        if SlurmJobs(p.root).still_queued(force):
+            return "queued"
         if force:
             self._clear()
         if os.path.exists(p.run_json):
@@ -184,7 +190,11 @@ class Run:
         ex = self.cfg.executor
         with ProgressDisplay(self.paths.progress, ex.tasks, enabled=progress):
             if ex.type == "slurm":
-                self.executors()[-1].run()  # submits the whole chain: each stage waits for the one before it
+                executors = self.executors()
+                try:
+                    executors[-1].run()  # submits the whole chain: each stage waits for the one before it
+                finally:
+                    SlurmJobs(self.paths.root).record(executors)
                 return
             if ex.type == "ray":
                 with RayCluster(ex.address, workers=ex.workers if ex.workers != -1 else None):
@@ -241,6 +251,8 @@ def run(pipeline_path: str, *, inputs=None, output=None, tasks=None, workers=Non
     r = Run(pipeline_path, strict=strict, **overrides)
     try:
         state = r.prepare(force)
+        if state == "queued":  # Slurm jobs of this run are still in the queue: nothing to do yet
+            return state, None
         if state != "complete":
             r.execute(progress=progress)
             if not r.all_tasks_done():  # e.g. Slurm jobs submitted and still running

@@ -41,3 +41,25 @@ def copy_demo_data(tmp_path) -> Path:
     dst = tmp_path / "demo_data"
     shutil.copytree(REPO / "pipelines" / "demo_data", dst)
     return dst
+
+
+def run_outcome(run_dir: Path) -> dict:
+    """What two runs of one pipeline on different executors must agree on: the kept ids, every removed document
+    with its reason and `duplicate_of`, and the manifest's totals (per reason, per step, per license/language/source,
+    the shards)."""
+    import json
+
+    import polars as pl
+
+    def rows(sub: str, columns: list[str]) -> list[tuple]:
+        files = sorted((run_dir / sub).glob("**/*.parquet"))
+        frames = [pl.read_parquet(f) for f in files]
+        return sorted(tuple(r) for f in frames for r in f.select([c for c in columns if c in f.columns]).rows())
+
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    totals = {k: manifest[k] for k in ("documents_in", "documents_kept", "bytes_in", "bytes_kept", "removed",
+                                       "removed_bytes", "duplicate_ids", "licenses", "languages", "sources",
+                                       "outputs", "removed_outputs")}
+    totals["steps"] = [(s["name"], s["documents_in"], s["removed"], s["counters"]) for s in manifest["steps"]]
+    return {"kept": [r[0] for r in rows("data", ["id"])],
+            "removed": rows("removed", ["id", "removed_reason", "duplicate_of"]), "totals": totals}
