@@ -103,7 +103,9 @@ def _rank_worker_cls():
             node_rank = -1 if executor_ref.nodes_per_task == 1 else node_idx
             stats = PipelineStats()
             for rank_id, rank in enumerate(ranks, start=0 if executor_ref.log_first else 1):
-                stats += executor_ref._run_for_rank(rank, rank_id, node_rank=node_rank)
+                # a group resubmitted after its actor died: the ranks it had finished stay finished
+                if not executor_ref.is_rank_completed(rank):
+                    stats += executor_ref._run_for_rank(rank, rank_id, node_rank=node_rank)
             return stats
 
     return InProcessRankWorker
@@ -177,5 +179,9 @@ def make_executor(cfg: PipelineConfig, stage, depends=None, shared: SharedPool |
     from datatrove.executor import RayPipelineExecutor
 
     workers = ex.workers if ex.workers != -1 else ex.tasks
+    # every job is a new Ray actor: a new process that imports datatrove and the steps before its first document
+    # (seconds each). One job per rank made a 25-band bucket stage pay 25 start-ups; grouping a stage's ranks into
+    # one job per worker pays `workers` (the retry unit is then the group; finished ranks are not run again)
+    options = {"tasks_per_job": max(1, -(-stage.tasks // workers))} | ex.options
     return RayPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=workers, logging_dir=stage.logging_dir,
-                               **ex.options)
+                               **options)

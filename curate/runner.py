@@ -91,7 +91,10 @@ def complete_run(pipeline_path: str, **overrides) -> dict[str, Any] | None:
     if url is not None:
         from curate import fs
 
-        run_info, manifest = fs.read_text(f"{url}/logs/run.json"), fs.read_text(f"{url}/manifest.json")
+        try:  # the first time the output store is reached: before any work, and the error names it
+            run_info, manifest = fs.read_text(f"{url}/logs/run.json"), fs.read_text(f"{url}/manifest.json")
+        except Exception as e:  # noqa: BLE001 - credentials, network, bucket: fsspec backends vary
+            raise ConfigError(f"output {url}: cannot read it ({type(e).__name__}: {e})") from None
         if run_info and manifest and json.loads(run_info).get("config_hash") == cfg.config_hash():
             return json.loads(manifest)
     paths = RunPaths(cfg.output_dir())

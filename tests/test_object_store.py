@@ -109,6 +109,11 @@ def test_an_unreachable_store_is_an_error_naming_the_url_before_any_work(tmp_pat
     with pytest.raises(ConfigError, match=r"s3://inputs/web/\*\.jsonl: cannot list it"):
         run(p, progress=False)
     assert not (tmp_path / "out").exists()
+    # local inputs, the output on the unreachable store: refused before any work too
+    p = pipeline(tmp_path, [str(DEMO / "web_ko.jsonl")], "s3://runs/unreachable", name="out.yaml")
+    with pytest.raises(ConfigError, match=r"output s3://runs/unreachable: cannot read it"):
+        run(p, progress=False)
+    assert not (tmp_path / "out.yaml.stage").exists()
     s3fs.S3FileSystem.clear_instance_cache()
 
 

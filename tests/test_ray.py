@@ -4,15 +4,14 @@ rerun resumes."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import polars as pl
 import pytest
 
+from conftest import run_outcome
 from curate.errors import StageFailed
 from curate.runner import run
 
@@ -32,20 +31,11 @@ def ray_instance():
     ray.shutdown()
 
 
-def outcome(run_dir: Path) -> tuple:
-    m = json.loads((run_dir / "manifest.json").read_text())
-    kept = sorted(pl.read_parquet(run_dir / "data" / "*.parquet")["id"])
-    removed = pl.read_parquet(run_dir / "removed" / "**" / "*.parquet").select("id", "removed_reason", "duplicate_of")
-    totals = {k: m[k] for k in ("documents_in", "documents_kept", "bytes_in", "bytes_kept", "removed", "licenses",
-                                "languages", "sources")}
-    return kept, sorted(removed.iter_rows()), totals
-
-
 def test_demo_on_ray_equals_the_local_run(ray_instance, demo_run, tmp_path):
     state, m = run(str(REPO / "pipelines" / "demo.yaml"), output=str(tmp_path / "ray"), executor="ray",
                    progress=False)
     assert state == "new"
-    assert outcome(tmp_path / "ray") == outcome(demo_run)
+    assert run_outcome(tmp_path / "ray") == run_outcome(demo_run)
 
 
 def multi_stage(tmp_path: Path, die_marker: Path, always: bool = False) -> str:
@@ -80,7 +70,7 @@ def test_multi_stage_on_ray_equals_local_and_survives_a_killed_worker(ray_instan
     assert b"die" in __import__("gzip").decompress(gz.read_bytes())  # the demo text mentions it ("studied", "died")
     state, m = run(on_ray, output=str(tmp_path / "ray"), executor="ray", progress=False)
     assert (tmp_path / "died_once").exists(), "the step never killed its worker"
-    assert outcome(tmp_path / "ray") == outcome(tmp_path / "local")
+    assert run_outcome(tmp_path / "ray") == run_outcome(tmp_path / "local")
     assert m["documents_in"] == m["documents_kept"] + sum(m["removed"].values())
 
 

@@ -1,0 +1,245 @@
+"""A scale run built from real documents: N documents (default 1M, ~4.3 GB of JSONL) made of the real en/ko
+documentation pages in ../shared/corpora/web_en_ko.jsonl.gz, with exact and near duplicates planted at known rates,
+run through web.yaml-like stages (language ID, Gopher repetition, exact dedup and MinHash dedup both distributed,
+PII) with --tasks 1 and --tasks 2 on the local executor and --tasks 2 on Ray (a local instance on 127.0.0.1).
+
+Printed per run and stage: wall time, documents of the corpus per second of that stage, the peak RSS of the largest
+worker process (the driver excluded; on Ray, Ray's own daemons excluded), and the disk the run's intermediates
+(RUN/work) take once the stage is done. Per run: the recall on the planted pairs (a pair counts when one of its two
+documents is removed as a duplicate, among pairs whose both documents reached the dedup steps) and the number of
+other documents removed as duplicates. Then the 1 -> 2 task speed-up and the local/Ray ratio.
+
+How the corpus is made (seeded): a document is three windows of consecutive paragraphs from three real pages of
+one language, so two documents share a page's text only by chance; 3% of documents are then exact copies of an
+earlier document (a new id), 3% near copies (2% of words replaced by other words of the corpus, and one sentence
+appended). The real pages carry their own near duplicates (tldr pages of one command in several languages are
+not one language; translated docs are not near duplicates at 5-grams), counted as "other duplicates".
+
+    python benchmarks/scale.py                      # 1M documents: hours on 2 cores
+    python benchmarks/scale.py --docs 20000 --runs local1 local2 ray2
+    python benchmarks/scale.py --docs 10000 --runs local2 --rss-sizes 10000 40000   # RSS flatness at 2 sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import polars as pl
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CURATE_SHARED", REPO.parent / "shared"))
+RAY_DAEMONS = ("raylet", "gcs_server", "dashboard", "log_monitor", "monitor.py", "runtime_env", "ray_client_server")
+
+
+# -- the corpus ---------------------------------------------------------------------------------------------------
+def build_corpus(out: Path, docs: int, files: int, seed: int = 0) -> dict[str, str]:
+    """Writes `files` JSONL files; returns the planted pairs {copy id: original id}."""
+    rng = random.Random(seed)
+    pages: dict[str, list[list[str]]] = {"en": [], "ko": []}
+    with gzip.open(SHARED / "corpora" / "web_en_ko.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            paragraphs = [p for p in r["text"].split("\n\n") if p.strip()]
+            if paragraphs:
+                pages[r["lang"]].append(paragraphs)
+    vocab = [w for ps in pages["en"][:300] for p in ps for w in p.split() if w.isalpha()]
+    out.mkdir(parents=True, exist_ok=True)
+    handles = [open(out / f"part-{i:03d}.jsonl", "w", encoding="utf-8") for i in range(files)]
+    planted: dict[str, str] = {}
+    recent: list[tuple[str, str, str]] = []  # (id, lang, text) of documents a copy may be made of
+    for i in range(docs):
+        doc_id = f"scale-{i:08d}"
+        roll = rng.random()
+        if roll < 0.06 and recent:
+            orig_id, lang, text = rng.choice(recent)
+            if roll < 0.03:
+                copy = text
+            else:
+                words = text.split(" ")
+                for k in rng.sample(range(len(words)), max(1, len(words) // 50)):
+                    words[k] = rng.choice(vocab)
+                copy = " ".join(words) + " " + rng.choice(vocab).capitalize() + " " + rng.choice(vocab) + "."
+            planted[doc_id] = orig_id
+            text, lang = copy, lang
+        else:
+            lang = "en" if rng.random() < 0.51 else "ko"
+            parts = []
+            for page in rng.sample(pages[lang], 3):
+                start = rng.randrange(len(page))
+                parts += page[start:start + rng.randint(1, 4)]
+            text = "\n\n".join(parts)
+            if len(recent) < 5000:
+                recent.append((doc_id, lang, text))
+            else:
+                recent[rng.randrange(5000)] = (doc_id, lang, text)
+        handles[i % files].write(json.dumps({"id": doc_id, "text": text, "lang": lang}, ensure_ascii=False) + "\n")
+    for h in handles:
+        h.close()
+    return planted
+
+
+def write_pipeline(tmp: Path, data: Path, tasks: int, engine: str) -> Path:
+    p = tmp / f"scale-{engine}{tasks}.yaml"
+    p.write_text(f"""name: scale
+inputs: [{{name: docs, paths: ['{data}/*.jsonl']}}]
+steps:
+  - {{type: language, name: lang, languages: [en, ko], threshold: 0.5}}
+  - {{type: gopher_repetition}}
+  - {{type: dedup_exact, mode: distributed, bucket_tasks: {2 * tasks}}}
+  - {{type: dedup_minhash, mode: distributed, keep: longest}}
+  - {{type: pii}}
+output: {{dir: {tmp / f'run-{engine}{tasks}'}, shard_size_mb: 256}}
+executor: {{type: {engine}, tasks: {tasks}, workers: {tasks}}}
+""")
+    return p
+
+
+# -- measuring stages ---------------------------------------------------------------------------------------------
+class PeakWorkerRss(threading.Thread):
+    """Polls the process tree under this process every 0.2 s: the largest RSS of one worker process (this process's
+    own when the stage ran its tasks here: one worker)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.me = psutil.Process()
+        self.peak = self.own = 0
+        self._stop_event = threading.Event()
+
+    def run(self):
+        while not self._stop_event.wait(0.2):
+            self.own = max(self.own, self.me.memory_info().rss)
+            for child in self.me.children(recursive=True):
+                try:
+                    if any(d in " ".join(child.cmdline()) for d in RAY_DAEMONS):
+                        continue
+                    self.peak = max(self.peak, child.memory_info().rss)
+                except psutil.Error:
+                    pass
+
+    def stop(self) -> int:
+        self._stop_event.set()
+        self.join()
+        return self.peak or self.own
+
+
+def disk_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+
+
+def run_once(pipeline: Path, engine: str, docs: int) -> tuple[list[dict], float, Path]:
+    import curate.executors as executors
+    from curate.runner import Run
+
+    stages: list[dict] = []
+    original = executors.run_stage
+
+    def measured(executor, stage):  # what Run.execute calls for every stage
+        rss = PeakWorkerRss()
+        rss.start()
+        started = time.perf_counter()
+        original(executor, stage)
+        seconds = time.perf_counter() - started
+        stages.append({"stage": stage.name, "seconds": seconds, "docs_per_s": docs / seconds,
+                       "peak_worker_rss_mb": rss.stop() / 2**20,
+                       "work_mb": disk_bytes(Path(r.paths.work)) / 2**20})
+
+    executors.run_stage = measured
+    started = time.perf_counter()
+    try:
+        r = Run(str(pipeline))
+        r.prepare(force=False)
+        r.execute(progress=False)
+        r.finalize()
+        r.lock.release()
+    finally:
+        executors.run_stage = original
+    return stages, time.perf_counter() - started, Path(r.paths.root)
+
+
+def recall(run_dir: Path, planted: dict[str, str]) -> tuple[float, int, int]:
+    """(recall on planted pairs that reached dedup, pairs counted, other documents removed as duplicates)."""
+    removed = pl.concat([pl.read_parquet(f, columns=["id", "removed_reason"])
+                         for f in sorted((run_dir / "removed").rglob("*.parquet"))])
+    reasons = dict(zip(removed["id"], removed["removed_reason"]))
+    is_dup = {i for i, why in reasons.items() if why.startswith("dedup")}
+    counted = found = 0
+    for copy, orig in planted.items():
+        before = [reasons.get(x) for x in (copy, orig)]
+        if any(why is not None and not why.startswith("dedup") for why in before):
+            continue  # one of the two never reached the dedup steps
+        counted += 1
+        found += copy in is_dup or orig in is_dup
+    other = len(is_dup - set(planted) - set(planted.values()))
+    return (found / counted if counted else float("nan")), counted, other
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=1_000_000)
+    ap.add_argument("--files", type=int, default=8, help="input files (tasks read whole files)")
+    ap.add_argument("--runs", nargs="+", default=["local1", "local2", "ray2"],
+                    help="engine + tasks: local1, local2, ray2, ...")
+    ap.add_argument("--rss-sizes", type=int, nargs="*", default=[],
+                    help="also run local2 at these corpus sizes and print the per-stage peak worker RSS side by side")
+    ap.add_argument("--workdir", default=None, help="keep the corpus and runs here (default: a temporary folder)")
+    a = ap.parse_args()
+    if not (SHARED / "corpora" / "web_en_ko.jsonl.gz").exists():
+        print(f"{SHARED}/corpora/web_en_ko.jsonl.gz absent: skipped")
+        return
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    tmp = Path(a.workdir or tempfile.mkdtemp(prefix="curate-scale-"))
+    try:
+        started = time.perf_counter()
+        planted = build_corpus(tmp / "data", a.docs, a.files)
+        print(f"corpus: {a.docs:,} documents, {disk_bytes(tmp / 'data') / 2**30:.2f} GiB in {a.files} files, "
+              f"{len(planted):,} planted copies, built in {time.perf_counter() - started:.0f} s")
+        totals: dict[str, float] = {}
+        print(f"{'run':<8} {'stage':<26} {'wall s':>8} {'docs/s':>9} {'worker RSS MB':>14} {'work/ MB':>9}")
+        for name in a.runs:
+            engine, tasks = name.rstrip("0123456789"), int(name[len(name.rstrip('0123456789')):])
+            stages, total, run_dir = run_once(write_pipeline(tmp, tmp / "data", tasks, engine), engine, a.docs)
+            totals[name] = total
+            for s in stages:
+                print(f"{name:<8} {s['stage']:<26} {s['seconds']:>8.1f} {s['docs_per_s']:>9.0f} "
+                      f"{s['peak_worker_rss_mb']:>14.0f} {s['work_mb']:>9.0f}")
+            rec, counted, other = recall(run_dir, planted)
+            manifest = json.loads((run_dir / "manifest.json").read_text())
+            print(f"{name:<8} {'whole run':<26} {total:>8.1f} {a.docs / total:>9.0f}   kept "
+                  f"{manifest['documents_kept']:,}; planted-pair recall {rec:.4f} ({counted:,} pairs); "
+                  f"{other:,} other documents removed as duplicates")
+            shutil.rmtree(run_dir, ignore_errors=True)
+        if "local1" in totals and "local2" in totals:
+            print(f"speed-up 1 -> 2 tasks (local): {totals['local1'] / totals['local2']:.2f}x")
+        if "local2" in totals and "ray2" in totals:
+            print(f"Ray / local at 2 tasks (throughput): {totals['local2'] / totals['ray2']:.2f}x")
+        if a.rss_sizes:
+            print("peak worker RSS (MB) per stage, local2, by corpus size")
+            by_size = {}
+            for n in a.rss_sizes:
+                data = tmp / f"data-{n}"
+                build_corpus(data, n, a.files)
+                stages, _, run_dir = run_once(write_pipeline(tmp, data, 2, "local"), "local", n)
+                by_size[n] = {s["stage"]: s["peak_worker_rss_mb"] for s in stages}
+                shutil.rmtree(run_dir, ignore_errors=True)
+                shutil.rmtree(data, ignore_errors=True)
+            first, last = a.rss_sizes[0], a.rss_sizes[-1]
+            for stage in by_size[first]:
+                print(f"  {stage:<26} " + " ".join(f"{by_size[n].get(stage, 0):>8.0f}" for n in a.rss_sizes)
+                      + f"   x{by_size[last].get(stage, 0) / max(by_size[first][stage], 1):.2f}")
+    finally:
+        if a.workdir is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
