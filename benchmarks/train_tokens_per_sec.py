@@ -44,7 +44,8 @@ def run_ours(tokens: Path, out: Path, args) -> float:
                              "--set", f"train.cpu_threads={args.threads}", "--set", "optim.grad_clip=1.0"])
     pretrain(cfg, log=lambda *_: None)
     recs = [json.loads(l) for l in (out / "log.jsonl").read_text().splitlines()]
-    timed = recs[1:]  # windows after the first (warm-up) one; each window covers args.warmup steps
+    # training windows after the first (warm-up) one, each covering args.warmup steps (other records: eval, end)
+    timed = [r for r in recs if "tokens_per_sec" in r][1:]
     return float(np.mean([r["tokens_per_sec"] for r in timed]))
 
 

@@ -29,8 +29,8 @@ TINY: dict[str, tuple[list[str], str]] = {
     "toxicity_eval.py": (["--limit", "150"], "F1"),
     "train_gpu.py": (["--steps", "2"], "MFU"),
     "train_span_corruption.py": (["--batch", "4", "--inputs-length", "64", "--iters", "2"], "/s"),
-    "train_t5_recipe.py": (["--steps", "4", "--d-model", "32", "--batch", "2", "--every", "2"], "loss"),
-    "train_tokens_per_sec.py": (["--steps", "3", "--warmup", "1", "--batch", "2", "--seq-len", "32",
+    "train_t5_recipe.py": (["--steps", "4", "--d-model", "32", "--batch", "2", "--every", "2"], "nanoT5"),
+    "train_tokens_per_sec.py": (["--steps", "4", "--warmup", "2", "--batch", "2", "--seq-len", "32",
                                  "--repeats", "1"], "tokens/s"),
     # needs a Slurm cluster (tests/test_slurm.py brings one up); run by `pytest -m slurm`
     "slurm_vs_local.py": (["--tasks", "1", "--bucket-tasks", "1"], "Slurm"),
