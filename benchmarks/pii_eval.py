@@ -1,6 +1,6 @@
 """PII precision/recall per entity type, on three sets:
 
-1. The generated set (Faker en_US/ko_KR, planted PII at known offsets, hard negatives): curate.scrub.synth.
+1. The generated set (Faker en_US/ko_KR, planted PII at known offsets, hard negatives): tests/fixtures/pii_synth.py.
 2. Presidio's synthetic set, ../shared/eval/pii/presidio_synth_dataset_v2.json, beside the per-entity figures
    Presidio published for its default engine. Scoring there: a labelled span is found when a finding of the mapped
    type overlaps it; a finding is a false positive when it overlaps no labelled span of its type. IPs: private ranges
@@ -26,9 +26,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))  # fixtures/
 
 from curate.scrub.pii import PiiParams, PiiScrubber  # noqa: E402
-from curate.scrub.synth import PiiGenerator, score  # noqa: E402
+from fixtures.pii_synth import PiiGenerator, score  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared"

@@ -2,7 +2,7 @@
 (same phone regions, same Korean recognizers) on the same documents, in one process; with the recall of each.
 
 Corpora:
-  web:   web-like documents generated offline with Faker (curate.scrub.synth): 1-8 KB of prose; 1 in 4 carries
+  web:   web-like documents generated offline with Faker (tests/fixtures/pii_synth.py): 1-8 KB of prose; 1 in 4 carries
          1-2 PII items, most carry dates/prices/ids;
   dense: the PII evaluation corpus (every document has 1-4 PII items and 1-3 hard negatives);
   real:  real documents from ../shared/corpora/web_en_ko.jsonl.gz (English/Korean documentation pages, much code),
@@ -32,9 +32,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))  # fixtures/
 
 from curate.scrub.pii import PiiParams, PiiScrubber  # noqa: E402
-from curate.scrub.synth import PiiGenerator, SynthDoc, score  # noqa: E402
+from fixtures.pii_synth import PiiGenerator, SynthDoc, score  # noqa: E402
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "web_en_ko.jsonl.gz"
 

@@ -1,4 +1,4 @@
-"""A scale run built from real documents: N documents (default 1M, ~4.3 GB of JSONL) made of the real en/ko
+"""A scale run built from real documents: N documents (default 1M, ~2.8 GB of JSONL) made of the real en/ko
 documentation pages in ../shared/corpora/web_en_ko.jsonl.gz, with exact and near duplicates planted at known rates,
 run through web.yaml-like stages (language ID, Gopher repetition, exact dedup and MinHash dedup both distributed,
 PII) with --tasks 1 and --tasks 2 on the local executor and --tasks 2 on Ray (a local instance on 127.0.0.1).
@@ -9,7 +9,7 @@ worker process (the driver excluded; on Ray, Ray's own daemons excluded), and th
 documents is removed as a duplicate, among pairs whose both documents reached the dedup steps) and the number of
 other documents removed as duplicates. Then the 1 -> 2 task speed-up and the local/Ray ratio.
 
-How the corpus is made (seeded): a document is three windows of consecutive paragraphs from three real pages of
+How the corpus is made (seeded): a document is three windows of 4-14 consecutive paragraphs from three real pages of
 one language, so two documents share a page's text only by chance; 3% of documents are then exact copies of an
 earlier document (a new id), 3% near copies (2% of words replaced by other words of the corpus, and one sentence
 appended). The real pages carry their own near duplicates (tldr pages of one command in several languages are
@@ -76,7 +76,7 @@ def build_corpus(out: Path, docs: int, files: int, seed: int = 0) -> dict[str, s
             parts = []
             for page in rng.sample(pages[lang], 3):
                 start = rng.randrange(len(page))
-                parts += page[start:start + rng.randint(1, 4)]
+                parts += page[start:start + rng.randint(4, 14)]
             text = "\n\n".join(parts)
             if len(recent) < 5000:
                 recent.append((doc_id, lang, text))

@@ -12,6 +12,19 @@ SHARED = REPO.parent / "shared"
 DEMO_PIPELINE = REPO / "pipelines" / "demo.yaml"
 
 
+def demo_generator():
+    """pipelines/demo_data/generate.py (a script beside the data it makes, not a module of the package)."""
+    import importlib.util
+    import sys
+
+    if "demo_generate" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("demo_generate", REPO / "pipelines" / "demo_data" / "generate.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["demo_generate"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["demo_generate"]
+
+
 def shared_path(*parts: str) -> Path:
     """A file under ../shared, or skip the test: a user's clone has no ../shared."""
     path = SHARED.joinpath(*parts)

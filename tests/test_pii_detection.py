@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from curate.scrub.pii import PiiParams, PiiScrubber  # noqa: E402
-from curate.scrub.synth import PiiGenerator, score  # noqa: E402
+from fixtures.pii_synth import PiiGenerator, score  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from conftest import shared_path
 
 from curate.scrub.pii import PiiParams, PiiScrubber
-from curate.scrub.synth import PiiGenerator
+from fixtures.pii_synth import PiiGenerator
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,9 +17,13 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from curate.demo.generate import KO_TOPICS, TOPICS, boilerplate_page, english_article, korean_article, near_duplicate
+from conftest import demo_generator
 from curate.runner import run
 from curate.scrub.korean import make_rrn
+
+_demo = demo_generator()
+KO_TOPICS, TOPICS, near_duplicate = _demo.KO_TOPICS, _demo.TOPICS, _demo.near_duplicate
+boilerplate_page, english_article, korean_article = _demo.boilerplate_page, _demo.english_article, _demo.korean_article
 
 REPO = Path(__file__).resolve().parents[1]
 CARD = "4111 1111 1111 1111"

@@ -1,6 +1,6 @@
 """Generate the demo corpus in `pipelines/demo_data/` deterministically (same bytes on every machine).
 
-    python -m curate.demo.generate pipelines/demo_data
+    python pipelines/demo_data/generate.py pipelines/demo_data
 
 It is crawl-like on purpose: good English and Korean articles, boilerplate and spam pages, exact and near
 duplicates, personal data, toxic lines, code files with license headers, pages from sources under different

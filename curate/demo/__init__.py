@@ -1,1 +1,0 @@
-"""The bundled demo corpus: a small, deterministic, crawl-like corpus in which every pipeline stage has work to do."""
