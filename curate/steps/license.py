@@ -39,10 +39,13 @@ class LicenseDetectParams(StepParams):
     license_files: bool = True  # read LICENSE/COPYING files in the input and let their repository inherit them
     scan_chars: int = 20000  # only the head of a document is scanned: tags and headers live there (and CC footers
     # of HTML pages in the tail, which is scanned too)
+    engine: Literal["auto", "builtin", "scancode"] = "auto"  # auto: ScanCode's matcher for the candidate windows the
+    # built-in rules leave unexplained when scancode-toolkit-mini is installed (the `licenses` extra), else builtin
 
 
 class LicenseDetect(CurateStep):
-    """Detect licenses in documents (SPDX tags, license headers, CC links) and settle each document's license."""
+    """Detect licenses in documents (SPDX tags, notices, license links and badges, license texts and headers) and
+    settle each document's license. Runs on HTML (before `html_extract`: links count) or on text."""
 
     type_name = "license_detect"
     Params = LicenseDetectParams
@@ -50,6 +53,11 @@ class LicenseDetect(CurateStep):
 
     def __init__(self, params: LicenseDetectParams, ctx, name=None):
         super().__init__(params, ctx, name)
+        from license_registry.scancode_match import available
+
+        if params.engine == "scancode" and not available():
+            raise ValueError(f"{self.step_name}: engine 'scancode' needs scancode-toolkit-mini "
+                             "(pip install -e '.[licenses]'); use engine: auto or builtin")
         self.repo_licenses: dict[str, tuple[str, float]] = {}
 
     def prepare(self, files: list[dict[str, Any]]) -> None:
@@ -69,7 +77,7 @@ class LicenseDetect(CurateStep):
                 path, repo = data.get(self.params.path_field), data.get(self.params.repo_field)
                 if not (isinstance(path, str) and repo and os.path.basename(path).lower() in LICENSE_FILE_NAMES):
                     continue
-                found = detect_license_text(str(data.get(spec["text_field"]) or ""))
+                found = detect_license_text(str(data.get(spec["text_field"]) or ""), engine=self.params.engine)
                 if found and found[0][1] >= self.params.min_confidence:
                     self.repo_licenses[str(repo)] = (normalize(found[0][0]), found[0][1])
 
@@ -81,7 +89,7 @@ class LicenseDetect(CurateStep):
         from license_registry import detect_license_text
 
         meta = doc.metadata
-        found = detect_license_text(self._scan_text(doc.text))
+        found = detect_license_text(self._scan_text(doc.text), engine=self.params.engine)
         best = (normalize(found[0][0]), found[0][1]) if found else None
         meta["license_detected"] = best[0] if best else None
         if meta.get(D.LICENSE_SOURCE) == "record":

@@ -1,0 +1,121 @@
+"""ScanCode's license matcher (`scancode-toolkit-mini`) on the windows the notices gate lets through.
+
+ScanCode's index (about 37,500 rules: full texts, notices, references, tags, for about 2,500 licenses) ships prebuilt
+inside the wheel (`licensedcode/data/cache`, no network, nothing to build). Loading it takes about 18 s and 1.4 GB
+per process (measured by `benchmarks/license_detect_eval.py`), so it is loaded lazily, once per process, the first
+time a window needs it; `scancode-toolkit-mini` is an optional dependency (`pip install -e ".[licenses]"`).
+
+A match becomes evidence by its rule's kind, the way ScanCode itself weighs them:
+- full license text (`is_license_text`) with coverage >= 80%: confidence = coverage;
+- notice or tag (`is_license_notice`, `is_license_tag`) matched whole (>= 90%, and not by the approximate
+  sequence matcher when the rule is short): 0.9, unless the sentence explains rather than states (see
+  `notices.explains`);
+- reference (a bare name, URL or badge, `is_license_reference`): 0.85 when a licensing word sits on the same
+  line ("License:", "licensed", a copyright line), else 0.6 (a name in prose is not a license);
+- intros, clues, false positives and `unknown*` keys are ignored.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import time
+import warnings
+from functools import lru_cache
+
+from .expression import resolve
+from .notices import NAME_BARE, NOTICE, Evidence, _NOTICE, explains
+from .scancode import by_key
+
+MIN_TEXT_COVERAGE = 80.0
+MIN_NOTICE_COVERAGE = 90.0
+SHORT_RULE_TOKENS = 20       # below this, an approximate (3-seq) match of a notice is a coincidence of words
+APPROXIMATE_FROM_CHARS = 600  # shorter windows hold notices, not texts: exact matchers only (the fast ones)
+DEADLINE_SECONDS = 5.0        # per window: ScanCode stops matching and returns what it has
+REFERENCE_IN_CONTEXT = 0.85
+_CONTEXT = re.compile(r"licen[cs]|©|\(c\)|copyright", re.IGNORECASE)
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*")
+_OPERATORS = {"and", "or", "with"}
+
+LOAD_SECONDS: dict[str, float] = {}
+
+
+def available() -> bool:
+    """Whether scancode-toolkit(-mini) is installed."""
+    return importlib.util.find_spec("licensedcode") is not None
+
+
+@lru_cache(maxsize=1)
+def index():
+    """ScanCode's license index, loaded once per process (the prebuilt cache inside the installed package)."""
+    if not available():
+        raise RuntimeError("license detection engine 'scancode' needs scancode-toolkit-mini: "
+                           "pip install -e '.[licenses]' (or engine: builtin)")
+    started = time.perf_counter()
+    with warnings.catch_warnings():  # typecode's note that it uses the system's libmagic: not ours to act on
+        warnings.simplefilter("ignore", UserWarning)
+        from licensedcode.cache import get_index
+
+        idx = get_index()
+    LOAD_SECONDS["index"] = time.perf_counter() - started
+    return idx
+
+
+@lru_cache(maxsize=4096)
+def spdx_expression(scancode_expression: str) -> str | None:
+    """ScanCode keys -> SPDX ids ("gpl-3.0-plus OR mit" -> "GPL-3.0-or-later OR MIT"); None for unknown keys."""
+    parts = []
+    for token in re.split(r"(\s+|\(|\))", scancode_expression):
+        if _KEY.fullmatch(token or "") and token.lower() not in _OPERATORS:
+            lic = by_key().get(token)
+            if lic is None or not lic.spdx_id or token.startswith("unknown"):
+                return None
+            parts.append(lic.spdx_id)
+        else:
+            parts.append(token.upper() if token.lower() in _OPERATORS else token)
+    res = resolve("".join(parts))
+    return res.expression if res.expression else None
+
+
+def _evidence(match, lines: list[str], window_text: str, offset: int) -> Evidence | None:
+    rule = match.rule
+    if getattr(rule, "is_false_positive", False) or rule.license_expression.startswith("unknown"):
+        return None
+    coverage = match.coverage()
+    line_start = sum(len(x) + 1 for x in lines[:match.start_line - 1])
+    matched = "\n".join(lines[match.start_line - 1:match.end_line])
+    at = offset + line_start
+    lid = spdx_expression(rule.license_expression)
+    if lid is None:
+        return None
+    if rule.is_license_text:
+        if coverage < MIN_TEXT_COVERAGE:
+            return None
+        return Evidence(lid, round(min(coverage, 100.0) / 100, 3), "text", at, "scancode")
+    if rule.is_license_notice or rule.is_license_tag:
+        if coverage < MIN_NOTICE_COVERAGE or (match.matcher.startswith("3") and rule.length < SHORT_RULE_TOKENS):
+            return None
+        verbs = list(_NOTICE.finditer(matched))
+        if verbs and all(explains(matched, v.start()) for v in verbs):
+            return None
+        return Evidence(lid, NOTICE, "notice", at, "scancode")
+    if rule.is_license_reference:
+        if coverage < MIN_NOTICE_COVERAGE:
+            return None
+        in_context = _CONTEXT.search(matched) is not None
+        return Evidence(lid, REFERENCE_IN_CONTEXT if in_context else NAME_BARE, "reference", at, "scancode")
+    return None
+
+
+def match_window(text: str, offset: int = 0) -> list[Evidence]:
+    """ScanCode's evidence in one window of text (offsets in the scanned document)."""
+    idx = index()
+    matches = idx.match(query_string=text, approximate=len(text) >= APPROXIMATE_FROM_CHARS,
+                        deadline=time.time() + DEADLINE_SECONDS)
+    lines = text.split("\n")
+    found = []
+    for m in matches:
+        ev = _evidence(m, lines, text, offset)
+        if ev:
+            found.append(ev)
+    return found
