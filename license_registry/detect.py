@@ -20,7 +20,8 @@ from typing import Literal
 
 from . import scancode_match
 from .expression import resolve
-from .notices import SPDX_TAG, Evidence, cap_lists, candidate_windows, cc_names, find_notices, license_of_url
+from .notices import (SPDX_TAG, Evidence, cap_lists, candidate_windows, cc_names, demote_records, find_notices,
+                      license_of_url, may_name_a_license)
 from .page import read_page
 
 MIN_CONFIDENCE = 0.5      # trigram containment below this is noise (shared disclaimers etc.)
@@ -99,7 +100,9 @@ def match_reference_texts(text: str) -> list[tuple[str, float]]:
 
 def parse_spdx_tags(text: str) -> list[str]:
     """Normalized expressions from `SPDX-License-Identifier:` lines (unparsable tags are skipped)."""
-    out = []
+    out: list[str] = []
+    if "spdx" not in text.lower():
+        return out
     for m in _SPDX_TAG.finditer(text[:MAX_CHARS]):
         raw = _TAG_TAIL.sub("", m.group(1)).strip()
         res = resolve(raw)
@@ -136,6 +139,8 @@ def detect_licenses(text: str, *, engine: Engine = "auto", fast_rules: bool = Tr
         return []
     text = text[:MAX_CHARS]
     use_scancode = _engine(engine)
+    if not may_name_a_license(text):
+        return []
     found = [Evidence(expr, SPDX_TAG if resolve(expr).known else 0.5, "spdx-tag", text.find(expr))
              for expr in parse_spdx_tags(text)]
     page = read_page(text)
@@ -150,7 +155,7 @@ def detect_licenses(text: str, *, engine: Engine = "auto", fast_rules: bool = Tr
                                or (found and "spdx-license-identifier" in w.text.lower())):
                 continue
             found += scancode_match.match_window(w.text, w.start)
-    return cap_lists(found)
+    return cap_lists(demote_records(page.text, found))
 
 
 def detect_license_text(text: str, *, engine: Engine = "auto") -> list[tuple[str, float]]:

@@ -38,6 +38,11 @@ WINDOW_CONTEXT = 400    # characters kept on each side of a gate hit
 MAX_WINDOWS = 24
 MAX_WINDOW_CHARS = 30_000
 
+# the gate's literals: `str.find` on the lowered text costs a fraction of one regex pass; the regex below runs only
+# on documents holding one of them
+GATE_LITERALS = ("licen", "spdx", "copyleft", "creative", "public domain", "cc by", "cc-by", "cc0", "gpl",
+                 "hereby granted", "redistribution and use", "permission to use", "warrant", "liabilit",
+                 "copyright holder", "/mpl/")
 _GATE = re.compile(
     r"licen[cs]|spdx|copyleft|creative\s*commons|public\s+domain|\bcc[\s-]?(?:by|0)\b|\b[al]?gpl|"
     r"permission\s+is\s+hereby\s+granted|redistribution\s+and\s+use|permission\s+to\s+use,\s+copy|"
@@ -45,11 +50,13 @@ _GATE = re.compile(
 
 _VERB = (r"(?:(?:dual|multi)[\s-])?licen[cs]ed|released|distributed|available|published|provided|offered|shared|"
          r"made\s+available|covered|governed|protected|placed")
-_NOTICE = re.compile(
+NOTICE_SENTENCE = re.compile(
     rf"\b(?P<verb>{_VERB})(?:\s+to\s+you)?(?:\s+freely)?\s+(?:under|with)\s+(?:both\s+|either\s+)?"
     r"(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?of\s+)?(?:the\s+|an?\s+|its\s+)?", re.IGNORECASE)
-_LABEL = re.compile(r"(?m)^[ \t#*>|\-]*(?:licen[cs]e|licensing)(?:\s+type)?\s*[:=]\s*[\"'`]?", re.IGNORECASE)
-_PRENAMED = re.compile(r"(?P<name>(?:[\w.+]+[ -]){0,3}[\w.+]+)[ -](?:licen[cs]ed)\b", re.IGNORECASE)
+_LABEL = re.compile(r"(?m)^[ \t#*>|\-]*(?:licen[cs]e|licensing)(?:\s+type)?[*_]*\s*[:=][*_]*\s*[\"'`]?", re.IGNORECASE)
+# "is MIT-licensed" (a predicate: "a GPL-licensed book" describes another work)
+_PRENAMED = re.compile(r"\b(?:is|are)\s+(?:fully\s+|entirely\s+)?(?P<name>[\w.+-]+(?:\s+v?\d[\w.]*)?)[\s-]licen[cs]ed\b",
+                       re.IGNORECASE)
 _PUBLIC_DOMAIN = re.compile(r"\b(?:dedicated|released|placed)\s+(?:in)?to\s+the\s+public\s+domain\b", re.IGNORECASE)
 # what a sentence says when it explains a license instead of giving one
 _HYPOTHETICAL_BEFORE = re.compile(
@@ -57,7 +64,15 @@ _HYPOTHETICAL_BEFORE = re.compile(
     r"often|usually|typically|commonly|many|most|not)\b[^.!?\n]*$", re.IGNORECASE)
 _HYPOTHETICAL_AFTER = re.compile(
     r"^[^.!?\n]{0,12}\b(?:can|may|must|are|is\s+a|means|allows?|permits?|requires?|lets)\b", re.IGNORECASE)
-_CONTEXT = re.compile(r"licen[cs]|©|\(c\)|copyright|under\s+(?:the\s+)?(?:terms|a|an)?\b", re.IGNORECASE)
+# what marks a link or a name just after it as this page's license
+# (in the few characters before a link or name: "Licensed under the <a>", "License: [MIT](...)", "© 2024 Foo · <a>")
+NOTICE_CONTEXT = re.compile(r"licen[cs]ed\b[^.!?\n]*$|licen[cs]e\W{0,4}[:：]\W*$|©|\(c\)|copyright|"
+                            r"\bunder(?:\s+the\s+terms\s+of)?(?:\s+the|\s+an?)?\W*$", re.IGNORECASE)
+CONTEXT_CHARS = 80
+LICENSING_WORDS = re.compile(r"licen[cs]ed|licen[cs]e\W{0,4}[:：]|©|\(c\)|copyright", re.IGNORECASE)
+# a "License:" line among other "Key: value" lines is a record describing another work (a dataset card, `pip show`)
+_FIELD = re.compile(r"^[ \t*>|#-]*\**[A-Z][\w .-]{1,24}\**\s*:\**\s*\S", re.MULTILINE)
+RECORD_FIELDS = 2
 _NAME_END = re.compile(r"\n\s*\n|[;!?\[\]<>{}|]|\.(?:\s|$)(?!\d)")
 _WORD = re.compile(r"\S+")
 MAX_NAME_WORDS = 12
@@ -107,6 +122,12 @@ class Window:
     start: int
     end: int
     text: str
+
+
+def may_name_a_license(text: str) -> bool:
+    """The pre-check: False for a document that holds no license word, license link or license-text phrase."""
+    lower = text.lower()
+    return any(literal in lower for literal in GATE_LITERALS)
 
 
 def candidate_windows(page: Page, *, context: int = WINDOW_CONTEXT) -> list[Window]:
@@ -173,7 +194,7 @@ def explains(text: str, verb_start: int, name_end: int | None = None) -> bool:
 def notice_sentences(text: str, offset: int = 0) -> list[Evidence]:
     """"Licensed under X", "License: X", "X-licensed", "dedicated to the public domain" in `text`."""
     found = []
-    for m in _NOTICE.finditer(text):
+    for m in NOTICE_SENTENCE.finditer(text):
         named = resolve_name(text[m.end():m.end() + 300])
         if named and not explains(text, m.start(), m.end() + named[1]):
             found.append(Evidence(named[0], NOTICE, "notice", offset + m.start()))
@@ -182,12 +203,9 @@ def notice_sentences(text: str, offset: int = 0) -> list[Evidence]:
         if named:
             found.append(Evidence(named[0], NOTICE, "notice", offset + m.start()))
     for m in _PRENAMED.finditer(text):
-        words = m.group("name").split()
-        for k in range(len(words)):  # the shortest tail that names a license: "is MIT" -> "MIT"
-            lid = _known(" ".join(words[k:]))
-            if lid and not explains(text, m.start(), m.end()):
-                found.append(Evidence(lid, NOTICE, "notice", offset + m.start()))
-                break
+        lid = _known(m.group("name"))
+        if lid and not explains(text, m.start(), m.end()):
+            found.append(Evidence(lid, NOTICE, "notice", offset + m.start()))
     for m in _PUBLIC_DOMAIN.finditer(text):
         if not explains(text, m.start(), m.end()):
             found.append(Evidence("LicenseRef-public-domain", NOTICE - 0.1, "notice", offset + m.start()))
@@ -250,11 +268,10 @@ def link_evidence(page: Page) -> list[Evidence]:
         lid = license_of_url(link.url)
         if not lid:
             continue
-        before = page.text[max(0, link.at - 160):link.at]
-        creative_commons = "creativecommons.org" in link.url.lower() or "licensebuttons" in link.url.lower()
+        before = page.text[max(0, link.at - CONTEXT_CHARS):link.at]
         if link.image:
             found.append(Evidence(lid, LINK_MARKED, "badge", link.at))
-        elif link.rel_license or creative_commons or _CONTEXT.search(before):
+        elif link.rel_license or NOTICE_CONTEXT.search(before):
             found.append(Evidence(lid, LINK_MARKED, "link", link.at))
         else:
             found.append(Evidence(lid, LINK_BARE, "link", link.at))
@@ -267,9 +284,27 @@ def find_notices(page: Page, windows: list[Window]) -> list[Evidence]:
     for w in windows:
         found += notice_sentences(w.text, w.start)
         for lid, at in cc_names(w.text):
-            context = _CONTEXT.search(w.text[max(0, at - 80):at]) is not None
+            context = NOTICE_CONTEXT.search(w.text[max(0, at - CONTEXT_CHARS):at]) is not None
             found.append(Evidence(lid, NOTICE if context else NAME_BARE, "name", w.start + at))
     return found
+
+
+def in_record(text: str, at: int) -> bool:
+    """Whether offset `at` is on a "License: ..." line among other "Key: value" lines (**Version**, Author, Splits):
+    the license of the thing the record describes, not of the page."""
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = text.find("\n", at)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    if not _LABEL.match(line):
+        return False
+    around = text[max(0, line_start - 300):line_start] + "\n" + text[line_end:line_end + 300] if line_end >= 0 else ""
+    return len(_FIELD.findall(around)) >= RECORD_FIELDS
+
+
+def demote_records(text: str, evidence: list[Evidence]) -> list[Evidence]:
+    """Evidence on a record's "License:" line stays below the tagging threshold (`in_record`)."""
+    return [Evidence(e.license, min(e.confidence, NAME_BARE), e.kind, e.at, e.source)
+            if e.kind != "spdx-tag" and in_record(text, e.at) else e for e in evidence]
 
 
 def cap_lists(evidence: list[Evidence]) -> list[Evidence]:

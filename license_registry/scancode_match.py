@@ -10,8 +10,8 @@ A match becomes evidence by its rule's kind, the way ScanCode itself weighs them
 - notice or tag (`is_license_notice`, `is_license_tag`) matched whole (>= 90%, and not by the approximate
   sequence matcher when the rule is short): 0.9, unless the sentence explains rather than states (see
   `notices.explains`);
-- reference (a bare name, URL or badge, `is_license_reference`): 0.85 when a licensing word sits on the same
-  line ("License:", "licensed", a copyright line), else 0.6 (a name in prose is not a license);
+- reference (a bare name, URL or badge, `is_license_reference`): 0.85 when its lines say it is a license
+  (`notices.LICENSING_WORDS`: "License:", "licensed", a copyright line), else 0.6 (a name in prose is not a license);
 - intros, clues, false positives and `unknown*` keys are ignored.
 """
 
@@ -24,7 +24,7 @@ import warnings
 from functools import lru_cache
 
 from .expression import resolve
-from .notices import NAME_BARE, NOTICE, Evidence, _NOTICE, explains
+from .notices import NAME_BARE, NOTICE, LICENSING_WORDS, NOTICE_SENTENCE, Evidence, explains
 from .scancode import by_key
 
 MIN_TEXT_COVERAGE = 80.0
@@ -33,7 +33,6 @@ SHORT_RULE_TOKENS = 20       # below this, an approximate (3-seq) match of a not
 APPROXIMATE_FROM_CHARS = 600  # shorter windows hold notices, not texts: exact matchers only (the fast ones)
 DEADLINE_SECONDS = 5.0        # per window: ScanCode stops matching and returns what it has
 REFERENCE_IN_CONTEXT = 0.85
-_CONTEXT = re.compile(r"licen[cs]|©|\(c\)|copyright", re.IGNORECASE)
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*")
 _OPERATORS = {"and", "or", "with"}
 
@@ -95,14 +94,14 @@ def _evidence(match, lines: list[str], window_text: str, offset: int) -> Evidenc
     if rule.is_license_notice or rule.is_license_tag:
         if coverage < MIN_NOTICE_COVERAGE or (match.matcher.startswith("3") and rule.length < SHORT_RULE_TOKENS):
             return None
-        verbs = list(_NOTICE.finditer(matched))
+        verbs = list(NOTICE_SENTENCE.finditer(matched))
         if verbs and all(explains(matched, v.start()) for v in verbs):
             return None
         return Evidence(lid, NOTICE, "notice", at, "scancode")
     if rule.is_license_reference:
         if coverage < MIN_NOTICE_COVERAGE:
             return None
-        in_context = _CONTEXT.search(matched) is not None
+        in_context = LICENSING_WORDS.search(matched) is not None
         return Evidence(lid, REFERENCE_IN_CONTEXT if in_context else NAME_BARE, "reference", at, "scancode")
     return None
 

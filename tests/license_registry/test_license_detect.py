@@ -79,7 +79,7 @@ def test_creative_commons_links_and_badges():
     badge = ('<a rel="license" href="http://creativecommons.org/licenses/by-nc-sa/4.0/">'
              '<img alt="Creative Commons License" src="https://i.creativecommons.org/l/by-nc-sa/4.0/88x31.png" /></a>')
     assert detect_cc(badge) == ["CC-BY-NC-SA-4.0"]
-    assert detect_license_text('<a href="https://creativecommons.org/publicdomain/zero/1.0/">CC0</a>') == [
+    assert detect_license_text('<a rel="license" href="https://creativecommons.org/publicdomain/zero/1.0/">CC0</a>') == [
         ("CC0-1.0", 0.95)]
     assert detect_cc("https://creativecommons.org/licenses/by/3.0/de/") == ["CC-BY-3.0-DE"]
     assert detect_cc("https://licensebuttons.net/l/by-nd/4.0/88x31.png") == ["CC-BY-ND-4.0"]
