@@ -5,7 +5,8 @@
 
 `find_notices` reads, in those windows, what needs no index:
 - one-line notices: "Licensed under the Apache License, Version 2.0", "Released under the MIT License", "This work
-  is licensed under CC BY-SA 4.0", "License: MIT", "MIT-licensed" (the name is whatever `resolve` knows);
+  is licensed under CC BY-SA 4.0", "License: MIT", "## License" over "MIT", "is MIT-licensed" (the name is whatever
+  `resolve` knows);
 - links to license pages (apache.org/licenses, opensource.org, gnu.org, creativecommons.org, spdx.org, ...) and
   badges (shields.io `License-MIT`, Creative Commons buttons);
 - Creative Commons names ("Creative Commons Attribution-ShareAlike 4.0").
@@ -53,11 +54,13 @@ _VERB = (r"(?:(?:dual|multi)[\s-])?licen[cs]ed|released|distributed|available|pu
 NOTICE_SENTENCE = re.compile(
     rf"\b(?P<verb>{_VERB})(?:\s+to\s+you)?(?:\s+freely)?\s+(?:under|with)\s+(?:both\s+|either\s+)?"
     r"(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?of\s+)?(?:the\s+|an?\s+|its\s+)?", re.IGNORECASE)
-_LABEL = re.compile(r"(?m)^[ \t#*>|\-]*(?:licen[cs]e|licensing)(?:\s+type)?[*_]*\s*[:=][*_]*\s*[\"'`]?", re.IGNORECASE)
+_LABEL = re.compile(r"(?m)^[ \t#*>|\-\"'`]*(?:licen[cs]e|licensing)(?:\s+type)?[*_`\"']*\s*(?:[:=]|::)[*_]*\s*[\"'`]?",
+                    re.IGNORECASE)
+# a Markdown "License" heading whose paragraph starts with a license name: "## License\n\n[Apache License 2.0](LICENSE)"
+_HEADING = re.compile(r"(?m)^#{1,6}[ \t]*(?:licen[cs]e|licensing)[ \t]*#*[ \t]*\n\s*\[?", re.IGNORECASE)
 # "is MIT-licensed" (a predicate: "a GPL-licensed book" describes another work)
 _PRENAMED = re.compile(r"\b(?:is|are)\s+(?:fully\s+|entirely\s+)?(?P<name>[\w.+-]+(?:\s+v?\d[\w.]*)?)[\s-]licen[cs]ed\b",
                        re.IGNORECASE)
-_PUBLIC_DOMAIN = re.compile(r"\b(?:dedicated|released|placed)\s+(?:in)?to\s+the\s+public\s+domain\b", re.IGNORECASE)
 # what a sentence says when it explains a license instead of giving one
 _HYPOTHETICAL_BEFORE = re.compile(
     r"\b(?:if|whether|unless|can|could|should|would|might|must|may\s+be|to\s+be|choos\w*|chose|want\w*|"
@@ -65,13 +68,15 @@ _HYPOTHETICAL_BEFORE = re.compile(
 _HYPOTHETICAL_AFTER = re.compile(
     r"^[^.!?\n]{0,12}\b(?:can|may|must|are|is\s+a|means|allows?|permits?|requires?|lets)\b", re.IGNORECASE)
 # what marks a link or a name just after it as this page's license
-# (in the few characters before a link or name: "Licensed under the <a>", "License: [MIT](...)", "© 2024 Foo · <a>")
-NOTICE_CONTEXT = re.compile(r"licen[cs]ed\b[^.!?\n]*$|licen[cs]e\W{0,4}[:：]\W*$|©|\(c\)|copyright|"
+# (in the few characters before a link or name: "Licensed under the <a>", "License: [MIT](...)", "## License\n[MIT](...)",
+# "© 2024 Foo · <a>")
+NOTICE_CONTEXT = re.compile(r"licen[cs]ed\b[^.!?\n]*$|licen[cs]e\W*$|©|\(c\)|copyright|"
                             r"\bunder(?:\s+the\s+terms\s+of)?(?:\s+the|\s+an?)?\W*$", re.IGNORECASE)
 CONTEXT_CHARS = 80
 LICENSING_WORDS = re.compile(r"licen[cs]ed|licen[cs]e\W{0,4}[:：]|©|\(c\)|copyright", re.IGNORECASE)
-# a "License:" line among other "Key: value" lines is a record describing another work (a dataset card, `pip show`)
-_FIELD = re.compile(r"^[ \t*>|#-]*\**[A-Z][\w .-]{1,24}\**\s*:\**\s*\S", re.MULTILINE)
+# a "License:" line among other "Key: value" lines is a record describing another work (a dataset card, `pip show`,
+# a package's metadata dict or trove classifiers)
+_FIELD = re.compile(r"^[ \t*>|#\"'-]*\**[A-Za-z][\w .-]{1,24}[*\"']*\s*::?\**\s*\S", re.MULTILINE)  # also trove classifiers
 RECORD_FIELDS = 2
 _NAME_END = re.compile(r"\n\s*\n|[;!?\[\]<>{}|]|\.(?:\s|$)(?!\d)")
 _WORD = re.compile(r"\S+")
@@ -155,9 +160,20 @@ def candidate_windows(page: Page, *, context: int = WINDOW_CONTEXT) -> list[Wind
     return windows
 
 
+_NOT_A_LICENSE = re.compile(r"unknown|no-license|NOASSERTION|NONE", re.IGNORECASE)
+_NOT_LATIN = re.compile(r"[^\x00-\u024f\u2010-\u201f]")  # resolve() drops such words: "모델 라이선스 (예: mit)" is not MIT
+_ONE_WORD_NAME = re.compile(r"[A-Z0-9][A-Za-z0-9.+-]*[A-Z0-9.][A-Za-z0-9.+-]*|Unlicense")  # MIT, GPLv3, CC0, Apache-2.0
+
+
 def _known(name: str) -> str | None:
+    """The license `name` names, if the registry knows it; "No known license" / "Unknown" name none, a single plain
+    word ("Attribution", "Python") is not taken for a license, nor a phrase in another script."""
+    if (" " not in name.strip() and not _ONE_WORD_NAME.fullmatch(name.strip())) or _NOT_LATIN.search(name):
+        return None
     res = resolve(name)
-    return res.expression if res.known and res.expression and res.expression != "NOASSERTION" else None
+    if not (res.known and res.expression) or _NOT_A_LICENSE.search(res.expression):
+        return None
+    return res.expression
 
 
 def resolve_name(after: str) -> tuple[str, int] | None:
@@ -192,7 +208,7 @@ def explains(text: str, verb_start: int, name_end: int | None = None) -> bool:
 
 
 def notice_sentences(text: str, offset: int = 0) -> list[Evidence]:
-    """"Licensed under X", "License: X", "X-licensed", "dedicated to the public domain" in `text`."""
+    """"Licensed under X", "License: X", a "## License" heading over X, "is X-licensed" in `text`."""
     found = []
     for m in NOTICE_SENTENCE.finditer(text):
         named = resolve_name(text[m.end():m.end() + 300])
@@ -202,13 +218,14 @@ def notice_sentences(text: str, offset: int = 0) -> list[Evidence]:
         named = resolve_name(text[m.end():m.end() + 200])
         if named:
             found.append(Evidence(named[0], NOTICE, "notice", offset + m.start()))
+    for m in _HEADING.finditer(text):
+        named = resolve_name(text[m.end():m.end() + 200])
+        if named:
+            found.append(Evidence(named[0], NOTICE, "notice", offset + m.start()))
     for m in _PRENAMED.finditer(text):
         lid = _known(m.group("name"))
         if lid and not explains(text, m.start(), m.end()):
             found.append(Evidence(lid, NOTICE, "notice", offset + m.start()))
-    for m in _PUBLIC_DOMAIN.finditer(text):
-        if not explains(text, m.start(), m.end()):
-            found.append(Evidence("LicenseRef-public-domain", NOTICE - 0.1, "notice", offset + m.start()))
     return found
 
 

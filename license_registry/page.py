@@ -44,12 +44,21 @@ def _attrs(raw: str) -> dict[str, str]:
     return {m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "") for m in _ATTR.finditer(raw)}
 
 
+def _link_start(text: str, url_at: int) -> int:
+    """Where a Markdown link `[label](url)` starts (its label is what a reader sees before the URL)."""
+    if text[max(0, url_at - 2):url_at] == "](":
+        bracket = text.rfind("[", max(0, url_at - 200), url_at)
+        if bracket >= 0:
+            return bracket
+    return url_at
+
+
 def read_page(raw: str) -> Page:
     """The visible text and the links of `raw` (HTML or plain text / Markdown)."""
     if not _HTML_HINT.search(raw):
-        links = [Link(m.group(0).rstrip(".,;:"), m.start()) for m in _URL.finditer(raw)]
         images = {m.group(1) for m in _MD_IMAGE.finditer(raw)}
-        return Page(raw, [Link(lk.url, lk.at, image=lk.url in images) for lk in links])
+        return Page(raw, [Link(m.group(0).rstrip(".,;:"), _link_start(raw, m.start()), image=m.group(0) in images)
+                          for m in _URL.finditer(raw)])
     source = _DROP.sub(" ", raw)
     out: list[str] = []
     size = 0

@@ -12,7 +12,7 @@ A match becomes evidence by its rule's kind, the way ScanCode itself weighs them
   `notices.explains`);
 - reference (a bare name, URL or badge, `is_license_reference`): 0.85 when its lines say it is a license
   (`notices.LICENSING_WORDS`: "License:", "licensed", a copyright line), else 0.6 (a name in prose is not a license);
-- intros, clues, false positives and `unknown*` keys are ignored.
+- intros, clues, false positives, `unknown*` keys and contributor agreements (category CLA) are ignored.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ SHORT_RULE_TOKENS = 20       # below this, an approximate (3-seq) match of a not
 APPROXIMATE_FROM_CHARS = 600  # shorter windows hold notices, not texts: exact matchers only (the fast ones)
 DEADLINE_SECONDS = 5.0        # per window: ScanCode stops matching and returns what it has
 REFERENCE_IN_CONTEXT = 0.85
+IGNORED_CATEGORIES = {"CLA", "Unstated License"}  # a contributor agreement or "license unknown" is no license
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*")
 _OPERATORS = {"and", "or", "with"}
 
@@ -85,7 +86,7 @@ def _evidence(match, lines: list[str], window_text: str, offset: int) -> Evidenc
     matched = "\n".join(lines[match.start_line - 1:match.end_line])
     at = offset + line_start
     lid = spdx_expression(rule.license_expression)
-    if lid is None:
+    if lid is None or any(by_key()[k].category in IGNORED_CATEGORIES for k in rule.license_keys() if k in by_key()):
         return None
     if rule.is_license_text:
         if coverage < MIN_TEXT_COVERAGE:
