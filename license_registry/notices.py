@@ -36,6 +36,7 @@ LISTED = 0.5            # cap for a page that names/links three licenses or more
 LIST_SIZE = 3
 
 WINDOW_CONTEXT = 400    # characters kept on each side of a gate hit
+MERGE_GAP = 1000        # windows this close are one: a license text has paragraphs without any gate word
 MAX_WINDOWS = 24
 MAX_WINDOW_CHARS = 30_000
 
@@ -146,7 +147,7 @@ def candidate_windows(page: Page, *, context: int = WINDOW_CONTEXT) -> list[Wind
     merged: list[list[int]] = []
     for s, e in spans:
         s, e = max(0, s - context), min(len(text), e + context)
-        if merged and s <= merged[-1][1]:
+        if merged and s <= merged[-1][1] + MERGE_GAP:
             merged[-1][1] = max(merged[-1][1], e)
         else:
             merged.append([s, e])
@@ -161,14 +162,14 @@ def candidate_windows(page: Page, *, context: int = WINDOW_CONTEXT) -> list[Wind
 
 
 _NOT_A_LICENSE = re.compile(r"unknown|no-license|NOASSERTION|NONE", re.IGNORECASE)
-_NOT_LATIN = re.compile(r"[^\x00-\u024f\u2010-\u201f]")  # resolve() drops such words: "모델 라이선스 (예: mit)" is not MIT
+NOT_LATIN = re.compile(r"[^\x00-\u024f\u2010-\u201f]")  # resolve() drops such words: "모델 라이선스 (예: mit)" is not MIT
 _ONE_WORD_NAME = re.compile(r"[A-Z0-9][A-Za-z0-9.+-]*[A-Z0-9.][A-Za-z0-9.+-]*|Unlicense")  # MIT, GPLv3, CC0, Apache-2.0
 
 
 def _known(name: str) -> str | None:
     """The license `name` names, if the registry knows it; "No known license" / "Unknown" name none, a single plain
     word ("Attribution", "Python") is not taken for a license, nor a phrase in another script."""
-    if (" " not in name.strip() and not _ONE_WORD_NAME.fullmatch(name.strip())) or _NOT_LATIN.search(name):
+    if (" " not in name.strip() and not _ONE_WORD_NAME.fullmatch(name.strip())) or NOT_LATIN.search(name):
         return None
     res = resolve(name)
     if not (res.known and res.expression) or _NOT_A_LICENSE.search(res.expression):

@@ -24,7 +24,8 @@ import warnings
 from functools import lru_cache
 
 from .expression import resolve
-from .notices import NAME_BARE, NOTICE, LICENSING_WORDS, NOTICE_SENTENCE, Evidence, explains
+from .notices import (LICENSING_WORDS, NAME_BARE, NOT_LATIN, NOTICE, NOTICE_SENTENCE, Evidence, explains,
+                      resolve_name)
 from .scancode import by_key
 
 MIN_TEXT_COVERAGE = 80.0
@@ -33,6 +34,8 @@ SHORT_RULE_TOKENS = 20       # below this, an approximate (3-seq) match of a not
 APPROXIMATE_FROM_CHARS = 600  # shorter windows hold notices, not texts: exact matchers only (the fast ones)
 DEADLINE_SECONDS = 5.0        # per window: ScanCode stops matching and returns what it has
 REFERENCE_IN_CONTEXT = 0.85
+_UNDER = re.compile(r"\bunder\b", re.IGNORECASE)  # where a notice's sentence turns to its license ("release X under")
+_ATTRIBUTIVE = re.compile(r"\b[\w.+]+[ -]licen[cs]ed[ \t]+(?!under\b|to\b|as\b|by\b)[a-z]", re.IGNORECASE)
 IGNORED_CATEGORIES = {"CLA", "Unstated License"}  # a contributor agreement or "license unknown" is no license
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*")
 _OPERATORS = {"and", "or", "with"}
@@ -77,6 +80,20 @@ def spdx_expression(scancode_expression: str) -> str | None:
     return res.expression if res.expression else None
 
 
+def _explained(lines: str) -> bool:
+    """Whether every licensing sentence in a notice's lines explains or supposes rather than states (see
+    `notices.explains`, or "GPL-licensed libraries"); the sentence turns at its verb ("released under"), or at "under"
+    ("release your code under")."""
+    anchors = []
+    for m in NOTICE_SENTENCE.finditer(lines):
+        named = resolve_name(lines[m.end():m.end() + 300])
+        anchors.append((m.start(), m.end() + named[1] if named else None))
+    if not anchors and _ATTRIBUTIVE.search(lines):  # "GPL-licensed libraries": another work, described
+        return True
+    anchors = anchors or [(m.start(), None) for m in _UNDER.finditer(lines)]
+    return bool(anchors) and all(explains(lines, start, end) for start, end in anchors)
+
+
 def _evidence(match, lines: list[str], window_text: str, offset: int) -> Evidence | None:
     rule = match.rule
     if getattr(rule, "is_false_positive", False) or rule.license_expression.startswith("unknown"):
@@ -95,9 +112,11 @@ def _evidence(match, lines: list[str], window_text: str, offset: int) -> Evidenc
     if rule.is_license_notice or rule.is_license_tag:
         if coverage < MIN_NOTICE_COVERAGE or (match.matcher.startswith("3") and rule.length < SHORT_RULE_TOKENS):
             return None
-        verbs = list(NOTICE_SENTENCE.finditer(matched))
-        if verbs and all(explains(matched, v.start()) for v in verbs):
+        if _explained(matched):
             return None
+        if rule.length < SHORT_RULE_TOKENS and NOT_LATIN.search(matched):
+            # ScanCode skips words of other scripts: "`license`: 모델에 적용되는 라이선스(예: "mit")" reads "license mit"
+            return Evidence(lid, NAME_BARE, "reference", at, "scancode")
         return Evidence(lid, NOTICE, "notice", at, "scancode")
     if rule.is_license_reference:
         if coverage < MIN_NOTICE_COVERAGE:
