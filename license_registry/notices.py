@@ -45,7 +45,7 @@ MAX_WINDOW_CHARS = 30_000
 GATE_LITERALS = ("licen", "spdx", "copyleft", "creative", "public domain", "cc by", "cc-by", "cc0", "gpl",
                  "hereby granted", "redistribution and use", "permission to use", "warrant", "liabilit",
                  "copyright holder", "/mpl/")
-_GATE = re.compile(
+GATE = re.compile(
     r"licen[cs]|spdx|copyleft|creative\s*commons|public\s+domain|\bcc[\s-]?(?:by|0)\b|\b[al]?gpl|"
     r"permission\s+is\s+hereby\s+granted|redistribution\s+and\s+use|permission\s+to\s+use,\s+copy|"
     r"warrant(?:y|ies)|liabilit|copyright\s+holder", re.IGNORECASE)  # the last ones carry a window through a text
@@ -139,7 +139,7 @@ def may_name_a_license(text: str) -> bool:
 def candidate_windows(page: Page, *, context: int = WINDOW_CONTEXT) -> list[Window]:
     """The stretches of `page.text` around gate hits and license links, merged; empty for most documents."""
     text = page.text
-    spans = [(m.start(), m.end()) for m in _GATE.finditer(text)]
+    spans = [(m.start(), m.end()) for m in GATE.finditer(text)]
     spans += [(lk.at, lk.at + 1) for lk in page.links if license_of_url(lk.url)]
     if not spans:
         return []
