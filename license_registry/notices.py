@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .expression import resolve
 from .page import Link, Page
@@ -43,12 +44,16 @@ MAX_WINDOW_CHARS = 30_000
 # the gate's literals: `str.find` on the lowered text costs a fraction of one regex pass; the regex below runs only
 # on documents holding one of them
 GATE_LITERALS = ("licen", "spdx", "copyleft", "creative", "public domain", "cc by", "cc-by", "cc0", "gpl",
-                 "hereby granted", "redistribution and use", "permission to use", "warrant", "liabilit",
+                 "hereby granted", "redistribution and use", "permission to use", "warrant", " liabilit",
                  "copyright holder", "/mpl/")
-GATE = re.compile(
+_GATE = re.compile(
     r"licen[cs]|spdx|copyleft|creative\s*commons|public\s+domain|\bcc[\s-]?(?:by|0)\b|\b[al]?gpl|"
     r"permission\s+is\s+hereby\s+granted|redistribution\s+and\s+use|permission\s+to\s+use,\s+copy|"
-    r"warrant(?:y|ies)|liabilit|copyright\s+holder", re.IGNORECASE)  # the last ones carry a window through a text
+    r"warrant(?:y|ies)|\bliabilit|copyright\s+holder", re.IGNORECASE)  # the last ones carry a window through a text
+# words of license texts and headers, rare in prose that only names a license: a window with two of them may hold a
+# (modified) text, worth ScanCode's approximate matcher
+LEGALESE = re.compile(r"warrant|\bliabilit|hereby\s+granted|redistribut|permission|free\s+software|"
+                      r"terms\s+and\s+conditions|copyright\s+holder|as\s+is\b", re.IGNORECASE)
 
 _VERB = (r"(?:(?:dual|multi)[\s-])?licen[cs]ed|released|distributed|available|published|provided|offered|shared|"
          r"made\s+available|covered|governed|protected|placed")
@@ -139,7 +144,7 @@ def may_name_a_license(text: str) -> bool:
 def candidate_windows(page: Page, *, context: int = WINDOW_CONTEXT) -> list[Window]:
     """The stretches of `page.text` around gate hits and license links, merged; empty for most documents."""
     text = page.text
-    spans = [(m.start(), m.end()) for m in GATE.finditer(text)]
+    spans = [(m.start(), m.end()) for m in _GATE.finditer(text)]
     spans += [(lk.at, lk.at + 1) for lk in page.links if license_of_url(lk.url)]
     if not spans:
         return []
@@ -166,6 +171,7 @@ NOT_LATIN = re.compile(r"[^\x00-\u024f\u2010-\u201f]")  # resolve() drops such w
 _ONE_WORD_NAME = re.compile(r"[A-Z0-9][A-Za-z0-9.+-]*[A-Z0-9.][A-Za-z0-9.+-]*|Unlicense")  # MIT, GPLv3, CC0, Apache-2.0
 
 
+@lru_cache(maxsize=8192)
 def _known(name: str) -> str | None:
     """The license `name` names, if the registry knows it; "No known license" / "Unknown" name none, a single plain
     word ("Attribution", "Python") is not taken for a license, nor a phrase in another script."""

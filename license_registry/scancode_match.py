@@ -24,15 +24,16 @@ import warnings
 from functools import lru_cache
 
 from .expression import resolve
-from .notices import (GATE, LICENSING_WORDS, NAME_BARE, NOT_LATIN, NOTICE, NOTICE_SENTENCE, Evidence, explains,
+from .notices import (LEGALESE, LICENSING_WORDS, NAME_BARE, NOT_LATIN, NOTICE, NOTICE_SENTENCE, Evidence, explains,
                       resolve_name)
 from .scancode import by_key
 
 MIN_TEXT_COVERAGE = 80.0
 MIN_NOTICE_COVERAGE = 90.0
 SHORT_RULE_TOKENS = 20       # below this, an approximate (3-seq) match of a notice is a coincidence of words
-APPROXIMATE_FROM_HITS = 4     # gate words in a window before it may hold a (modified) license text or header:
-# only then does ScanCode's approximate sequence matcher run (~1 s a window); notices need only its exact matchers
+APPROXIMATE_FROM_WORDS = 2    # distinct legal words (notices.LEGALESE) in a window before it may hold a (modified)
+# license text or header: only then does ScanCode's approximate sequence matcher run (~1-5 s a window); notices need
+# only its exact matchers (milliseconds)
 DEADLINE_SECONDS = 5.0        # per window: ScanCode stops matching and returns what it has
 REFERENCE_IN_CONTEXT = 0.85
 _UNDER = re.compile(r"\bunder\b", re.IGNORECASE)  # where a notice's sentence turns to its license ("release X under")
@@ -130,7 +131,7 @@ def _evidence(match, lines: list[str], window_text: str, offset: int) -> Evidenc
 def match_window(text: str, offset: int = 0) -> list[Evidence]:
     """ScanCode's evidence in one window of text (offsets in the scanned document)."""
     idx = index()
-    dense = sum(1 for _ in GATE.finditer(text)) >= APPROXIMATE_FROM_HITS
+    dense = len({m.group(0).lower()[:6] for m in LEGALESE.finditer(text)}) >= APPROXIMATE_FROM_WORDS
     matches = idx.match(query_string=text, approximate=dense, deadline=time.time() + DEADLINE_SECONDS)
     lines = text.split("\n")
     found = []
