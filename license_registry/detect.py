@@ -4,9 +4,10 @@ A cascade, cheapest first (docs/license_registry.md, "Detection"):
 1. `SPDX-License-Identifier:` tags anywhere in the document;
 2. the gate (`notices.candidate_windows`): most documents have no license word or link, and stop here;
 3. in the candidate windows, the notices people write (`notices.find_notices`: "Licensed under ...", license links,
-   badges, Creative Commons names) and word-trigram containment against the reference fragments of common license
-   texts and headers (`reference_texts/`);
-4. windows still unexplained go to ScanCode's matcher (`scancode_match`, engine `scancode`), with its 37,500 rules.
+   badges, Creative Commons names);
+4. windows still unexplained go to ScanCode's matcher (`scancode_match`, engine `scancode`), with its 37,500 rules;
+5. word-trigram containment against the reference fragments of common license texts and headers
+   (`reference_texts/`), for windows ScanCode did not explain (or all of them without ScanCode).
 Engine `auto` (the default) uses ScanCode when `scancode-toolkit-mini` is installed, `builtin` never does.
 """
 
@@ -133,7 +134,8 @@ def _engine(engine: Engine) -> bool:
 def detect_licenses(text: str, *, engine: Engine = "auto", fast_rules: bool = True) -> list[Evidence]:
     """Every piece of evidence of a license in `text` (see the module's docstring for the order of work).
 
-    `fast_rules=False` sends every candidate window to ScanCode, skipping steps 3 (for comparison in benchmarks).
+    `fast_rules=False` sends every candidate window to ScanCode alone, skipping steps 3 and 5 (for comparison in
+    benchmarks).
     """
     if not text:
         return []
@@ -147,14 +149,17 @@ def detect_licenses(text: str, *, engine: Engine = "auto", fast_rules: bool = Tr
     windows = candidate_windows(page)
     if fast_rules or not use_scancode:
         found += find_notices(page, windows)
-        for w in windows:
-            found += [Evidence(lid, conf, "text", w.start, "reference-texts") for lid, conf in match_reference_texts(w.text)]
-    if use_scancode:
-        for w in windows:
-            if fast_rules and (any(w.start <= e.at < w.end and e.confidence >= RESOLVED for e in found)
-                               or (found and "spdx-license-identifier" in w.text.lower())):
-                continue
-            found += scancode_match.match_window(w.text, w.start)
+    for w in windows:
+        from_scancode: list[Evidence] = []
+        resolved = fast_rules and (any(w.start <= e.at < w.end and e.confidence >= RESOLVED for e in found)
+                                   or (found and "spdx-license-identifier" in w.text.lower()))
+        if use_scancode and not resolved:
+            from_scancode = scancode_match.match_window(w.text, w.start)
+            found += from_scancode
+        # the reference fragments are the fallback for texts and headers: ScanCode's full texts know better
+        if not use_scancode or (fast_rules and not any(e.confidence >= RESOLVED for e in from_scancode)):
+            found += [Evidence(lid, conf, "text", w.start, "reference-texts")
+                      for lid, conf in match_reference_texts(w.text)]
     return cap_lists(demote_records(page.text, found))
 
 

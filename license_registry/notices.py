@@ -79,11 +79,12 @@ _HYPOTHETICAL_AFTER = re.compile(
 NOTICE_CONTEXT = re.compile(r"licen[cs]ed\b[^.!?\n]*$|licen[cs]e\W*$|©|\(c\)|copyright|"
                             r"\bunder(?:\s+the\s+terms\s+of)?(?:\s+the|\s+an?)?\W*$", re.IGNORECASE)
 CONTEXT_CHARS = 80
-LICENSING_WORDS = re.compile(r"licen[cs]ed|licen[cs]e\W{0,4}[:：]|©|\(c\)|copyright", re.IGNORECASE)
+LICENSE_LABEL = re.compile(r"[\W_]*licen[cs]e[\W_]{0,4}[:=]", re.IGNORECASE)  # "License: MIT", "**License**: MIT"
 # a "License:" line among other "Key: value" lines is a record describing another work (a dataset card, `pip show`,
 # a package's metadata dict or trove classifiers)
 _FIELD = re.compile(r"^[ \t*>|#\"'-]*\**[A-Za-z][\w .-]{1,24}[*\"']*\s*::?\**\s*\S", re.MULTILINE)  # also trove classifiers
 RECORD_FIELDS = 2
+RECORD_VALUE_LINES = 6
 _NAME_END = re.compile(r"\n\s*\n|[;!?\[\]<>{}|]|\.(?:\s|$)(?!\d)")
 _WORD = re.compile(r"\S+")
 MAX_NAME_WORDS = 12
@@ -314,15 +315,22 @@ def find_notices(page: Page, windows: list[Window]) -> list[Evidence]:
 
 
 def in_record(text: str, at: int) -> bool:
-    """Whether offset `at` is on a "License: ..." line among other "Key: value" lines (**Version**, Author, Splits):
-    the license of the thing the record describes, not of the page."""
+    """Whether offset `at` is in the value of a "License: ..." field among other "Key: value" lines (**Version**,
+    Author, Splits): the license of the thing the record describes, not of the page. The value may run over a few
+    lines ("**License**: \nThis work includes data from ConceptNet 5 ... available under CC BY SA 3.0")."""
     line_start = text.rfind("\n", 0, at) + 1
-    line_end = text.find("\n", at)
-    line = text[line_start:line_end if line_end >= 0 else len(text)]
-    if not _LABEL.match(line):
-        return False
-    around = text[max(0, line_start - 300):line_start] + "\n" + text[line_end:line_end + 300] if line_end >= 0 else ""
-    return len(_FIELD.findall(around)) >= RECORD_FIELDS
+    for _ in range(RECORD_VALUE_LINES):
+        line_end = text.find("\n", line_start)
+        line = text[line_start:line_end if line_end >= 0 else len(text)]
+        if not line.strip():
+            return False
+        if _LABEL.match(line):
+            around = text[max(0, line_start - 300):line_start] + "\n" + text[line_end:line_end + 600]
+            return line_end >= 0 and len(_FIELD.findall(around)) >= RECORD_FIELDS
+        if line_start == 0:
+            return False
+        line_start = text.rfind("\n", 0, line_start - 1) + 1
+    return False
 
 
 def demote_records(text: str, evidence: list[Evidence]) -> list[Evidence]:

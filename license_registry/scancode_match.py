@@ -7,11 +7,12 @@ time a window needs it; `scancode-toolkit-mini` is an optional dependency (`pip 
 
 A match becomes evidence by its rule's kind, the way ScanCode itself weighs them:
 - full license text (`is_license_text`) with coverage >= 80%: confidence = coverage;
-- notice or tag (`is_license_notice`, `is_license_tag`) matched whole (>= 90%, and not by the approximate
+- notice (`is_license_notice`) matched whole (>= 90%, and not by the approximate
   sequence matcher when the rule is short): 0.9, unless the sentence explains rather than states (see
   `notices.explains`);
-- reference (a bare name, URL or badge, `is_license_reference`): 0.85 when its lines say it is a license
-  (`notices.LICENSING_WORDS`: "License:", "licensed", a copyright line), else 0.6 (a name in prose is not a license);
+- tag or reference (`is_license_tag`: "License: MIT", "licenses (Apache 2)"; `is_license_reference`: a bare name,
+  URL or badge): 0.85 when it is a "License:" label itself or follows the words of a notice
+  (`notices.NOTICE_CONTEXT`, as for links), else 0.6 (a name in prose is not a license);
 - intros, clues, false positives, `unknown*` keys and contributor agreements (category CLA) are ignored.
 """
 
@@ -24,8 +25,8 @@ import warnings
 from functools import lru_cache
 
 from .expression import resolve
-from .notices import (LEGALESE, LICENSING_WORDS, NAME_BARE, NOT_LATIN, NOTICE, NOTICE_SENTENCE, Evidence, explains,
-                      resolve_name)
+from .notices import (CONTEXT_CHARS, LEGALESE, LICENSE_LABEL, NAME_BARE, NOT_LATIN, NOTICE, NOTICE_CONTEXT,
+                      NOTICE_SENTENCE, Evidence, explains, resolve_name)
 from .scancode import by_key
 
 MIN_TEXT_COVERAGE = 80.0
@@ -96,36 +97,44 @@ def _explained(lines: str) -> bool:
     return bool(anchors) and all(explains(lines, start, end) for start, end in anchors)
 
 
+def _located(match, window_text: str, line_start: int) -> int:
+    """Where the matched words start in the window (ScanCode gives lines; its matched text finds the column)."""
+    found = window_text.find(match.matched_text(whole_lines=False, highlight=False).strip(), line_start)
+    return found if found >= 0 else line_start
+
+
 def _evidence(match, lines: list[str], window_text: str, offset: int) -> Evidence | None:
     rule = match.rule
     if getattr(rule, "is_false_positive", False) or rule.license_expression.startswith("unknown"):
         return None
-    coverage = match.coverage()
-    line_start = sum(len(x) + 1 for x in lines[:match.start_line - 1])
-    matched = "\n".join(lines[match.start_line - 1:match.end_line])
-    at = offset + line_start
     lid = spdx_expression(rule.license_expression)
     if lid is None or any(by_key()[k].category in IGNORED_CATEGORIES for k in rule.license_keys() if k in by_key()):
         return None
+    coverage = match.coverage()
+    line_start = sum(len(x) + 1 for x in lines[:match.start_line - 1])
+    matched = "\n".join(lines[match.start_line - 1:match.end_line])
     if rule.is_license_text:
         if coverage < MIN_TEXT_COVERAGE:
             return None
-        return Evidence(lid, round(min(coverage, 100.0) / 100, 3), "text", at, "scancode")
-    if rule.is_license_notice or rule.is_license_tag:
-        if coverage < MIN_NOTICE_COVERAGE or (match.matcher.startswith("3") and rule.length < SHORT_RULE_TOKENS):
-            return None
-        if _explained(matched):
-            return None
-        if rule.length < SHORT_RULE_TOKENS and NOT_LATIN.search(matched):
-            # ScanCode skips words of other scripts: "`license`: 모델에 적용되는 라이선스(예: "mit")" reads "license mit"
-            return Evidence(lid, NAME_BARE, "reference", at, "scancode")
+        return Evidence(lid, round(min(coverage, 100.0) / 100, 3), "text", offset + line_start, "scancode")
+    if not (rule.is_license_notice or rule.is_license_tag or rule.is_license_reference):
+        return None
+    if coverage < MIN_NOTICE_COVERAGE or (match.matcher.startswith("3") and rule.length < SHORT_RULE_TOKENS):
+        return None
+    if _explained(matched):
+        return None
+    start = _located(match, window_text, line_start)
+    at = offset + start
+    if rule.length < SHORT_RULE_TOKENS and NOT_LATIN.search(matched):
+        # ScanCode skips words of other scripts: "`license`: 모델에 적용되는 라이선스(예: "mit")" reads "license mit"
+        return Evidence(lid, NAME_BARE, "reference", at, "scancode")
+    if rule.is_license_notice:
         return Evidence(lid, NOTICE, "notice", at, "scancode")
-    if rule.is_license_reference:
-        if coverage < MIN_NOTICE_COVERAGE:
-            return None
-        in_context = LICENSING_WORDS.search(matched) is not None
-        return Evidence(lid, REFERENCE_IN_CONTEXT if in_context else NAME_BARE, "reference", at, "scancode")
-    return None
+    # a tag ("License: MIT", "licenses (Apache 2)") or a reference (a name, URL, badge) is this document's license only
+    # when it is a label itself or follows the words of a notice, as a link must (notices.NOTICE_CONTEXT)
+    labeled = LICENSE_LABEL.match(window_text, start) is not None
+    marked = labeled or NOTICE_CONTEXT.search(window_text[max(0, start - CONTEXT_CHARS):start]) is not None
+    return Evidence(lid, REFERENCE_IN_CONTEXT if marked else NAME_BARE, "reference", at, "scancode")
 
 
 def match_window(text: str, offset: int = 0) -> list[Evidence]:
