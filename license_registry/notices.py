@@ -39,7 +39,8 @@ LIST_SIZE = 3
 WINDOW_CONTEXT = 400    # characters kept on each side of a gate hit
 MERGE_GAP = 1000        # windows this close are one: a license text has paragraphs without any gate word
 MAX_WINDOWS = 24
-MAX_WINDOW_CHARS = 30_000
+MAX_WINDOW_CHARS = 50_000   # the GPL-3.0 is 35,000 characters
+LICENSE_FILE_SHARE = 0.5    # windows covering this share of a document: it is a license text, matched whole
 
 # the gate's literals: `str.find` on the lowered text costs a fraction of one regex pass; the regex below runs only
 # on documents holding one of them
@@ -76,8 +77,8 @@ _HYPOTHETICAL_AFTER = re.compile(
 # what marks a link or a name just after it as this page's license
 # (in the few characters before a link or name: "Licensed under the <a>", "License: [MIT](...)", "## License\n[MIT](...)",
 # "© 2024 Foo · <a>")
-NOTICE_CONTEXT = re.compile(r"licen[cs]ed\b[^.!?\n]*$|licen[cs]e\W*$|©|\(c\)|copyright|"
-                            r"\bunder(?:\s+the\s+terms\s+of)?(?:\s+the|\s+an?)?\W*$", re.IGNORECASE)
+NOTICE_CONTEXT = re.compile(rf"licen[cs]ed\b[^.!?\n]*$|licen[cs]e\W*$|©|\(c\)|copyright|"
+                            rf"\b(?:{_VERB})\s+under(?:\s+the\s+terms\s+of)?(?:\s+the|\s+an?)?\W*$", re.IGNORECASE)
 CONTEXT_CHARS = 80
 LICENSE_LABEL = re.compile(r"[\W_]*licen[cs]e[\W_]{0,4}[:=]", re.IGNORECASE)  # "License: MIT", "**License**: MIT"
 # a "License:" line among other "Key: value" lines is a record describing another work (a dataset card, `pip show`,
@@ -157,6 +158,8 @@ def candidate_windows(page: Page, *, context: int = WINDOW_CONTEXT) -> list[Wind
             merged[-1][1] = max(merged[-1][1], e)
         else:
             merged.append([s, e])
+    if sum(e - s for s, e in merged) >= LICENSE_FILE_SHARE * len(text):  # a license file: one window, whole
+        return [Window(0, min(len(text), MAX_WINDOW_CHARS), text[:MAX_WINDOW_CHARS])]
     windows, budget = [], MAX_WINDOW_CHARS
     for s, e in merged[:MAX_WINDOWS]:
         e = min(e, s + budget)
