@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import unquote
 
 from .expression import resolve
 from .page import Link, Page
@@ -77,7 +78,7 @@ _HYPOTHETICAL_AFTER = re.compile(
 # what marks a link or a name just after it as this page's license
 # (in the few characters before a link or name: "Licensed under the <a>", "License: [MIT](...)", "## License\n[MIT](...)",
 # "© 2024 Foo · <a>")
-NOTICE_CONTEXT = re.compile(rf"licen[cs]ed\b[^.!?\n]*$|licen[cs]e\W*$|©|\(c\)|copyright|"
+NOTICE_CONTEXT = re.compile(rf"licen[cs]ed\b(?:[^.!?\n]|[.!?](?!\s))*$|licen[cs]e\W*$|©|\(c\)|copyright|"
                             rf"\b(?:{_VERB})\s+under(?:\s+the\s+terms\s+of)?(?:\s+the|\s+an?)?\W*$", re.IGNORECASE)
 CONTEXT_CHARS = 80
 LICENSE_LABEL = re.compile(r"[\W_]*licen[cs]e[\W_]{0,4}[:=]", re.IGNORECASE)  # "License: MIT", "**License**: MIT"
@@ -266,7 +267,6 @@ def license_of_url(url: str) -> str | None:
     m = _SHIELDS.search(url)
     if m:
         raw = m.group("id").replace("--", "\0").replace("-", " ").replace("\0", "-").replace("_", " ")
-        from urllib.parse import unquote
         return _known(unquote(raw).strip())
     for rx, name in _LICENSE_URLS:
         m = rx.search(url)

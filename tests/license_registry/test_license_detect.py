@@ -141,6 +141,10 @@ def test_links_badges_and_html_notices():
     assert _tagged(footer) == ["MIT"]
     head = '<html><head><link rel="license" href="https://www.gnu.org/licenses/gpl-3.0.html"></head><body>x</body></html>'
     assert _tagged(head) == ["GPL-3.0-only"]
+    # the notice before the second link runs through "CC BY 4.0" (a version's dot does not end a sentence)
+    two = ("<footer>Content licensed under <a href='https://creativecommons.org/licenses/by/4.0/'>CC BY 4.0</a> | "
+           "Code under <a href='https://opensource.org/licenses/MIT'>MIT</a></footer>")
+    assert sorted(_tagged(two)) == ["CC-BY-4.0", "MIT"]
 
 
 NEGATIVES = [
