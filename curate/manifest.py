@@ -6,7 +6,6 @@ import glob
 import os
 import platform
 from collections import defaultdict
-from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from typing import Any
 
@@ -14,15 +13,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from curate import __version__
-from curate.util import read_json
-
-
-class AccountingError(RuntimeError):
-    """The run lost or invented documents: documents_in != documents_kept + sum(removed)."""
-
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+from curate.errors import AccountingError
+from curate.util import read_json, utcnow
 
 
 def versions() -> dict[str, str]:

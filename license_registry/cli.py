@@ -160,6 +160,8 @@ def check(expression: str, policy: str | None, as_json: bool) -> None:
 @click.option("--mau", "--monthly-active-users", "mau", type=int)
 @click.option("--region", help="Organization region: ISO country code or EU.")
 @click.option("--application", help="What the model is used for (matched against use restrictions).")
+@click.option("--model-supplier", help="Who releases the model (SPDX suppliedBy), e.g. your organization.")
+@click.option("--model-download-location", help="Where the weights are published (SPDX downloadLocation).")
 @click.option("--model-card", type=click.Path(path_type=Path), help="Also write a model-card README section here.")
 @click.option("--spdx", type=click.Path(path_type=Path), help="Also write an SPDX 3.0 JSON-LD AI BOM here.")
 @click.option("--attribution", type=click.Path(path_type=Path),
@@ -167,11 +169,12 @@ def check(expression: str, policy: str | None, as_json: bool) -> None:
 @click.option("--fail-on", type=click.Choice(["block", "review", "never"]), default="never", show_default=True,
               help="Exit 2 when the verdict is at least this bad (for CI).")
 def audit_cmd(target: Path, fmt: str, output: Path | None, use, distribution, model_name, model_license,
-              base_model, base_model_license, modality, mau, region, application, model_card, spdx, attribution,
-              fail_on) -> None:
+              base_model, base_model_license, modality, mau, region, application, model_supplier,
+              model_download_location, model_card, spdx, attribution, fail_on) -> None:
     """Audit REQUEST.yaml, or a curate RUN_DIR (its manifest.json supplies the data) plus flags."""
     flags = {"use": use, "distribution": distribution, "model_name": model_name, "model_license": model_license,
-             "monthly_active_users": mau, "organization_region": region, "application": application}
+             "monthly_active_users": mau, "organization_region": region, "application": application,
+             "model_supplier": model_supplier, "model_download_location": model_download_location}
     flags = {k: v for k, v in flags.items() if v is not None}
     try:
         if target.is_dir():

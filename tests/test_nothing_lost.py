@@ -17,7 +17,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from curate.config import ConfigError, load_pipeline
-from curate.readers.records import InvalidRecordError
+from curate.errors import InvalidRecordError
 from curate.runner import Run, run
 
 GOOD = "A perfectly fine document about gardens. It has a few sentences. Nothing is wrong with it."

@@ -175,7 +175,7 @@ def test_a_step_that_fails_on_a_document_sets_it_aside_and_logs_no_text(tmp_path
     """A step's exception (whose message may quote the document) becomes `<step>:error`, counted by type; the
     warning names the document's id, file and line only. --strict fails the run, naming the same."""
     from curate.steps import STEP_TYPES
-    from curate.steps.base import StepFailed
+    from curate.errors import StepFailed
 
     secret = "jane.secret@example.org"
     src = tmp_path / "in.jsonl"

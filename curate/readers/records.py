@@ -15,15 +15,14 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from curate import document as D
-from curate import logs  # noqa: F401  (quiet datatrove's console logs in every task process)
+from curate import logs
+from curate.errors import InvalidRecordError
 from curate.readers.formats import ITERATORS, RawRecord
 from curate.util import atomic_write_json
 
+logs.quiet_datatrove_console()  # in every process that reads: the driver and each task process
+
 INVALID = "invalid"
-
-
-class InvalidRecordError(RuntimeError):
-    """Raised in --strict mode: a bad record fails the run, naming its file and line."""
 
 
 class InputReader(PipelineStep):

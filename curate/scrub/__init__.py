@@ -1,6 +1,7 @@
 """PII and secret scrubbing, toxicity filtering (library code; the pipeline steps are in curate.scrub.steps).
 
-Presidio is imported here, before any module of this package uses it, with torch and transformers hidden:
+`import_presidio()` is called by the modules of this package that import Presidio, before they do: it imports it
+with torch and transformers hidden:
 presidio_analyzer imports its transformers NLP engine, and spaCy's thinc imports torch, whenever they are
 installed (as they are next to `train`), which costs seconds and hundreds of MB in every worker process for engines
 we never use (we run Presidio's pattern recognizers on its no-op NLP engine). benchmarks/stage_overhead.py
@@ -10,7 +11,7 @@ measures it. A process that has already imported torch keeps it.
 import sys
 
 
-def _import_presidio_without_torch() -> None:
+def import_presidio() -> None:
     hidden = [name for name in ("torch", "transformers") if name not in sys.modules]
     for name in hidden:
         sys.modules[name] = None  # `import torch` raises ImportError, which presidio and thinc take as "absent"
@@ -21,5 +22,3 @@ def _import_presidio_without_torch() -> None:
             if sys.modules.get(name, 0) is None:
                 del sys.modules[name]
 
-
-_import_presidio_without_torch()

@@ -27,6 +27,10 @@ from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
+from curate.scrub import import_presidio
+
+import_presidio()  # without torch (see curate/scrub/__init__.py)
+
 from presidio_analyzer import EntityRecognizer
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 

@@ -104,15 +104,15 @@ class PiiParams(BaseModel):
     keep_private_ips: bool = True  # private, loopback, link-local and reserved addresses are not personal
     disabled_rules: list[str] = []  # names of acceptance rules (curate.scrub.rules.RULES) to switch off
     min_score: dict[str, float] = {}  # per entity type; default `default_min_score`
-    default_min_score: float = 0.4
-    context_boost: float = 0.4
+    default_min_score: float = 0.4  # Presidio score a finding needs (after context boosts)
+    context_boost: float = 0.4  # added to a finding's score when a context word is near it
     context_before: int = 48  # characters before a candidate searched for context words
-    context_after: int = 16
+    context_after: int = 16  # characters after a candidate searched for context words
     gate: bool = True  # False: Presidio over the whole text, every detect-secrets plugin on every line (slow)
     presidio_nlp: Literal["noop", "blank_spacy"] = "noop"  # Presidio's NLP engine (blank_spacy: tokens, no model)
     margin: int = 32  # characters around a gate hit given to Presidio
     ner_model: str | None = "auto"  # spaCy model name or local path for PERSON/LOCATION; "auto": an installed one
-    ner_max_chars: int = 100_000
+    ner_max_chars: int = 100_000  # longer documents are cut to this many characters for NER
 
     @field_validator("entities", "operators")
     @classmethod
@@ -143,24 +143,12 @@ def _email_recognizer_cls():
     from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
     class OfflineEmailRecognizer(EmailRecognizer):
-        """Presidio's e-mail recognizer, offline, that also finds addresses in URL query strings and paths.
-
-        Presidio's pattern allows `?`, `=`, `&`, `/` in the local part (RFC 5322 does), so in
-        `...?email=jane@example.org` it matches from the `?`-led query on, and its validation (tldextract over the
-        whole match) then fails: the address survived. We validate the domain, and start the match after the last
-        URL delimiter of its local part."""
-
         def validate_result(self, pattern_text: str):
-            return offline_tldextract()(pattern_text.rpartition("@")[2]).fqdn != ""
-
-        def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-            results = super().analyze(text, entities, nlp_artifacts, regex_flags)
-            for r in results:
-                local = text[r.start:r.end].rpartition("@")[0]
-                cut = max(local.rfind(c) for c in "?=&/#")
-                if 0 <= cut < len(local) - 1:
-                    r.start += cut + 1
-            return results
+            # Presidio validates the whole match as a URL; a match that starts inside a URL's query
+            # (`?email=jane@example.org`: its local part allows `?` and `=`) then has no host and the address
+            # survived. Its domain alone validates it too (rules.py's email_local_part_in_url trims the start).
+            extract = offline_tldextract()
+            return extract(pattern_text).fqdn != "" or extract(pattern_text.rpartition("@")[2]).fqdn != ""
 
     return OfflineEmailRecognizer
 

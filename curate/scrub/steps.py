@@ -8,6 +8,7 @@ import json
 import os
 from collections import Counter
 from typing import Any, Callable, Literal
+from urllib.parse import unquote_plus
 
 import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
@@ -52,6 +53,23 @@ def write_report_section(step: CurateStep, rank: int, data: dict[str, Any], rend
         title, markdown = render(totals)
         atomic_write_json(os.path.join(step.ctx.run_dir, "logs", "report_sections", f"{step.step_name}.json"),
                           {"title": title, "markdown": markdown, "data": totals})
+
+
+def scrub_url(url: str, scrub: Callable[[str], str]) -> str:
+    """A URL scrubbed as a whole (credentials, addresses), then each query value and the fragment on their own: in a
+    URL the recognizers take a number for an id or a date (rules.py: inside_url), but the value of a query
+    parameter is whatever the parameter holds (`?tel=010-2345-6789`). The rest of the URL is left as it was."""
+    url = scrub(url)
+    head, sep, fragment = url.partition("#")
+    base, qsep, query = head.partition("?")
+
+    def value(v: str) -> str:
+        out = scrub(unquote_plus(v))
+        return v if out == unquote_plus(v) else out
+
+    if query:
+        query = "&".join(k + eq + value(v) for k, eq, v in (p.partition("=") for p in query.split("&")))
+    return base + qsep + query + sep + (value(fragment) if fragment else "")
 
 
 def scrub_values(value: Any, scrub: Callable[[str], str]) -> Any:
@@ -113,7 +131,7 @@ class PiiStep(CurateStep):
         doc.text = scrub(doc.text)
         self.count("bytes_scanned", len(doc.text.encode("utf-8", "surrogatepass")))
         if isinstance(doc.metadata.get(URL), str):
-            doc.metadata[URL] = scrub(doc.metadata[URL])
+            doc.metadata[URL] = scrub_url(doc.metadata[URL], scrub)
         if doc.metadata.get(EXTRA):
             doc.metadata[EXTRA] = scrub_values(doc.metadata[EXTRA], scrub)
         doc.id = self._keyed(doc.id, scrub(doc.id))
@@ -188,9 +206,9 @@ class ToxicityParams(StepParams):
     thresholds: dict[str, float] = {"toxic": 0.5}  # fastText label -> probability at which a text is flagged
     # wordlist
     wordlists: list[str] | None = None  # files, or names in curate/scrub/wordlists/ (default: the document language's)
-    hits_for_full_score: int = Field(1, ge=1)
+    hits_for_full_score: int = Field(1, ge=1)  # wordlist: word hits that give a score of 1.0
     min_line_chars: int = 0  # line mode: shorter lines are not judged
-    batch_size: int = Field(256, ge=1)
+    batch_size: int = Field(256, ge=1)  # texts scored together (vectorised models)
 
     @model_validator(mode="after")
     def _check(self):

@@ -65,6 +65,8 @@ class AuditRequest(_Strict):
     model_name: str | None = None
     model_license: str | None = None   # license the model ships under (default: the base model's)
     model_version: str | None = None
+    model_supplier: str | None = None  # who releases the model (SPDX suppliedBy), e.g. your organization
+    model_download_location: str | None = None  # where the weights are published (SPDX downloadLocation)
     monthly_active_users: int | None = Field(default=None, ge=0)
     organization_region: str | None = None
     application: str | None = None
