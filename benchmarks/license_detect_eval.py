@@ -207,7 +207,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--engines", default="builtin,cascade,scancode")
     ap.add_argument("--throughput-docs", type=int, default=4000, help="documents for the MB/s figures")
-    ap.add_argument("--raw-docs", type=int, default=150, help="documents for ScanCode without the pre-check (0: skip; ~5 s a document)")
+    ap.add_argument("--raw-docs", type=int, default=30,
+                    help="documents for ScanCode without the pre-check (0: skip; ~3 s a document)")
     args = ap.parse_args()
     engines = [e for e in args.engines.split(",") if e]
     if any(e != "builtin" for e in engines) and not scancode_match.available():

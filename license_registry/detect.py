@@ -21,14 +21,13 @@ from typing import Literal
 
 from . import scancode_match
 from .expression import resolve
-from .notices import (SPDX_TAG, Evidence, cap_lists, candidate_windows, cc_names, demote_records, find_notices,
-                      license_of_url, may_name_a_license)
+from .notices import (RESOLVED, SPDX_TAG, Evidence, cap_lists, candidate_windows, cc_names, demote_records,
+                      find_notices, license_of_url, may_name_a_license)
 from .page import read_page
 
 MIN_CONFIDENCE = 0.5      # trigram containment below this is noise (shared disclaimers etc.)
 FAMILY_OVERLAP = 0.5      # references this similar compete: only the best-scoring one is kept
 MAX_CHARS = 200_000       # headers sit at the top and license files are short; cap the work per doc
-RESOLVED = 0.8            # a window with evidence this strong needs no ScanCode
 
 Engine = Literal["auto", "builtin", "scancode"]
 

@@ -36,6 +36,7 @@ LINK_BARE = 0.7         # a link to a license page with nothing saying it is thi
 NAME_BARE = 0.6         # a license name in prose
 LISTED = 0.5            # cap for a page that names/links three licenses or more: a list, not a license
 LIST_SIZE = 3
+RESOLVED = 0.8          # a window with evidence this strong is explained: no (further) ScanCode matching
 
 WINDOW_CONTEXT = 400    # characters kept on each side of a gate hit
 MERGE_GAP = 1000        # windows this close are one: a license text has paragraphs without any gate word

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from .expression import resolve
 from .notices import (CONTEXT_CHARS, LEGALESE, LICENSE_LABEL, NAME_BARE, NOT_LATIN, NOTICE, NOTICE_CONTEXT,
-                      NOTICE_SENTENCE, Evidence, explains, resolve_name)
+                      NOTICE_SENTENCE, RESOLVED, Evidence, explains, resolve_name)
 from .scancode import by_key
 
 MIN_TEXT_COVERAGE = 80.0
@@ -137,15 +137,21 @@ def _evidence(match, lines: list[str], window_text: str, offset: int) -> Evidenc
     return Evidence(lid, REFERENCE_IN_CONTEXT if marked else NAME_BARE, "reference", at, "scancode")
 
 
-def match_window(text: str, offset: int = 0) -> list[Evidence]:
-    """ScanCode's evidence in one window of text (offsets in the scanned document)."""
-    idx = index()
-    dense = len({m.group(0).lower()[:6] for m in LEGALESE.finditer(text)}) >= APPROXIMATE_FROM_WORDS
-    matches = idx.match(query_string=text, approximate=dense, deadline=time.time() + DEADLINE_SECONDS)
+def _matched(text: str, offset: int, approximate: bool) -> list[Evidence]:
+    matches = index().match(query_string=text, approximate=approximate, deadline=time.time() + DEADLINE_SECONDS)
     lines = text.split("\n")
-    found = []
-    for m in matches:
-        ev = _evidence(m, lines, text, offset)
-        if ev:
-            found.append(ev)
+    return [ev for m in matches if (ev := _evidence(m, lines, text, offset))]
+
+
+def match_window(text: str, offset: int = 0) -> list[Evidence]:
+    """ScanCode's evidence in one window of text (offsets in the scanned document).
+
+    The exact matchers (hash, Aho-Corasick: notices, tags, whole license texts) run first, in milliseconds. A window
+    dense in legal words may hold a modified license text or header, which only the approximate matcher sees: it runs
+    there, and its answer replaces theirs (an exact notice inside a modified MIT text is a fragment of it), unless
+    they already matched a whole license text (a LICENSE file as published)."""
+    found = _matched(text, offset, approximate=False)
+    dense = len({m.group(0).lower()[:6] for m in LEGALESE.finditer(text)}) >= APPROXIMATE_FROM_WORDS
+    if dense and not any(e.kind == "text" and e.confidence >= RESOLVED for e in found):
+        found = _matched(text, offset, approximate=True)
     return found

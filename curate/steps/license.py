@@ -37,15 +37,17 @@ class LicenseDetectParams(StepParams):
     repo_field: str = "repo"  # input field naming the repository a code file belongs to
     path_field: str = "path"  # input field with the file's path inside its repository
     license_files: bool = True  # read LICENSE/COPYING files in the input and let their repository inherit them
-    scan_chars: int = 20000  # only the head of a document is scanned: tags and headers live there (and CC footers
-    # of HTML pages in the tail, which is scanned too)
-    engine: Literal["auto", "builtin", "scancode"] = "auto"  # auto: ScanCode's matcher for the candidate windows the
-    # built-in rules leave unexplained when scancode-toolkit-mini is installed (the `licenses` extra), else builtin
+    # characters scanned at the head of a document (tags, headers) and at its tail (footers of HTML pages)
+    scan_chars: int = 20000
+    # auto: built-in rules, then ScanCode's matcher on the windows they leave unexplained when scancode-toolkit-mini
+    # (the `licenses` extra) is installed, else builtin alone; scancode: fail without it
+    engine: Literal["auto", "builtin", "scancode"] = "auto"
 
 
 class LicenseDetect(CurateStep):
-    """Detect licenses in documents (SPDX tags, notices, license links and badges, license texts and headers) and
-    settle each document's license. Runs on HTML (before `html_extract`: links count) or on text."""
+    """Detect and settle each document's license (SPDX tags, notices, license links and badges, texts, headers).
+
+    Runs on HTML (before `html_extract`: links count) or on text."""
 
     type_name = "license_detect"
     Params = LicenseDetectParams

@@ -217,3 +217,26 @@ def test_scancode_full_texts(scancode):
 def test_scancode_keeps_the_negatives_untagged(scancode):
     for text in NEGATIVES + ["All code contributors are required to sign a Contributor License Agreement (CLA)."]:
         assert _tagged(text, "scancode") == [], text
+
+
+def test_scancode_approximate_matcher_only_where_the_exact_ones_leave_a_text_unexplained(scancode, monkeypatch):
+    calls = []
+    real_matched = scancode._matched
+
+    def spy(text, offset, approximate):  # the real matcher, counted
+        calls.append(approximate)
+        return real_matched(text, offset, approximate)
+
+    monkeypatch.setattr(scancode, "_matched", spy)
+    # a whole license file as published: ScanCode's hash / Aho-Corasick matchers explain it; no sequence matching
+    found = scancode.match_window((REFS.parent / "texts" / "GPL-2.0.txt").read_text())
+    assert calls == [False] and any(e.license.startswith("GPL-2.0") and e.kind == "text" for e in found)
+    # a modified MIT text: the exact matchers see only a fragment (ScanCode's "other-permissive" notice); the
+    # approximate pass runs and its answer, the MIT text, replaces theirs
+    calls.clear()
+    mit = ((REFS / "MIT.txt").read_text().rstrip() + " IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE "
+           "FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING "
+           "FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n")
+    found = scancode.match_window(mit.replace("to deal in", "to use and deal in"))
+    assert calls == [False, True]
+    assert {e.license for e in found} == {"MIT"} and found[0].kind == "text" and found[0].confidence >= 0.95
