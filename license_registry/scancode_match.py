@@ -1,7 +1,7 @@
 """ScanCode's license matcher (`scancode-toolkit-mini`) on the windows the notices gate lets through.
 
 ScanCode's index (about 37,500 rules: full texts, notices, references, tags, for about 2,500 licenses) ships prebuilt
-inside the wheel (`licensedcode/data/cache`, no network, nothing to build). Loading it takes about 18 s and 1.4 GB
+inside the wheel (`licensedcode/data/cache`, no network, nothing to build). Loading it takes 11-18 s and 1.4 GB
 per process (measured by `benchmarks/license_detect_eval.py`), so it is loaded lazily, once per process, the first
 time a window needs it; `scancode-toolkit-mini` is an optional dependency (`pip install -e ".[licenses]"`).
 
