@@ -1,9 +1,14 @@
-"""Lightweight license detection in text, source files and HTML.
+"""License detection in text, source files and HTML: which license a document says it is under.
 
-Not a replacement for ScanCode: it recognizes the common cases a curation pipeline meets -
-`SPDX-License-Identifier:` tags, Creative Commons links/badges/names, and the standard header or
-notice paragraphs of common licenses (by word-trigram containment against the short reference
-fragments in license_registry/reference_texts/).
+A cascade, cheapest first (docs/license_registry.md, "Detection"):
+1. `SPDX-License-Identifier:` tags anywhere in the document;
+2. the gate (`notices.candidate_windows`): most documents have no license word or link, and stop here;
+3. in the candidate windows, the notices people write (`notices.find_notices`: "Licensed under ...", license links,
+   badges, Creative Commons names);
+4. windows still unexplained go to ScanCode's matcher (`scancode_match`, engine `scancode`), with its 37,500 rules;
+5. word-trigram containment against the reference fragments of common license texts and headers
+   (`reference_texts/`), for windows ScanCode did not explain (or all of them without ScanCode).
+Engine `auto` (the default) uses ScanCode when `scancode-toolkit-mini` is installed, `builtin` never does.
 """
 
 from __future__ import annotations
@@ -12,27 +17,23 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
+from . import scancode_match
 from .expression import resolve
-from .registry import get_registry
+from .notices import (RESOLVED, SPDX_TAG, Evidence, cap_lists, candidate_windows, cc_names, demote_records,
+                      find_notices, license_of_url, may_name_a_license)
+from .page import read_page
 
 MIN_CONFIDENCE = 0.5      # trigram containment below this is noise (shared disclaimers etc.)
 FAMILY_OVERLAP = 0.5      # references this similar compete: only the best-scoring one is kept
 MAX_CHARS = 200_000       # headers sit at the top and license files are short; cap the work per doc
 
+Engine = Literal["auto", "builtin", "scancode"]
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
 _SPDX_TAG = re.compile(r"SPDX-License-Identifier:\s*([^\r\n]+)", re.IGNORECASE)
 _TAG_TAIL = re.compile(r"\s*(\*/|-->|#}|%>|\*\)|\"|'|;)*\s*$")
-_CC_LINK = re.compile(
-    r"creativecommons\.org/(?P<kind>licenses|publicdomain)/(?P<code>[a-z+\-]+)/(?P<ver>\d\.\d)"
-    r"(?:/(?P<jur>[a-z]{2})(?=[/\"'\s>]|$))?", re.IGNORECASE)
-_CC_BADGE = re.compile(
-    r"(?:i\.creativecommons\.org|licensebuttons\.net|mirrors\.creativecommons\.org/presskit/buttons)"
-    r"/(?P<kind>l|p)/(?P<code>[a-z+\-]+)/(?P<ver>\d\.\d)(?:/(?P<jur>[a-z]{2})(?=/))?", re.IGNORECASE)
-_CC_NAME = re.compile(
-    r"creative\s+commons\s+attribution(?P<nc>[\s-]+non-?commercial)?"
-    r"(?:[\s-]+(?P<el>share-?alike|no-?derivatives|no-?derivs))?[\s-]+(?P<ver>\d\.\d)", re.IGNORECASE)
-_CC_SHORT = re.compile(r"\bCC[\s-]BY(?P<nc>-NC)?(?:-(?P<el>SA|ND))?[\s-](?P<ver>\d\.\d)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,9 @@ def match_reference_texts(text: str) -> list[tuple[str, float]]:
 
 def parse_spdx_tags(text: str) -> list[str]:
     """Normalized expressions from `SPDX-License-Identifier:` lines (unparsable tags are skipped)."""
-    out = []
+    out: list[str] = []
+    if "spdx" not in text.lower():
+        return out
     for m in _SPDX_TAG.finditer(text[:MAX_CHARS]):
         raw = _TAG_TAIL.sub("", m.group(1)).strip()
         res = resolve(raw)
@@ -108,65 +111,66 @@ def parse_spdx_tags(text: str) -> list[str]:
     return out
 
 
-def _cc_id(code: str, version: str, jurisdiction: str | None = None) -> str | None:
-    code = code.lower()
-    if code == "zero":
-        base = f"CC0-{version}"
-    elif code == "mark":
-        base = f"CC-PDM-{version}"
-    elif code.startswith("by"):
-        base = f"CC-{code.upper()}-{version}"
-    else:
-        return None
-    reg = get_registry()
-    if jurisdiction:
-        ported = reg.lookup(f"{base}-{jurisdiction.upper()}")
-        if ported:
-            return ported
-    return reg.lookup(base)
-
-
 def detect_cc(text: str) -> list[str]:
     """Creative Commons license ids from links, badge images and written names (HTML or text)."""
     found: list[str] = []
     text = text[:MAX_CHARS]
-    for rx in (_CC_LINK, _CC_BADGE):
-        for m in rx.finditer(text):
-            lid = _cc_id(m.group("code"), m.group("ver"), m.group("jur"))
-            if lid and lid not in found:
-                found.append(lid)
-    for rx in (_CC_NAME, _CC_SHORT):
-        for m in rx.finditer(text):
-            code = "by" + ("-nc" if m.group("nc") else "")
-            el = (m.group("el") or "").lower().replace("-", "")
-            code += "-sa" if el.startswith("share") or el == "sa" else "-nd" if el.startswith("no") or el == "nd" else ""
-            lid = _cc_id(code, m.group("ver"))
-            if lid and lid not in found:
-                found.append(lid)
+    page = read_page(text)
+    for lid in [license_of_url(link.url) for link in page.links] + [lid for lid, _ in cc_names(page.text)]:
+        if lid and lid.startswith("CC") and lid not in found:
+            found.append(lid)
     return found
 
 
-def detect_license_text(text: str) -> list[tuple[str, float]]:
-    """Licenses evidenced in `text`, as (spdx_id_or_expression, confidence 0-1), best first.
+def _engine(engine: Engine) -> bool:
+    if engine == "auto":
+        return scancode_match.available()
+    if engine not in ("builtin", "scancode"):
+        raise ValueError(f"unknown license detection engine {engine!r}: auto, builtin or scancode")
+    return engine == "scancode"
 
-    Confidence: explicit SPDX tag 1.0 (0.5 if it names an unknown license), CC link/badge 0.95,
-    CC name 0.9, reference-text match = share of the reference's word trigrams present.
+
+def detect_licenses(text: str, *, engine: Engine = "auto", fast_rules: bool = True) -> list[Evidence]:
+    """Every piece of evidence of a license in `text` (see the module's docstring for the order of work).
+
+    `fast_rules=False` sends every candidate window to ScanCode alone, skipping steps 3 and 5 (for comparison in
+    benchmarks).
     """
     if not text:
         return []
-    results: dict[str, float] = {}
+    text = text[:MAX_CHARS]
+    use_scancode = _engine(engine)
+    if not may_name_a_license(text):
+        return []
+    found = [Evidence(expr, SPDX_TAG if resolve(expr).known else 0.5, "spdx-tag", text.find(expr))
+             for expr in parse_spdx_tags(text)]
+    page = read_page(text)
+    windows = candidate_windows(page)
+    if fast_rules or not use_scancode:
+        found += find_notices(page, windows)
+    for w in windows:
+        from_scancode: list[Evidence] = []
+        resolved = fast_rules and (any(w.start <= e.at < w.end and e.confidence >= RESOLVED for e in found)
+                                   or (found and "spdx-license-identifier" in w.text.lower()))
+        if use_scancode and not resolved:
+            from_scancode = scancode_match.match_window(w.text, w.start)
+            found += from_scancode
+        # the reference fragments are the fallback for texts and headers: ScanCode's full texts know better
+        if not use_scancode or (fast_rules and not any(e.confidence >= RESOLVED for e in from_scancode)):
+            found += [Evidence(lid, conf, "text", w.start, "reference-texts")
+                      for lid, conf in match_reference_texts(w.text)]
+    return cap_lists(demote_records(page.text, found))
 
-    def put(lid: str, conf: float) -> None:
-        results[lid] = max(results.get(lid, 0.0), conf)
 
-    for expr in parse_spdx_tags(text):
-        put(expr, 1.0 if resolve(expr).known else 0.5)
-    cc = detect_cc(text)
-    if cc:
-        lower = text.lower()
-        linked = "creativecommons.org" in lower or "licensebuttons" in lower  # a link or badge, not just a name
-        for lid in cc:
-            put(lid, 0.95 if linked else 0.9)
-    for lid, conf in match_reference_texts(text):
-        put(lid, conf)
-    return sorted(results.items(), key=lambda kv: (-kv[1], kv[0]))
+def detect_license_text(text: str, *, engine: Engine = "auto") -> list[tuple[str, float]]:
+    """Licenses evidenced in `text`, as (spdx_id_or_expression, confidence 0-1), best first.
+
+    Confidence: SPDX tag 1.0 (0.5 if it names an unknown license); a license link marked as the page's (rel=license,
+    badge, Creative Commons link, or a notice around it) 0.95; a notice ("Licensed under the MIT License") 0.9; a
+    full text or header = the share of it present; a bare license link 0.7, a license name in prose 0.6, and at
+    most 0.5 for anything on a page that names three licenses or more (a list).
+    """
+    best: dict[str, float] = {}
+    for e in detect_licenses(text, engine=engine):
+        best[e.license] = max(best.get(e.license, 0.0), round(e.confidence, 3))
+    return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -37,12 +37,17 @@ class LicenseDetectParams(StepParams):
     repo_field: str = "repo"  # input field naming the repository a code file belongs to
     path_field: str = "path"  # input field with the file's path inside its repository
     license_files: bool = True  # read LICENSE/COPYING files in the input and let their repository inherit them
-    scan_chars: int = 20000  # only the head of a document is scanned: tags and headers live there (and CC footers
-    # of HTML pages in the tail, which is scanned too)
+    # characters scanned at the head of a document (tags, headers) and at its tail (footers of HTML pages)
+    scan_chars: int = 20000
+    # auto: built-in rules, then ScanCode's matcher on the windows they leave unexplained when scancode-toolkit-mini
+    # (the `licenses` extra) is installed, else builtin alone; scancode: fail without it
+    engine: Literal["auto", "builtin", "scancode"] = "auto"
 
 
 class LicenseDetect(CurateStep):
-    """Detect licenses in documents (SPDX tags, license headers, CC links) and settle each document's license."""
+    """Detect and settle each document's license (SPDX tags, notices, license links and badges, texts, headers).
+
+    Runs on HTML (before `html_extract`: links count) or on text."""
 
     type_name = "license_detect"
     Params = LicenseDetectParams
@@ -50,6 +55,11 @@ class LicenseDetect(CurateStep):
 
     def __init__(self, params: LicenseDetectParams, ctx, name=None):
         super().__init__(params, ctx, name)
+        from license_registry.scancode_match import available
+
+        if params.engine == "scancode" and not available():
+            raise ValueError(f"{self.step_name}: engine 'scancode' needs scancode-toolkit-mini "
+                             "(pip install -e '.[licenses]'); use engine: auto or builtin")
         self.repo_licenses: dict[str, tuple[str, float]] = {}
 
     def prepare(self, files: list[dict[str, Any]]) -> None:
@@ -69,7 +79,7 @@ class LicenseDetect(CurateStep):
                 path, repo = data.get(self.params.path_field), data.get(self.params.repo_field)
                 if not (isinstance(path, str) and repo and os.path.basename(path).lower() in LICENSE_FILE_NAMES):
                     continue
-                found = detect_license_text(str(data.get(spec["text_field"]) or ""))
+                found = detect_license_text(str(data.get(spec["text_field"]) or ""), engine=self.params.engine)
                 if found and found[0][1] >= self.params.min_confidence:
                     self.repo_licenses[str(repo)] = (normalize(found[0][0]), found[0][1])
 
@@ -81,7 +91,7 @@ class LicenseDetect(CurateStep):
         from license_registry import detect_license_text
 
         meta = doc.metadata
-        found = detect_license_text(self._scan_text(doc.text))
+        found = detect_license_text(self._scan_text(doc.text), engine=self.params.engine)
         best = (normalize(found[0][0]), found[0][1]) if found else None
         meta["license_detected"] = best[0] if best else None
         if meta.get(D.LICENSE_SOURCE) == "record":

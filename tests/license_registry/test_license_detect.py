@@ -2,14 +2,17 @@
 
 from pathlib import Path
 
+import pytest
+
 from license_registry import detect_license_text, parse_spdx_tags
 from license_registry.detect import detect_cc
 
 REFS = Path(__file__).resolve().parents[2] / "license_registry" / "reference_texts"
 
 
-def _ids(text):
-    return [lid for lid, _ in detect_license_text(text)]
+def _ids(text, engine="builtin"):
+    """The built-in matcher's answer: these tests check its rules and reference fragments (ScanCode's: below)."""
+    return [lid for lid, _ in detect_license_text(text, engine=engine)]
 
 
 def _as_c_comment(body: str) -> str:
@@ -65,7 +68,7 @@ def test_lgpl_and_mpl_headers():
 def test_full_mit_license_file():
     mit = "MIT License\n\nCopyright (c) 2024 Jane Doe\n\n" + (REFS / "MIT.txt").read_text() + (
         "IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY.\n")
-    assert detect_license_text(mit)[0] == ("MIT", 1.0)
+    assert detect_license_text(mit, engine="builtin")[0] == ("MIT", 1.0)
 
 
 def test_bsd_2_vs_3_clause():
@@ -79,7 +82,7 @@ def test_creative_commons_links_and_badges():
     badge = ('<a rel="license" href="http://creativecommons.org/licenses/by-nc-sa/4.0/">'
              '<img alt="Creative Commons License" src="https://i.creativecommons.org/l/by-nc-sa/4.0/88x31.png" /></a>')
     assert detect_cc(badge) == ["CC-BY-NC-SA-4.0"]
-    assert detect_license_text('<a href="https://creativecommons.org/publicdomain/zero/1.0/">CC0</a>') == [
+    assert detect_license_text('<a rel="license" href="https://creativecommons.org/publicdomain/zero/1.0/">CC0</a>') == [
         ("CC0-1.0", 0.95)]
     assert detect_cc("https://creativecommons.org/licenses/by/3.0/de/") == ["CC-BY-3.0-DE"]
     assert detect_cc("https://licensebuttons.net/l/by-nd/4.0/88x31.png") == ["CC-BY-ND-4.0"]
@@ -98,3 +101,142 @@ def test_cc_by_deed():
 def test_plain_text_has_no_license():
     assert detect_license_text("The software is provided as is. We like open source and the MIT campus.") == []
     assert detect_license_text("") == []
+
+
+# -- notices as people write them (the built-in rules: no ScanCode index needed) --------------------------------------
+
+ONE_LINE_NOTICES = [
+    ("Licensed under the Apache License, Version 2.0.", "Apache-2.0"),
+    ("Released under the MIT License.", "MIT"),
+    ("This work is licensed under CC BY-SA 4.0", "CC-BY-SA-4.0"),
+    ("This project is licensed under the terms of the BSD 3-Clause License.", "BSD-3-Clause"),
+    ("The source code is distributed under the GNU General Public License v3.0.", "GPL-3.0-only"),
+    ("Content on this site is available under the Creative Commons Attribution 4.0 International license.", "CC-BY-4.0"),
+    ("Copyright © 2023 Jane Doe. Released under the MIT license; see LICENSE for details.", "MIT"),
+    ("This library is MIT-licensed.", "MIT"),
+    ("Dual-licensed under MIT or Apache-2.0, at your option.", "MIT OR Apache-2.0"),
+    ("Code snippets are released under the Unlicense.", "Unlicense"),
+    ("# widget\n\nLicense: MIT\n", "MIT"),
+    ("# widget\n\n## License\n\n[Apache License 2.0](LICENSE)\n", "Apache-2.0"),
+]
+
+
+def _tagged(text, engine="builtin", threshold=0.8):
+    return [lid for lid, conf in detect_license_text(text, engine=engine) if conf >= threshold]
+
+
+@pytest.mark.parametrize("text,expected", ONE_LINE_NOTICES)
+def test_one_line_notices(text, expected):
+    assert _tagged(text) == [expected]
+
+
+def test_links_badges_and_html_notices():
+    httpd_footer = ('<p class="apache">Copyright 2024 The Apache Software Foundation.<br />Licensed under the '
+                    '<a href="http://www.apache.org/licenses/LICENSE-2.0">Apache License, Version 2.0</a>.</p>')
+    assert detect_license_text(httpd_footer, engine="builtin") == [("Apache-2.0", 0.95)]
+    shields = "[![License: MIT](https://img.shields.io/badge/License-MIT-yellow.svg)](https://opensource.org/licenses/MIT)"
+    assert _tagged(shields) == ["MIT"]
+    assert _tagged("[![License](https://img.shields.io/badge/License-CC_BY--SA_4.0-lightgrey.svg)](x)") == ["CC-BY-SA-4.0"]
+    footer = '<footer>© 2022 Example Inc. · <a href="https://opensource.org/licenses/MIT">MIT License</a></footer>'
+    assert _tagged(footer) == ["MIT"]
+    head = '<html><head><link rel="license" href="https://www.gnu.org/licenses/gpl-3.0.html"></head><body>x</body></html>'
+    assert _tagged(head) == ["GPL-3.0-only"]
+    # the notice before the second link runs through "CC BY 4.0" (a version's dot does not end a sentence)
+    two = ("<footer>Content licensed under <a href='https://creativecommons.org/licenses/by/4.0/'>CC BY 4.0</a> | "
+           "Code under <a href='https://opensource.org/licenses/MIT'>MIT</a></footer>")
+    assert sorted(_tagged(two)) == ["CC-BY-4.0", "MIT"]
+
+
+NEGATIVES = [
+    "The MIT License is a permissive free software license originating at the Massachusetts Institute of Technology.",
+    "Popular licenses include the MIT License, the Apache License 2.0, and the GNU GPL.",
+    "If you release your code under the GPL, anyone who distributes a modified version must share the source.",
+    "Software released under the MIT License can be used in proprietary products.",
+    "Many projects are licensed under the BSD 3-Clause License because it is short.",
+    "This tutorial explains what it means for a project to be released under the Apache License, Version 2.0.",
+    "GPL-licensed libraries cannot be linked into proprietary software without care.",
+    "You can read the full text of the MIT License at https://opensource.org/licenses/MIT.",
+    "Creative Commons licenses come in six flavours: CC BY 4.0, CC BY-SA 4.0, CC BY-NC 4.0 and CC BY-ND 4.0.",
+    "Name: requests\nVersion: 2.31.0\nSummary: Python HTTP for Humans.\nLicense: Apache 2.0\nLocation: /usr/lib\n",
+    "*   **License**: CC BY-NC 4.0\n*   **Version**: 1.0.0\n*   **Splits**: train, test\n",
+    "- `license`: 모델에 적용되는 라이선스(예: \"mit\").",
+    "<ul><li><a href='https://opensource.org/licenses/MIT'>MIT</a></li><li><a href='https://opensource.org/licenses/"
+    "Apache-2.0'>Apache-2.0</a></li><li><a href='https://creativecommons.org/licenses/by/4.0/'>CC BY 4.0</a></li></ul>",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_licenses_named_explained_or_listed_are_not_tagged(text):
+    assert _tagged(text) == []
+
+
+def test_the_pre_check_lets_ordinary_text_through_untouched():
+    from license_registry.notices import may_name_a_license
+
+    assert not may_name_a_license("The garden needs water and patience. <p>Nothing else here.</p>")
+    assert may_name_a_license("SPDX-License-Identifier: MIT")
+
+
+def test_unknown_engine_is_an_error():
+    with pytest.raises(ValueError, match="engine"):
+        detect_license_text("Released under the MIT License.", engine="fast")
+
+
+# -- ScanCode behind the pre-check (skipped where scancode-toolkit-mini is not installed) -----------------------------
+
+@pytest.fixture(scope="module")
+def scancode():
+    from license_registry import scancode_match
+
+    if not scancode_match.available():
+        pytest.skip("scancode-toolkit-mini is not installed (the `licenses` extra)")
+    scancode_match.index()  # ~20 s once per process
+    return scancode_match
+
+
+def test_scancode_finds_what_the_rules_do_not_know(scancode):
+    assert _tagged("Distributed under the Boost Software License, Version 1.0.", "scancode") == ["BSL-1.0"]
+    assert _tagged("© 2024 Acme Corp. Licensed under the Eclipse Public License 2.0.", "scancode") == ["EPL-2.0"]
+    gpl2 = ("/*\n * This program is free software; you can redistribute it and/or modify\n * it under the terms of "
+            "the GNU General Public License as published by\n * the Free Software Foundation; either version 2 of "
+            "the License, or\n * (at your option) any later version.\n */\n#include <stdio.h>\n")
+    assert _tagged(gpl2, "scancode") == ["GPL-2.0-or-later"]
+    assert _tagged(gpl2, "builtin") == []  # the trigram fragments cannot tell this header from GPL-3's
+
+
+def test_scancode_full_texts(scancode):
+    from license_registry.detect import detect_licenses
+
+    texts = REFS.parent / "texts"
+    for name, expected in [("CC-BY-SA-4.0", "CC-BY-SA-4.0"), ("LGPL-3.0", "LGPL-3.0")]:
+        found = {e.license for e in detect_licenses((texts / f"{name}.txt").read_text(), engine="scancode",
+                                                    fast_rules=False) if e.confidence >= 0.8}
+        assert any(lid.startswith(expected) for lid in found), (name, found)
+
+
+def test_scancode_keeps_the_negatives_untagged(scancode):
+    for text in NEGATIVES + ["All code contributors are required to sign a Contributor License Agreement (CLA)."]:
+        assert _tagged(text, "scancode") == [], text
+
+
+def test_scancode_approximate_matcher_only_where_the_exact_ones_leave_a_text_unexplained(scancode, monkeypatch):
+    calls = []
+    real_matched = scancode._matched
+
+    def spy(text, offset, approximate):  # the real matcher, counted
+        calls.append(approximate)
+        return real_matched(text, offset, approximate)
+
+    monkeypatch.setattr(scancode, "_matched", spy)
+    # a whole license file as published: ScanCode's hash / Aho-Corasick matchers explain it; no sequence matching
+    found = scancode.match_window((REFS.parent / "texts" / "GPL-2.0.txt").read_text())
+    assert calls == [False] and any(e.license.startswith("GPL-2.0") and e.kind == "text" for e in found)
+    # a modified MIT text: the exact matchers see only a fragment (ScanCode's "other-permissive" notice); the
+    # approximate pass runs and its answer, the MIT text, replaces theirs
+    calls.clear()
+    mit = ((REFS / "MIT.txt").read_text().rstrip() + " IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE "
+           "FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING "
+           "FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n")
+    found = scancode.match_window(mit.replace("to deal in", "to use and deal in"))
+    assert calls == [False, True]
+    assert {e.license for e in found} == {"MIT"} and found[0].kind == "text" and found[0].confidence >= 0.95
