@@ -28,6 +28,7 @@ import json
 import os
 import random
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -193,6 +194,7 @@ def main() -> None:
                     help="also run local2 at these corpus sizes and print the per-stage peak worker RSS side by side")
     ap.add_argument("--workdir", default=None, help="keep the corpus and runs here (default: a temporary folder)")
     a = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # a long run prints as it goes, also into a file
     if not (SHARED / "corpora" / "web_en_ko.jsonl.gz").exists():
         print(f"{SHARED}/corpora/web_en_ko.jsonl.gz absent: skipped")
         return

@@ -21,6 +21,8 @@ TINY: dict[str, tuple[list[str], str]] = {
     "dedup_memory.py": (["--sizes", "2000", "--baseline", "1000", "--num-perm", "32"], "bytes"),
     "dedup_quality.py": (["--pairs", "4"], "recall"),
     "dedup_speed.py": (["--docs", "60"], "docs/s"),
+    "license_detect_eval.py": (["--engines", "builtin,cascade", "--throughput-docs", "40", "--raw-docs", "0"],
+                               "httpd"),
     "pii_eval.py": (["--docs", "20"], "EMAIL"),
     "pii_throughput.py": (["--docs", "10", "--rounds", "1", "--real-docs", "5"], "MB/s"),
     "pipeline_throughput.py": (["--docs", "60", "--scale", "1"], "docs/s"),
