@@ -29,7 +29,12 @@ LICENSE_CONFIDENCE = "license_confidence"
 FILE = "file"
 LINE = "line"
 
-CORE_KEYS = frozenset({"id", "text", SOURCE, URL, LANG, LANG_SCORE, LICENSE, LICENSE_SOURCE, LICENSE_CONFIDENCE, FILE, LINE})
+# the core columns in their order in every shard, with their Arrow types (one list: the sink builds its schema here)
+CORE_COLUMN_TYPES: dict[str, str] = {
+    "id": "string", "text": "string", SOURCE: "string", URL: "string", LANG: "string", LANG_SCORE: "float64",
+    LICENSE: "string", LICENSE_SOURCE: "string", LICENSE_CONFIDENCE: "float64", FILE: "string", LINE: "int64",
+}
+CORE_KEYS = frozenset(CORE_COLUMN_TYPES)
 
 EXTRA = "extra"  # dict of input fields the pipeline does not map -> the `extra` column (JSON)
 

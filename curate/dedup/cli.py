@@ -10,9 +10,10 @@ import click
 @click.option("--output", "-o", default="-", show_default=True, metavar="OUT.jsonl", help="Kept records ('-': stdout).")
 @click.option("--removed", metavar="REMOVED.jsonl",
               help="Removed records, with duplicate_of, cluster_id, similarity; and invalid lines, with the reason.")
-@click.option("--threshold", type=float, default=0.5, show_default=True, help="MinHash Jaccard threshold.")
-@click.option("--ngram", type=int, default=3, show_default=True, help="Words per shingle (Hangul/CJK: characters).")
-@click.option("--num-perm", type=int, default=128, show_default=True, help="MinHash permutations.")
+# the MinHash options default to the dedup_minhash step's own defaults (`curate steps dedup_minhash` shows them)
+@click.option("--threshold", type=float, help="MinHash Jaccard threshold [default: dedup_minhash's].")
+@click.option("--ngram", type=int, help="Words per shingle (Hangul/CJK: characters) [default: dedup_minhash's].")
+@click.option("--num-perm", type=int, help="MinHash permutations [default: dedup_minhash's].")
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--no-exact", is_flag=True, help="Skip the exact (normalised text) pass.")
 def dedup_cmd(input_path, output, removed, threshold, ngram, num_perm, text_field, no_exact):

@@ -41,15 +41,16 @@ def _documents(path: str, text_field: str, invalid: list[dict]) -> Iterator[Docu
         yield Document(text=data[text_field], id=doc_id, metadata={RECORD: data})
 
 
-def dedup_jsonl(path: str, out: IO[str], removed: IO[str] | None, *, text_field: str = "text",
-                threshold: float = 0.5, ngram: int = 3, num_perm: int = 128, exact: bool = True) -> dict[str, Any]:
+def dedup_jsonl(path: str, out: IO[str], removed: IO[str] | None, *, text_field: str = "text", exact: bool = True,
+                **minhash) -> dict[str, Any]:
+    """`minhash`: dedup_minhash parameters (threshold, ngram, num_perm...); those not given keep the step's defaults."""
     with tempfile.TemporaryDirectory(prefix="curate-dedup-") as tmp:
         ctx = RunContext(run_dir=tmp, pipeline_name="dedup")
         steps = []
         if exact:
             steps.append(ExactDedup(ExactDedupParams(write_index=False), ctx, name="dedup_exact"))
-        steps.append(MinHashDedup(MinHashDedupParams(threshold=threshold, ngram=ngram, num_perm=num_perm,
-                                                     write_index=False), ctx, name="dedup_minhash"))
+        given = {k: v for k, v in minhash.items() if v is not None}
+        steps.append(MinHashDedup(MinHashDedupParams(**given, write_index=False), ctx, name="dedup_minhash"))
         invalid: list[dict] = []
         stream: Iterator[Document] = _documents(path, text_field, invalid)
         for step in steps:

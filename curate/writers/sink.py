@@ -18,19 +18,7 @@ from curate import document as D
 from curate.privacy import Redactor
 from curate.util import atomic_write_json
 
-CORE_COLUMNS: dict[str, pa.DataType] = {
-    "id": pa.string(),
-    "text": pa.string(),
-    D.SOURCE: pa.string(),
-    D.URL: pa.string(),
-    D.LANG: pa.string(),
-    D.LANG_SCORE: pa.float64(),
-    D.LICENSE: pa.string(),
-    D.LICENSE_SOURCE: pa.string(),
-    D.LICENSE_CONFIDENCE: pa.float64(),
-    D.FILE: pa.string(),
-    D.LINE: pa.int64(),
-}
+CORE_COLUMNS: dict[str, pa.DataType] = {key: getattr(pa, kind)() for key, kind in D.CORE_COLUMN_TYPES.items()}
 REMOVED_COLUMNS: dict[str, pa.DataType] = {"removed_reason": pa.string(), "removed_step": pa.string()}
 INTERNAL_COLUMN = "_internal"  # intermediate shards only (between two segments of a plan): the internal keys
 
