@@ -1,17 +1,13 @@
 """The dedup report section: clusters found, their size distribution and the biggest clusters with samples.
 
-Each task writes its own part (RUN/logs/dedup/<step>/<rank>.json); whoever finishes writes the merged section
-RUN/logs/report_sections/<step>.json under a file lock, so the last task to finish leaves the complete one.
+Each task writes its own part; the parts merge into RUN/logs/report_sections/<step>.json (curate.sections).
 """
 
 from __future__ import annotations
 
-import fcntl
-import glob
-import os
 from typing import Any
 
-from curate.util import atomic_write_json, read_json
+from curate.sections import write_section_part
 
 SIZE_BINS = [(2, 2), (3, 5), (6, 10), (11, 100), (101, None)]
 
@@ -26,13 +22,7 @@ def size_histogram(sizes: list[int]) -> dict[str, int]:
 
 def write_task_part(run_dir: str, step: str, rank: int, part: dict[str, Any], merge=None) -> None:
     merge = merge or merge_parts
-    folder = os.path.join(run_dir, "logs", "dedup", step)
-    atomic_write_json(os.path.join(folder, f"{rank:05d}.json"), part)
-    lock_path = os.path.join(folder, ".lock")
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        parts = [read_json(p) for p in sorted(glob.glob(os.path.join(folder, "[0-9]*.json")))]
-        atomic_write_json(os.path.join(run_dir, "logs", "report_sections", f"{step}.json"), merge(step, parts))
+    write_section_part(run_dir, step, rank, part, lambda parts: merge(step, parts))
 
 
 def merge_parts(step: str, parts: list[dict[str, Any]]) -> dict[str, Any]:

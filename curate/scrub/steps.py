@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import glob
 import json
 import os
 from collections import Counter
@@ -19,7 +17,7 @@ from curate.document import EXTRA, LANG, SCRUBBED, URL
 from curate.privacy import keyed_id
 from curate.scrub.pii import PiiParams
 from curate.steps.base import CurateStep, StepParams
-from curate.util import atomic_write_json
+from curate.sections import write_section_part
 
 PII_COUNTS = "pii_counts"
 TOXICITY_SCORE = "toxicity_score"
@@ -35,24 +33,21 @@ def _log_once(step: CurateStep, message: str) -> None:
 
 
 def write_report_section(step: CurateStep, rank: int, data: dict[str, Any], render) -> None:
-    """Each task saves its totals; the sum over the tasks saved so far becomes RUN/logs/report_sections/<step>.json
-    (under a lock, so the last task to finish writes the full sum). `render(totals) -> (title, markdown)`."""
-    folder = os.path.join(step.ctx.run_dir, "logs", "step_totals", step.step_name)
-    os.makedirs(folder, exist_ok=True)
-    atomic_write_json(os.path.join(folder, f"{rank:05d}.json"), data)
-    with open(os.path.join(folder, ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    """Each task saves its totals; their sum becomes the step's report section. `render(totals) -> (title,
+    markdown)`."""
+
+    def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
         totals: dict[str, Any] = {}
-        for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
-            with open(path, encoding="utf-8") as f:
-                for k, v in json.load(f).items():
-                    if isinstance(v, (int, float)):
-                        totals[k] = totals.get(k, 0) + v
-                    elif isinstance(v, str):
-                        totals.setdefault(k, v)
+        for part in parts:
+            for k, v in part.items():
+                if isinstance(v, (int, float)):
+                    totals[k] = totals.get(k, 0) + v
+                elif isinstance(v, str):
+                    totals.setdefault(k, v)
         title, markdown = render(totals)
-        atomic_write_json(os.path.join(step.ctx.run_dir, "logs", "report_sections", f"{step.step_name}.json"),
-                          {"title": title, "markdown": markdown, "data": totals})
+        return {"title": title, "markdown": markdown, "data": totals}
+
+    write_section_part(step.ctx.run_dir, step.step_name, rank, data, merge)
 
 
 def scrub_url(url: str, scrub: Callable[[str], str]) -> str:
