@@ -24,6 +24,7 @@ INLINE_CODE_BREAK = regex.compile(r"(?<=[^`\n]`)\n(?=[^\n`#>|*-])")
 
 class HtmlExtractParams(StepParams):
     favour_precision: bool = True  # less text, but less boilerplate
+    favour_recall: bool = False  # more text: keeps lists and tables precision mode drops, and some boilerplate
     keep_code: bool = True  # <pre> blocks as fenced code, inline code in backticks (trafilatura's formatting)
     timeout: float = 5.0  # seconds per page (the first page also pays for starting the sandbox)
     deduplicate: bool = True  # trafilatura's in-page duplicate-paragraph removal
@@ -39,6 +40,16 @@ def mark_code(html: str):
     tree = load_html(html)
     if tree is None:
         return html
+    for code in list(tree.iter("code")):
+        # a <code> broken into lines with <br> is a code block written without <pre> (the httpd manual's examples)
+        if next(code.iter("br"), None) is not None and next(code.iterancestors("pre"), None) is None:
+            for br in code.iter("br"):
+                br.tail = "\n" + (br.tail or "")
+            pre, span = Element("pre"), Element("span")
+            span.text = "\n".join(line.strip() for line in code.text_content().strip().split("\n"))
+            pre.append(span)
+            pre.tail = code.tail
+            code.getparent().replace(code, pre)
     preformatted = set()
     for pre in tree.iter("pre"):
         preformatted.update(pre.iter())
@@ -83,8 +94,11 @@ class HtmlExtract(CurateStep):
 
     def __init__(self, params: HtmlExtractParams, ctx, name=None):
         super().__init__(params, ctx, name)
+        if params.favour_precision and params.favour_recall:
+            raise ValueError(f"{self.step_name}: favour_precision and favour_recall exclude each other")
         self.extractor = CodeAwareTrafilatura(keep_code=params.keep_code, favour_precision=params.favour_precision,
-                                              timeout=params.timeout, deduplicate=params.deduplicate)
+                                              favor_recall=params.favour_recall, timeout=params.timeout,
+                                              deduplicate=params.deduplicate)
         self._sandbox: ExtractorSandbox | None = None  # open only while `run` is (steps are pickled before)
 
     def process(self, doc: Document) -> str | None:

@@ -79,6 +79,7 @@ class ProseView:
 
     lines: tuple[str, ...]  # prose lines, "" between paragraphs (a code block also separates paragraphs)
     introduces_code: frozenset[int]  # indices of lines ending in ":" that a code block follows
+    headings: frozenset[int]  # indices of heading lines (Markdown `#` headings): structure, repeated by design
     chars: int  # non-space characters of the whole text
     code_chars: int  # code blocks, inline code, roles, template placeholders
     link_chars: int  # URLs, link targets, file paths
@@ -275,6 +276,7 @@ def prose_view(text: str) -> ProseView:
     """The prose of `text` as logical lines, and the characters set aside by kind."""
     out: list[str] = []
     introduces_code: set[int] = set()
+    headings: set[int] = set()
     code = link = markup = 0
     previous_kind = "blank"
     for line in classify_lines(text):
@@ -284,6 +286,8 @@ def prose_view(text: str) -> ProseView:
                 out[-1] = f"{out[-1]} {line.prose}"
             else:
                 out.append(line.prose)
+                if HEADING.match(line.text):
+                    headings.add(len(out) - 1)
         elif line.kind == "code" and previous_kind != "code":
             last = len(out) - 1 - (1 if out and not out[-1] else 0)
             if last >= 0 and out[last].endswith(":"):
@@ -294,5 +298,6 @@ def prose_view(text: str) -> ProseView:
             previous_kind = line.kind if line.kind != "markup" else "blank"
     while out and not out[-1]:
         out.pop()
-    return ProseView(lines=tuple(out), introduces_code=frozenset(introduces_code), chars=_nonspace(text),
+    return ProseView(lines=tuple(out), introduces_code=frozenset(introduces_code), headings=frozenset(headings),
+                     chars=_nonspace(text),
                      code_chars=code, link_chars=link, markup_chars=markup)

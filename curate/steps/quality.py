@@ -365,11 +365,12 @@ class FineWebQuality(HeuristicStep):
     def measure(self, doc: Document) -> dict[str, Any]:
         if self.params.view == "raw":
             text = doc.text
-            lines = [(line, False) for line in text.split("\n") if line.strip() != ""]
+            lines = [(line, False, False) for line in text.split("\n") if line.strip() != ""]
         else:
             view = prose_view(doc.text)
             text = view.text
-            lines = [(line, i in view.introduces_code) for i, line in enumerate(view.lines) if line.strip()]
+            lines = [(line, i in view.introduces_code, i in view.headings) for i, line in enumerate(view.lines)
+                     if line.strip()]
         if not lines:
             return {"lines": 0}  # "empty"
         lang = self.lang_of(doc)
@@ -378,9 +379,11 @@ class FineWebQuality(HeuristicStep):
         return {
             "lines": len(lines),
             # a line ending in ":" before a code block ends its sentence with the code (prose view only)
-            "line_punct_ratio": sum(1 for line, intro in lines if intro or line.endswith(self.stop_chars)) / len(lines),
-            "short_line_ratio": sum(1 for line, _ in lines if len(line) <= p.short_line_length) / len(lines),
-            "char_dup_ratio": find_duplicates([line for line, _ in lines])[1] / max(1, len(text.replace("\n", ""))),
+            "line_punct_ratio": sum(1 for line, intro, _ in lines if intro or line.endswith(self.stop_chars)) / len(lines),
+            "short_line_ratio": sum(1 for line, _, _ in lines if len(line) <= p.short_line_length) / len(lines),
+            # (prose view: a heading repeated per section, "Parameters", "Example", is structure, not a copy)
+            "char_dup_ratio": find_duplicates([line for line, _, heading in lines if not heading])[1]
+            / max(1, len(text.replace("\n", ""))),
             "list_ratio": text.count("\n") / len(words) if words else float("inf"),
         }
 
