@@ -79,6 +79,15 @@ class ScoredStep(CurateStep):
         self.params = params
         self._params_by_lang = {}
 
+    def rejudge(self, docs: list[Document]) -> list[str | None]:
+        """Decide again (`curate retune`): from the stored values, or, for a document this step never measured
+        (an earlier step removed it in the run), by measuring it now from its stored text."""
+        out = []
+        for doc in docs:
+            values = self.stored(doc.metadata)
+            out.append(self.process(doc) if values is None else self.decide(values, doc.metadata.get(LANG)))
+        return out
+
 
 def _storable(value: Any) -> Any:
     """NaN becomes null (a mean over no words); everything else is stored as measured, unrounded, so that a
