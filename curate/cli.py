@@ -41,7 +41,8 @@ def run_cmd(pipeline, inputs, output, tasks, workers, strict, force, no_progress
     """
     from curate.config import ConfigError
     from curate.logs import console_level
-    from curate.runner import AccountingError, run
+    from curate.manifest import AccountingError
+    from curate.runner import run
     from curate.summary import print_summary
 
     console_level()

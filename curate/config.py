@@ -3,6 +3,7 @@ the YAML is loaded with `yaml.safe_load`, so a config never executes code."""
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import hashlib
 import json
@@ -12,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from curate.readers.formats import FORMATS, infer_format
+from curate.readers.formats import FORMATS, infer_format, sniff_format
 from curate.steps import STEP_TYPES, step_class
 
 
@@ -60,11 +61,12 @@ class LimitsSpec(Strict):
 
 
 class StepSpec(BaseModel):
-    """One step: `type`, an optional `name` (the prefix of its removal reasons), and the step's own parameters."""
+    """One step: `type`, an optional `name` (the prefix of its removal reasons, and a folder name under removed/),
+    and the step's own parameters."""
 
     model_config = ConfigDict(extra="allow")
     type: str
-    name: str | None = None
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
     def params(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
@@ -100,15 +102,44 @@ def _format_validation_error(path: str, err: ValidationError, prefix: str = "") 
     return "\n".join(lines)
 
 
+MAX_CONFIG_BYTES = 1 << 20
+MAX_CONFIG_NODES = 100_000  # values in the config once every YAML alias is expanded
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """How many values `node` stands for with aliases expanded (an alias is the same node object again), computed
+    without expanding anything: a few hundred bytes of nested aliases ("billion laughs") can stand for 10**9."""
+    key = id(node)
+    if key not in memo:
+        memo[key] = 1  # a (malformed) cycle counts once instead of recursing forever
+        children = node.value if isinstance(node.value, list) else []
+        memo[key] = 1 + sum(_expanded_size(c, memo) for item in children
+                            for c in (item if isinstance(item, tuple) else (item,)))
+    return memo[key]
+
+
+def _read_yaml(path: str) -> Any:
+    if os.path.getsize(path) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: a pipeline file is at most {MAX_CONFIG_BYTES // 1024} KiB")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None and (n := _expanded_size(node, {})) > MAX_CONFIG_NODES:
+            raise ConfigError(f"{path}: the YAML expands to {n:,} values (aliases included); at most "
+                              f"{MAX_CONFIG_NODES:,} are allowed")
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: the YAML is nested too deeply") from None
+
+
 def load_pipeline(path: str, overrides: dict[str, Any] | None = None) -> PipelineConfig:
     """Read and validate a pipeline file, including every step's parameters."""
     if not os.path.isfile(path):
         raise ConfigError(f"{path}: no such pipeline file")
-    with open(path, encoding="utf-8") as f:
-        try:
-            raw = yaml.safe_load(f)
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    raw = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a pipeline is a mapping with keys name, inputs, steps, output, executor")
     for key, value in (overrides or {}).items():
@@ -134,10 +165,12 @@ def load_pipeline(path: str, overrides: dict[str, Any] | None = None) -> Pipelin
 
 
 def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
-    """Resolve every input to a sorted list of files, each with its reading settings. A path that matches nothing is
-    an error before any work starts. Relative paths are taken from the current folder, else from `base_dir` (the
-    folder of the pipeline file), so that a pipeline can ship next to its data."""
-    files = []
+    """Resolve every input to a sorted list of files, each with its reading settings. A path that matches nothing, or
+    a file whose content is not the format it is read as, is an error before any work starts. Relative paths are
+    taken from the current folder, else from `base_dir` (the folder of the pipeline file), so that a pipeline can
+    ship next to its data. A file reached twice (two globs, a symbolic link, a link loop) is read once."""
+    files: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for i, spec in enumerate(cfg.inputs):
         matched: list[str] = []
         for pattern in spec.paths:
@@ -146,10 +179,23 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
                 raise ConfigError(f"inputs[{i}] ({spec.name}): {pattern!r} matches no file")
             matched.extend(hits)
         for path in sorted(set(matched)):
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
             fmt = spec.format or infer_format(path)
+            if fmt is None:
+                raise ConfigError(f"inputs[{i}] ({spec.name}): {path}: cannot tell the format from the file name; "
+                                  f"set `format:` ({', '.join(FORMATS)})")
+            found = sniff_format(path)
+            if found is not None and found != fmt:
+                raise ConfigError(f"inputs[{i}] ({spec.name}): {path} holds {found.upper()} but is read as {fmt} "
+                                  f"(`format: {spec.format}` in the pipeline)" if spec.format else
+                                  f"inputs[{i}] ({spec.name}): {path} holds {found.upper()}, its name says {fmt}")
             files.append({
                 "path": path,
                 "rel": os.path.relpath(path),
+                "index": len(files),
                 "format": fmt,
                 "source": spec.name,
                 "text_field": spec.text_field or ("html" if fmt in ("warc", "html") else "text"),
@@ -162,10 +208,29 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
     return files
 
 
+def _walk(folder: str) -> list[str]:
+    """Every file below `folder`, following links to folders but entering each real folder once (no loops)."""
+    out, visited = [], set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:
+            dirs[:] = []
+            continue
+        visited.add(real)
+        dirs.sort()
+        out.extend(os.path.join(root, n) for n in sorted(names) if os.path.isfile(os.path.join(root, n)))
+    return out
+
+
 def _expand(pattern: str) -> list[str]:
     if os.path.isdir(pattern):
-        return [p for p in glob.glob(os.path.join(pattern, "**", "*"), recursive=True) if os.path.isfile(p)]
-    return [p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p)]
+        return _walk(pattern)
+    if "**" in pattern:  # glob's recursive walk follows link loops until the OS refuses: walk the folders ourselves
+        head = pattern.split("**", 1)[0]
+        root = os.path.dirname(head) or "."
+        return [p for p in _walk(root) if fnmatch.fnmatch(p, pattern) or
+                fnmatch.fnmatch(p, pattern.replace("**/", ""))] if os.path.isdir(root) else []
+    return [p for p in glob.glob(pattern) if os.path.isfile(p)]
 
 
 __all__ = ["ConfigError", "PipelineConfig", "load_pipeline", "expand_inputs", "FORMATS"]

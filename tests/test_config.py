@@ -46,7 +46,7 @@ def test_per_language_override_of_unknown_parameter_fails_when_built(tmp_path):
                  "steps: [{type: gopher_repetition, per_language: {ko: {dup_lin_frac: 0.3}}}]\n"
                  f"output: {{dir: {tmp_path / 'run'}}}\n")
     with pytest.raises(ValueError, match="dup_lin_frac"):
-        Run(path).pipeline()
+        Run(path).plan
 
 
 def test_yaml_never_executes_code(tmp_path):

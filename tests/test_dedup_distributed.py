@@ -45,6 +45,7 @@ def test_single_and_distributed_agree(tmp_path, keep):
         r = Run(str(tmp_path / "dist.yaml"))
         r.prepare(force=True)
         r.execute(progress=False)
+        r.lock.release()  # what the death of the process would do
         os.remove(dist / "logs" / "datatrove" / "completions" / "00001")
         state, m3 = run(str(tmp_path / "dist.yaml"), progress=False)
         assert state == "resume"

@@ -220,7 +220,7 @@ def test_the_same_yaml_builds_slurm_executors_with_chained_stages(tmp_path):
                  "steps: [{type: language}, {type: dedup_minhash, mode: distributed}, {type: pii}]\n"
                  f"output: {{dir: {tmp_path / 'run'}}}\n"
                  "executor: {type: slurm, tasks: 16, options: {time: '02:00:00', partition: cpu, cpus_per_task: 2}}\n")
-    stages = Run(str(p)).stage_executors()
+    stages = Run(str(p)).executors()
     assert [type(e) for e in stages] == [SlurmPipelineExecutor] * 4
     assert stages[0].depends is None and all(b.depends is a for a, b in zip(stages, stages[1:]))
     assert stages[0].world_size == 16 and stages[2].world_size == 1  # the cluster stage is one task

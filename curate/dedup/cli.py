@@ -8,7 +8,8 @@ import click
 @click.command("dedup")
 @click.argument("input_path", metavar="IN.jsonl", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--output", "-o", default="-", show_default=True, metavar="OUT.jsonl", help="Kept records ('-': stdout).")
-@click.option("--removed", metavar="REMOVED.jsonl", help="Removed records, with duplicate_of, cluster_id, similarity.")
+@click.option("--removed", metavar="REMOVED.jsonl",
+              help="Removed records, with duplicate_of, cluster_id, similarity; and invalid lines, with the reason.")
 @click.option("--threshold", type=float, default=0.5, show_default=True, help="MinHash Jaccard threshold.")
 @click.option("--ngram", type=int, default=3, show_default=True, help="Words per shingle (Hangul/CJK: characters).")
 @click.option("--num-perm", type=int, default=128, show_default=True, help="MinHash permutations.")
@@ -23,4 +24,6 @@ def dedup_cmd(input_path, output, removed, threshold, ngram, num_perm, text_fiel
                         text_field=text_field, exact=not no_exact)
     except (ValueError, OSError) as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"{stats['documents']:,} records, {stats['kept']:,} kept, {stats['removed']:,} removed", err=True)
+    click.echo(f"{stats['documents']:,} records, {stats['kept']:,} kept, {stats['removed']:,} removed"
+               + (f", {stats['invalid']:,} invalid lines" + (f" (in {removed})" if removed else " (not written: "
+                  "pass --removed to keep them)") if stats["invalid"] else ""), err=True)

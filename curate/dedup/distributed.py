@@ -1,26 +1,26 @@
-"""Multi-stage MinHash dedup for corpora that do not fit one task (`dedup_minhash` with `mode: distributed`).
+"""MinHash dedup over every task's documents (`dedup_minhash` with `mode: distributed`), as a global step of the stage
+plan (curate.plan; the plan cuts the pipeline at the step):
 
-The runner splits the pipeline at the step (see `stage_pipelines`), each stage one datatrove executor with its own
-completions folder (so a crashed run resumes stage by stage):
+  collector  N tasks   SignatureWriter, at the end of the segment before the step: signatures, band keys and
+                       (id, global order, length, quality, weight) of the live documents, in stream order ->
+                       work/global/<step>/collect/<rank>/
+  buckets    B tasks   BucketStage: per LSH band, all tasks' band keys sorted once -> star edges to the bucket anchor,
+                       verified against the signatures (memory-mapped) -> edges/<band>.npy
+  cluster    1 task    ClusterStage: connected components of all edges with scipy (C, not a Python union-find), keep
+                       policy, similarity to the survivor -> decisions/<rank>.parquet, report section, RUN/index/
+  the step   N tasks   at the start of the next segment: applies each task's decisions (`apply_decisions`).
 
-  stage_1   tasks=N   reader, steps before dedup, SignatureWriter, sink -> RUN/work/stage_1/ (kept docs as Parquet,
-                      removed docs and accounting as usual) and RUN/work/dedup/<step>/sigs/<rank>/
-  buckets   tasks=B   BucketStage: per LSH band, all tasks' band keys sorted once -> star edges to the bucket anchor,
-                      verified against the signatures (memory-mapped) -> edges/<band>.npy
-  cluster   tasks=1   ClusterStage: connected components of all edges with scipy (C, not a Python union-find), keep
-                      policy, similarity to the survivor -> decisions/<rank>.parquet, report section, RUN/index/
-  stage_2   tasks=N   StageReader (the rank's stage-1 shards), the dedup step applying the decisions, the remaining
-                      steps, the final sink.
-
-Clusters are computed with the same functions as single mode (curate.dedup.clusters), so both modes agree.
+Ties are broken by the documents' place in the whole input (file, record), not by task, so the decisions do not
+depend on the number of tasks. Clusters are computed with the same functions as single mode (curate.dedup.clusters),
+so both modes agree.
 """
 
 from __future__ import annotations
 
 import glob
-import json
 import os
 import shutil
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -30,13 +30,13 @@ from datatrove.pipeline.base import PipelineStep
 
 from curate.dedup import report as dedup_report
 from curate.dedup.clusters import bucket_edges, cluster, cluster_id, dedupe_edges, survivor_similarity, verify_edges
-from curate.dedup.steps import CLUSTER_ID, CLUSTER_SIZE, DUPLICATE_OF, SIMILARITY, MinHashDedup
+from curate.dedup.decisions import write_decisions
 from curate.dedup.store import RowStore, write_index
+from curate.document import ORDER
 from curate.util import atomic_write_json, read_json
 
-
-def dedup_dir(run_dir: str, step: str, *parts: str) -> str:
-    return os.path.join(run_dir, "work", "dedup", step, *parts)
+if TYPE_CHECKING:
+    from curate.dedup.steps import MinHashDedup
 
 
 class DedupStage(PipelineStep):
@@ -56,10 +56,10 @@ class SignatureWriter(DedupStage):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         step, p = self.step, self.step.params
-        folder = dedup_dir(step.ctx.run_dir, step.step_name, "sigs", f"{rank:05d}")
+        folder = step.work_dir("collect", f"{rank:05d}")
         shutil.rmtree(folder, ignore_errors=True)
         sigs = RowStore(os.path.join(folder, "sigs.bin"), p.num_perm)
-        bands, valid, meta = [], [], {"id": [], "length": [], "quality": [], "weight": []}
+        bands, valid, meta = [], [], {"id": [], "order": [], "length": [], "quality": [], "weight": []}
         batch: list[Document] = []
 
         def flush():
@@ -72,6 +72,7 @@ class SignatureWriter(DedupStage):
         for doc in data:
             if step.applies(doc):
                 meta["id"].append(doc.id)
+                meta["order"].append(doc.metadata[ORDER])
                 meta["length"].append(len(doc.text))
                 meta["quality"].append(step.quality_of(doc))
                 meta["weight"].append(step.weight_of(doc))
@@ -85,7 +86,7 @@ class SignatureWriter(DedupStage):
         np.save(os.path.join(folder, "bands.npy"),
                 np.concatenate(bands) if bands else np.zeros((0, step.hasher.bands), np.uint64))
         np.save(os.path.join(folder, "valid.npy"), np.concatenate(valid) if valid else np.zeros(0, bool))
-        pq.write_table(pa.table(meta, schema=pa.schema([("id", pa.string()), ("length", pa.int64()),
+        pq.write_table(pa.table(meta, schema=pa.schema([("id", pa.string()), ("order", pa.int64()), ("length", pa.int64()),
                                                         ("quality", pa.float64()), ("weight", pa.int64())])),
                        os.path.join(folder, "meta.parquet"))
         atomic_write_json(os.path.join(folder, "done.json"), {"documents": len(meta["id"])})
@@ -96,7 +97,7 @@ class SigTables:
 
     def __init__(self, step: MinHashDedup):
         self.step = step
-        root = dedup_dir(step.ctx.run_dir, step.step_name, "sigs")
+        root = step.work_dir("collect")
         self.parts = sorted(glob.glob(os.path.join(root, "*", "done.json")))
         self.ranks = [int(os.path.basename(os.path.dirname(x))) for x in self.parts]
         self.counts = [read_json(x)["documents"] for x in self.parts]
@@ -136,11 +137,13 @@ class SigTables:
 
     def meta(self) -> dict[str, np.ndarray | list]:
         ids = list(self.ref_ids)
-        cols: dict[str, list] = {"length": [np.zeros(self.n_ref, np.int64)],
+        cols: dict[str, list] = {"order": [np.arange(-self.n_ref, 0, dtype=np.int64)],  # references come first
+                                 "length": [np.zeros(self.n_ref, np.int64)],
                                  "quality": [np.full(self.n_ref, np.nan)], "weight": [np.zeros(self.n_ref, np.int64)]}
         for i in range(len(self.parts)):
             t = pq.read_table(os.path.join(self.folder(i), "meta.parquet"))
             ids += t.column("id").to_pylist()
+            cols["order"].append(t.column("order").to_numpy())
             cols["length"].append(t.column("length").to_numpy())
             cols["quality"].append(t.column("quality").to_numpy(zero_copy_only=False).astype(np.float64))
             cols["weight"].append(t.column("weight").to_numpy())
@@ -155,8 +158,8 @@ class BucketStage(DedupStage):
     def run(self, data=None, rank: int = 0, world_size: int = 1):
         step = self.step
         tables = SigTables(step)
-        order = np.arange(tables.n, dtype=np.int64)
-        out = dedup_dir(step.ctx.run_dir, step.step_name, "edges")
+        order = tables.meta()["order"]
+        out = step.work_dir("edges")
         os.makedirs(out, exist_ok=True)
         for b in range(rank, step.hasher.bands, world_size):
             keys, valid = tables.band_column(b)
@@ -180,37 +183,23 @@ class ClusterStage(DedupStage):
     def run(self, data=None, rank: int = 0, world_size: int = 1):
         step, p = self.step, self.step.params
         tables = SigTables(step)
-        edges = [np.load(f) for f in sorted(glob.glob(dedup_dir(step.ctx.run_dir, step.step_name, "edges", "[0-9]*.npy")))]
+        edges = [np.load(f) for f in sorted(glob.glob(step.work_dir("edges", "[0-9]*.npy")))]
         src = np.concatenate([e[0] for e in edges]) if edges else np.zeros(0, np.int64)
         dst = np.concatenate([e[1] for e in edges]) if edges else np.zeros(0, np.int64)
         src, dst = dedupe_edges(src, dst)
         meta = tables.meta()
-        n_ref, ids = tables.n_ref, meta["id"]
-        order = np.arange(tables.n, dtype=np.int64)
+        n_ref, ids, order = tables.n_ref, meta["id"], meta["order"]
         result = cluster(tables.n, src, dst, order, policy=p.keep, length=meta["length"], quality=meta["quality"],
-                         is_reference=order < n_ref, weight=meta["weight"])
+                         is_reference=np.arange(tables.n) < n_ref, weight=meta["weight"])
         sim = survivor_similarity(result, tables)
-        removed = result.removed
-        out = dedup_dir(step.ctx.run_dir, step.step_name, "decisions")
-        os.makedirs(out, exist_ok=True)
         for i, r in enumerate(tables.ranks):
             lo, hi = int(tables.offsets[i]), int(tables.offsets[i + 1])
-            g = np.arange(lo, hi)
-            multi = result.members[g] > 1
-            surv = result.survivor[g]
-            pq.write_table(pa.table({
-                "id": pa.array(ids[lo:hi], pa.string()),
-                CLUSTER_SIZE: pa.array(result.size[g], pa.int64()),
-                CLUSTER_ID: pa.array([cluster_id(ids[s]) if m else None for s, m in zip(surv, multi)], pa.string()),
-                DUPLICATE_OF: pa.array([ids[s] if d else None for s, d in zip(surv, removed[g])], pa.string()),
-                SIMILARITY: pa.array(np.where(multi, np.round(sim[g], 4), np.nan), pa.float64()),
-                "reason": pa.array([("reference_duplicate" if s < n_ref else "duplicate") if d else None
-                                    for s, d in zip(surv, removed[g])], pa.string()),
-            }), os.path.join(out, f"{r:05d}.parquet"))
+            write_decisions(step.work_dir("decisions", f"{r:05d}.parquet"), np.arange(hi - lo), np.arange(lo, hi),
+                            ids, result, sim, n_ref)
             if p.write_index:
-                kept = np.flatnonzero(~removed[g] & np.load(os.path.join(tables.folder(i), "valid.npy")))
+                kept = np.flatnonzero(~result.removed[lo:hi] & np.load(os.path.join(tables.folder(i), "valid.npy")))
                 write_index(os.path.join(step.ctx.run_dir, "index", step.step_name, f"{r:05d}"),
-                            step.index_meta() | {"kind": step.kind}, [ids[lo + k] for k in kept],
+                            step.index_meta() | {"kind": step.kind}, [step.redactor.id(ids[lo + k]) for k in kept],
                             np.load(os.path.join(tables.folder(i), "bands.npy"))[kept], tables.sig_part(i)[kept])
         self._report(result, sim, ids, n_ref)
         return
@@ -227,150 +216,14 @@ class ClusterStage(DedupStage):
             rows = multi[result.labels[multi] == lab]
             surv = int(result.survivor[rows[0]])
             members = [r for r in rows if r != surv][:3]
-            top.append({"cluster_id": cluster_id(ids[surv]), "size": int(result.size[rows[0]]), "kept_id": ids[surv],
+            top.append({"cluster_id": cluster_id(ids[surv]), "size": int(result.size[rows[0]]),
+                        "kept_id": step.redactor.id(ids[surv]),
                         "kept_preview": None,  # texts are not read in the cluster stage (they may be terabytes)
-                        "members": [{"id": ids[m], "similarity": round(float(sim[m]), 3), "preview": None}
-                                    for m in members]})
+                        "members": [{"id": step.redactor.id(ids[m]), "similarity": round(float(sim[m]), 3),
+                                     "preview": None} for m in members]})
         removed = result.removed[new]
         ref_dup = removed & (result.survivor[new] < n_ref)
         dedup_report.write_task_part(step.ctx.run_dir, step.step_name, 0, {
             "kind": step.kind, "documents": len(new), "cluster_sizes": sizes.tolist(), "top_n": p.report_top,
             "duplicates": int((removed & ~ref_dup).sum()), "reference_duplicates": int(ref_dup.sum()),
             "top_clusters": top, "params": p.model_dump(mode="json") | {"stages": "distributed"}})
-
-
-def apply_decisions(step: MinHashDedup, data: DocumentsPipeline, rank: int) -> DocumentsPipeline:
-    """Stage 2: the cluster stage's decisions for this task's documents, in the order stage 1 saw them."""
-    path = os.path.join(step.decisions_dir, f"{rank:05d}.parquet")
-    rows = pq.read_table(path).to_pylist() if os.path.exists(path) else []
-    i = 0
-    for doc in data:
-        if not step.applies(doc):
-            yield doc
-            continue
-        d = rows[i]
-        i += 1
-        if d["id"] != doc.id:
-            raise RuntimeError(f"{step.step_name}: stage-2 document {i} of task {rank} is {doc.id!r}, the cluster "
-                               f"stage decided on {d['id']!r} (stage-1 shards changed?)")
-        step.documents_in += 1
-        doc.metadata[CLUSTER_SIZE] = d[CLUSTER_SIZE]
-        if d[CLUSTER_ID]:
-            doc.metadata[CLUSTER_ID] = d[CLUSTER_ID]
-            doc.metadata[SIMILARITY] = d[SIMILARITY]
-        if d["reason"]:
-            doc.metadata[DUPLICATE_OF] = d[DUPLICATE_OF]
-            step.count(d["reason"])
-            step.remove(doc, d["reason"])
-        yield doc
-    if i != len(rows):
-        raise RuntimeError(f"{step.step_name}: task {rank} read {i} documents in stage 2, stage 1 had {len(rows)}")
-
-
-class StageReader(PipelineStep):
-    """Stage 2's reader: the kept documents that stage 1 of the same rank wrote, metadata restored from columns."""
-
-    name = "stage reader"
-    type = "📖 - READER"
-
-    def __init__(self, data_dir: str, accounting_dir: str, stage_accounting_dir: str):
-        super().__init__()
-        self.data_dir, self.accounting_dir, self.stage_accounting_dir = data_dir, accounting_dir, stage_accounting_dir
-
-    def run(self, data=None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        n = 0
-        for path in sorted(glob.glob(os.path.join(self.data_dir, f"*_{rank:05d}.parquet"))):
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-                for row in batch.to_pylist():
-                    meta = {k: v for k, v in row.items() if k not in ("id", "text", "extra") and v is not None}
-                    if row.get("extra"):
-                        meta.update(json.loads(row["extra"]))
-                    n += 1
-                    yield Document(text=row["text"], id=row["id"], metadata=meta)
-        # the run's documents_in is what stage 1 read: its reader accounting becomes this task's
-        stage = read_json(os.path.join(self.stage_accounting_dir, f"{rank:05d}.reader.json"))
-        sink = read_json(os.path.join(self.stage_accounting_dir, f"{rank:05d}.sink.json"))
-        if sink["documents_kept"] != n:
-            raise RuntimeError(f"stage 2 task {rank} read {n} documents, stage 1 kept {sink['documents_kept']}")
-        atomic_write_json(os.path.join(self.accounting_dir, f"{rank:05d}.reader.json"), stage)
-
-
-# -- the plan the runner executes ----------------------------------------------------------------------------------
-
-def split_index(steps: list) -> int | None:
-    for i, s in enumerate(steps):
-        if isinstance(s, MinHashDedup) and s.params.mode == "distributed":
-            return i
-    return None
-
-
-def stage_pipelines(run) -> list[tuple[str, int, list, str]] | None:
-    """[(stage name, tasks, pipeline, datatrove logging dir)], or None when no step asks for distributed mode."""
-    from curate.readers import InputReader
-    from curate.runner import build_steps, step_columns
-    from curate.steps import RunContext
-    from curate.writers import ShardSink
-
-    p, cfg = run.paths, run.cfg
-    ctx = RunContext(run_dir=p.root, pipeline_name=cfg.name)
-    steps = build_steps(cfg, ctx)
-    k = split_index(steps)
-    if k is None:
-        return None
-    for step in steps:  # as Run.pipeline does
-        step.prepare(run.files)
-    if any(isinstance(s, MinHashDedup) and s.params.mode == "distributed" for s in steps[k + 1:]):
-        raise ValueError("only one dedup_minhash step per pipeline may use mode: distributed")
-    dedup, before, after = steps[k], steps[:k], steps[k + 1:]
-    dedup.decisions_dir = dedup_dir(p.root, dedup.step_name, "decisions")
-    s1 = os.path.join(p.root, "work", "stage_1")
-    s1_acc = os.path.join(p.accounting, "stage_1")
-    size = cfg.output.shard_size_mb * 2**20
-    reader = InputReader(run.files, accounting_dir=s1_acc, progress_dir=p.progress,
-                         max_document_bytes=cfg.limits.max_document_bytes, strict=run.strict)
-    sink1 = ShardSink(os.path.join(s1, "data"), os.path.join(s1, "removed"), s1_acc, step_columns(steps), before,
-                      max_file_size=size, keep_removed=cfg.output.keep_removed)
-    sink2 = ShardSink(p.work_data, p.work_removed, p.accounting, step_columns(steps), [dedup, *after],
-                      max_file_size=size, keep_removed=cfg.output.keep_removed, tokenizer=cfg.output.tokenizer)
-    tasks = cfg.executor.tasks
-    bucket_tasks = dedup.params.bucket_tasks or dedup.hasher.bands
-    logs = lambda name: os.path.join(p.logs, "stages", name)  # noqa: E731
-    return [("stage_1", tasks, [reader, *before, SignatureWriter(dedup), sink1], logs("stage_1")),
-            ("buckets", min(bucket_tasks, dedup.hasher.bands), [BucketStage(dedup)], logs("buckets")),
-            ("cluster", 1, [ClusterStage(dedup)], logs("cluster")),
-            ("stage_2", tasks, [StageReader(os.path.join(s1, "data"), p.accounting, s1_acc), dedup, *after, sink2],
-             p.logs)]
-
-
-def clean_unfinished_stage_1(run) -> None:
-    """Stage 1's outputs of tasks without a completion mark are deleted before they run again."""
-    p = run.paths
-    done_dir = os.path.join(p.logs, "stages", "stage_1", "completions")
-    done = set(os.listdir(done_dir)) if os.path.isdir(done_dir) else set()
-    s1 = os.path.join(p.root, "work", "stage_1")
-    for rank in range(run.cfg.executor.tasks):
-        if f"{rank:05d}" in done:
-            continue
-        for pattern in (os.path.join(s1, "data", f"*_{rank:05d}.parquet"),
-                        os.path.join(s1, "removed", "*", f"*_{rank:05d}.parquet"),
-                        os.path.join(p.accounting, "stage_1", f"{rank:05d}.*.json")):
-            for path in glob.glob(pattern):
-                os.remove(path)
-        for folder in glob.glob(os.path.join(p.root, "work", "dedup", "*", "sigs", f"{rank:05d}")):
-            shutil.rmtree(folder)
-
-
-def finish_stages(run) -> None:
-    """Before the manifest: stage 1's removed shards join removed/; the intermediate files go."""
-    p = run.paths
-    s1_removed = os.path.join(p.root, "work", "stage_1", "removed")
-    for path in glob.glob(os.path.join(s1_removed, "*", "*.parquet")):
-        step = os.path.basename(os.path.dirname(path))
-        os.makedirs(os.path.join(p.work_removed, step), exist_ok=True)
-        os.replace(path, os.path.join(p.work_removed, step, os.path.basename(path)))
-
-
-def cleanup_intermediates(run) -> None:
-    for sub in ("stage_1", "dedup", "tmp"):
-        shutil.rmtree(os.path.join(run.paths.root, "work", sub), ignore_errors=True)
-

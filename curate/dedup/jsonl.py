@@ -1,13 +1,12 @@
 """`curate dedup IN.jsonl -o OUT.jsonl --removed REMOVED.jsonl`: the exact and MinHash steps on one JSONL file,
 without a run folder. Records keep every field; removed ones gain `duplicate_of`, `cluster_id`, `similarity`
-and `removed_reason`."""
+and `removed_reason`. Lines that are not a JSON object with a text are counted and written to REMOVED with
+`removed_reason: invalid:<reason>`, their line number and their raw content; outputs appear only when complete."""
 
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
-from contextlib import ExitStack
 from typing import IO, Any, Iterator
 
 from datatrove.data import Document
@@ -22,23 +21,27 @@ from curate.dedup.steps import (
     MinHashDedupParams,
 )
 from curate.document import removal_reason
+from curate.jsonl_io import AtomicOutput, read_records
 from curate.steps.base import RunContext
 
 RECORD = "_record"  # the input record (every field but the text) rides along in the document's metadata
 
 
-def _documents(lines: IO[str], text_field: str) -> Iterator[Document]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
+def _documents(path: str, text_field: str, invalid: list[dict]) -> Iterator[Document]:
+    """Documents of the valid records; each invalid line is noted in `invalid` (with its reason) instead."""
+    for rec in read_records(path):
+        data = rec.data
+        if rec.error is None and not isinstance(data.get(text_field), str):
+            rec.error, rec.detail = "missing_text", f"no string {text_field!r} field"
+        if rec.error:
+            invalid.append({"line": rec.line, "removed_reason": f"invalid:{rec.error}", "detail": rec.detail,
+                            "raw": (rec.raw or b"").decode("utf-8", "backslashreplace") or data})
             continue
-        rec = json.loads(line)
-        if not isinstance(rec, dict) or not isinstance(rec.get(text_field), str):
-            raise ValueError(f"line {n}: not a JSON object with a string {text_field!r} field")
-        doc_id = str(rec["id"]) if rec.get("id") is not None else str(n)
-        yield Document(text=rec[text_field], id=doc_id, metadata={RECORD: rec})
+        doc_id = str(data["id"]) if data.get("id") is not None else str(rec.line)
+        yield Document(text=data[text_field], id=doc_id, metadata={RECORD: data})
 
 
-def dedup_jsonl(src: IO[str], out: IO[str], removed: IO[str] | None, *, text_field: str = "text",
+def dedup_jsonl(path: str, out: IO[str], removed: IO[str] | None, *, text_field: str = "text",
                 threshold: float = 0.5, ngram: int = 3, num_perm: int = 128, exact: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="curate-dedup-") as tmp:
         ctx = RunContext(run_dir=tmp, pipeline_name="dedup")
@@ -47,10 +50,11 @@ def dedup_jsonl(src: IO[str], out: IO[str], removed: IO[str] | None, *, text_fie
             steps.append(ExactDedup(ExactDedupParams(write_index=False), ctx, name="dedup_exact"))
         steps.append(MinHashDedup(MinHashDedupParams(threshold=threshold, ngram=ngram, num_perm=num_perm,
                                                      write_index=False), ctx, name="dedup_minhash"))
-        stream: Iterator[Document] = _documents(src, text_field)
+        invalid: list[dict] = []
+        stream: Iterator[Document] = _documents(path, text_field, invalid)
         for step in steps:
             stream = step.run(stream)
-        stats = {"documents": 0, "kept": 0, "removed": 0}
+        stats = {"documents": 0, "kept": 0, "removed": 0, "invalid": 0}
         for doc in stream:
             rec = doc.metadata[RECORD]
             stats["documents"] += 1
@@ -64,14 +68,13 @@ def dedup_jsonl(src: IO[str], out: IO[str], removed: IO[str] | None, *, text_fie
                 extra = {DUPLICATE_OF: doc.metadata.get(DUPLICATE_OF), CLUSTER_ID: doc.metadata.get(CLUSTER_ID),
                          SIMILARITY: doc.metadata.get(SIMILARITY), "removed_reason": reason}
                 removed.write(json.dumps(rec | extra, ensure_ascii=False) + "\n")
+        for bad in invalid:  # never silently dropped: counted, and passed on with the removed records
+            stats["invalid"] += 1
+            if removed is not None:
+                removed.write(json.dumps(bad, ensure_ascii=False) + "\n")
         return stats
 
 
 def run_cli(input_path: str, output: str, removed: str | None, **kwargs) -> dict[str, Any]:
-    with ExitStack() as stack:
-        src = sys.stdin if input_path == "-" else stack.enter_context(open(input_path, encoding="utf-8"))
-        out = sys.stdout if output == "-" else stack.enter_context(open(output, "w", encoding="utf-8"))
-        rem = None
-        if removed:
-            rem = sys.stdout if removed == "-" else stack.enter_context(open(removed, "w", encoding="utf-8"))
-        return dedup_jsonl(src, out, rem, **kwargs)
+    with AtomicOutput(output) as out, AtomicOutput(removed) as rem:
+        return dedup_jsonl(input_path, out, rem, **kwargs)

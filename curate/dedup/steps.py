@@ -35,20 +35,22 @@ from curate.dedup.clusters import (
 from curate.dedup.minhash import MinHasher, lsh_params
 from curate.dedup.store import DocSpill, RowStore, load_index, resolve_index, write_index
 from curate.dedup.text import NormConfig, Shingler, text_hash, url_hash
-from curate.document import URL
-from curate.steps.base import CurateStep, StepParams
+from curate.document import URL, field
+from curate.steps.base import GlobalStep, StepParams
 
-DUPLICATE_OF, CLUSTER_ID, CLUSTER_SIZE, SIMILARITY = "duplicate_of", "cluster_id", "cluster_size", "similarity"
-DEDUP_COLUMNS: dict[str, pa.DataType] = {DUPLICATE_OF: pa.string(), CLUSTER_ID: pa.string(),
-                                         CLUSTER_SIZE: pa.int64(), SIMILARITY: pa.float64()}
+from curate.dedup.columns import CLUSTER_ID, CLUSTER_SIZE, DEDUP_COLUMNS, DUPLICATE_OF, SIMILARITY  # noqa: F401
 
 
 class DedupParams(StepParams):
+    mode: Literal["single", "distributed"] = "single"  # distributed: over all tasks, as stages (docs/dedup.md)
     keep: KeepPolicy = "first"  # which member of a cluster survives: first seen, longest text, best quality score
     quality_key: str | None = None  # metadata key written by an earlier step (keep: quality); higher is better
     reference_index: list[str] = []  # earlier run folders (or index folders): their documents count as already kept
     write_index: bool = True  # persist RUN/index/<step>/ so that later runs can use this one as reference
     report_top: int = Field(10, ge=0)  # clusters shown (with samples) in the report section
+    # distributed: parallel tasks of the global stage (MinHash: bands, default one task per band; exact: hash
+    # partitions, default 4)
+    bucket_tasks: int | None = Field(None, ge=1)
 
     @field_validator("reference_index", mode="before")
     @classmethod
@@ -80,8 +82,10 @@ class Stacked:
         return out
 
 
-class ClusterDedupStep(CurateStep):
-    """Two-pass clustering dedup; subclasses say how documents become keys (and signatures) and how keys link."""
+class ClusterDedupStep(GlobalStep):
+    """Two-pass clustering dedup; subclasses say how documents become keys (and signatures) and how keys link.
+    With `mode: distributed` it is a global step: subclasses give the collector and global stages, and the step
+    applies the decisions they wrote (`apply_decisions`)."""
 
     Params: ClassVar[type[DedupParams]] = DedupParams
     columns = DEDUP_COLUMNS
@@ -108,11 +112,19 @@ class ClusterDedupStep(CurateStep):
     def end_task(self) -> None:
         pass
 
+    def is_global(self) -> bool:
+        return self.params.mode == "distributed"
+
     # -- the two passes --------------------------------------------------------------------------------------------
     def _tmp(self, rank: int, suffix: str) -> str:
         return os.path.join(self.ctx.run_dir, "work", "tmp", self.step_name, f"{rank:05d}.{suffix}")
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if self.is_global():
+            from curate.dedup.decisions import apply_decisions
+
+            yield from apply_decisions(self, data, rank)
+            return
         p: DedupParams = self.params
         self.start_task(rank)
         spill = DocSpill(self._tmp(rank, "spill"))
@@ -171,13 +183,14 @@ class ClusterDedupStep(CurateStep):
                 label = int(result.labels[g])
                 if label in top:
                     c = samples.setdefault(label, {"cluster_id": doc.metadata[CLUSTER_ID], "size": int(result.size[g]),
-                                                   "kept_id": all_ids[surv], "kept_preview": "(reference index)"
-                                                   if surv < n_ref else None, "members": []})
+                                                   "kept_id": self.redactor.id(all_ids[surv]),
+                                                   "kept_preview": "(reference index)" if surv < n_ref else None,
+                                                   "members": []})
                     if not removed[g]:
-                        c["kept_preview"] = doc.text[:100]
+                        c["kept_preview"] = self.redactor.preview(doc.text)
                     elif len(c["members"]) < 3:
-                        c["members"].append({"id": doc.id, "similarity": round(float(sim[g]), 3),
-                                             "preview": doc.text[:100]})
+                        c["members"].append({"id": self.redactor.id(doc.id), "similarity": round(float(sim[g]), 3),
+                                             "preview": self.redactor.preview(doc.text)})
             self.seconds += time.perf_counter() - t0
             yield doc
 
@@ -186,7 +199,7 @@ class ClusterDedupStep(CurateStep):
         if p.write_index:
             rows, keys, sigs = self.kept_index(kept_rows)
             write_index(os.path.join(self.ctx.run_dir, "index", self.step_name, f"{rank:05d}"),
-                        self.index_meta() | {"kind": self.kind}, [ids[i] for i in rows], keys, sigs)
+                        self.index_meta() | {"kind": self.kind}, [self.redactor.id(ids[i]) for i in rows], keys, sigs)
         self.end_task()
         dedup_report.write_task_part(self.ctx.run_dir, self.step_name, rank, {
             "kind": self.kind, "documents": n, "cluster_sizes": sizes.tolist(), "top_n": p.report_top,
@@ -196,9 +209,10 @@ class ClusterDedupStep(CurateStep):
             "params": self.params.model_dump(mode="json")})
 
     def quality_of(self, doc: Document) -> float:
-        """The score `keep: quality` ranks by; NaN when the document has none (it then loses to scored ones)."""
+        """The score `keep: quality` ranks by (a step's column, else an input field of that name); NaN when the
+        document has none (it then loses to scored ones)."""
         key = self.params.quality_key
-        q = doc.metadata.get(key) if key else None
+        q = field(doc, key) if key else None
         return float(q) if isinstance(q, (int, float)) else math.nan
 
     @staticmethod
@@ -249,17 +263,20 @@ class ExactDedup(ClusterDedupStep):
         self._hashes: list[int] = []
         self._has_key: list[bool] = []
 
+    def key_of(self, doc: Document) -> tuple[int, bool]:
+        """(hash of the normalised text or URL, whether the document has one): one C-level hash, nothing per token."""
+        if self.params.key == "url":
+            url = doc.metadata.get(URL)
+            if not url:
+                self.count("no_url")
+            return (url_hash(url), True) if url else (0, False)
+        return text_hash(doc.text, self.params.normalization), True
+
     def add_batch(self, docs):
-        for doc in docs:  # one C-level hash per document: nothing here is per token
-            if self.params.key == "url":
-                url = doc.metadata.get(URL)
-                self._hashes.append(url_hash(url) if url else 0)
-                self._has_key.append(bool(url))
-                if not url:
-                    self.count("no_url")
-            else:
-                self._hashes.append(text_hash(doc.text, self.params.normalization))
-                self._has_key.append(True)
+        for doc in docs:
+            key, has = self.key_of(doc)
+            self._hashes.append(key)
+            self._has_key.append(has)
 
     def decide(self, n_ref, ref_keys, ref_sigs, order, length, quality, weight):
         self._keys = np.array(self._hashes, dtype=np.uint64)
@@ -275,6 +292,17 @@ class ExactDedup(ClusterDedupStep):
         rows = kept_rows[np.array(self._has_key, dtype=bool)[kept_rows]]
         return rows, self._keys[rows], None
 
+    # -- distributed mode (curate.dedup.distributed_exact) --------------------------------------------------------------
+    def collector(self):
+        from curate.dedup.distributed_exact import KeyWriter
+
+        return KeyWriter(self)
+
+    def global_stages(self):
+        from curate.dedup.distributed_exact import PartitionStage
+
+        return [("partitions", self.params.bucket_tasks or 4, [PartitionStage(self)])]
+
 
 # -- MinHash -------------------------------------------------------------------------------------------------------
 
@@ -287,8 +315,6 @@ class MinHashDedupParams(DedupParams):
     verify: bool = True  # keep a candidate pair only if its estimated Jaccard reaches `threshold`
     seed: int = 1
     normalization: NormConfig = NormConfig(whitespace=False)
-    mode: Literal["single", "distributed"] = "single"  # distributed: multi-stage over all tasks (see docs/dedup.md)
-    bucket_tasks: int | None = None  # distributed: parallel tasks of the bucket stage (default: one per band)
 
     @model_validator(mode="after")
     def _banding(self):
@@ -317,7 +343,6 @@ class MinHashDedup(ClusterDedupStep):
     def __init__(self, params, ctx, name=None):
         super().__init__(params, ctx, name)
         self.hasher = params.hasher()
-        self.decisions_dir: str | None = None  # set by the distributed plan for its stage-2 pipeline
 
     def index_meta(self):
         p = self.params
@@ -359,12 +384,15 @@ class MinHashDedup(ClusterDedupStep):
     def end_task(self):
         self._sigs.remove()
 
-    def run(self, data, rank=0, world_size=1):
-        if self.params.mode == "distributed":
-            if self.decisions_dir is None:
-                raise RuntimeError(f"{self.step_name}: mode distributed runs through `curate run` (multi-stage)")
-            from curate.dedup.distributed import apply_decisions
+    # -- distributed mode (curate.dedup.distributed) ------------------------------------------------------------------
+    def collector(self):
+        from curate.dedup.distributed import SignatureWriter
 
-            yield from apply_decisions(self, data, rank)
-            return
-        yield from super().run(data, rank, world_size)
+        return SignatureWriter(self)
+
+    def global_stages(self):
+        from curate.dedup.distributed import BucketStage, ClusterStage
+
+        bands = self.hasher.bands
+        return [("buckets", min(self.params.bucket_tasks or bands, bands), [BucketStage(self)]),
+                ("cluster", 1, [ClusterStage(self)])]

@@ -1,17 +1,31 @@
-"""Low-level record iterators, one per input format. Each yields `RawRecord`s and turns stream damage into a record
-with an error instead of an exception, so the reader can count it and carry on with the next file."""
+"""Low-level record iterators, one per input format. Each yields `RawRecord`s and turns damage into a record with an
+error instead of an exception, so that the reader counts it and carries on; none of them ever ends early without
+saying so. What each does with damage:
+
+- JSONL (plain, .gz, .zst): a bad line is one record; a cut or corrupt compressed stream ends the file with one
+  `truncated_stream` record (a deflate/zstd stream has no point to resync at).
+- Parquet: read row group by row group; the rows of a group that cannot be read are counted one by one
+  (`parquet`), and the next group is read. A file whose footer is unreadable is one `parquet` record.
+- WARC (.warc, .warc.gz): a damaged record, or a damaged gzip member, is one `warc_record`; the reader resyncs at
+  the next record (the next gzip member that starts a WARC record, or the next `WARC/1.x` header line). A file cut
+  inside a record ends with `truncated_stream`.
+- An input file that cannot be opened is one `unreadable_file` record.
+"""
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import os
 import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 FORMATS = ("jsonl", "parquet", "warc", "html")
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -24,7 +38,8 @@ class RawRecord:
     extra: dict = field(default_factory=dict)
 
 
-def infer_format(path: str) -> str:
+def infer_format(path: str) -> str | None:
+    """The format a file name says, or None."""
     name = path.lower()
     for suffix in (".gz", ".zst", ".zstd"):
         if name.endswith(suffix):
@@ -35,41 +50,79 @@ def infer_format(path: str) -> str:
         return "parquet"
     if name.endswith((".warc", ".arc")):
         return "warc"
-    if name.endswith((".html", ".htm")):
+    if name.endswith((".html", ".htm", ".xhtml")):
         return "html"
-    raise ValueError(f"{path}: cannot tell the format from the file name; set `format:` ({', '.join(FORMATS)})")
+    return None
 
 
-def _zstd_lines(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+def _head(path: str, n: int = 4096) -> bytes:
+    """The first (decompressed) bytes of a file; b"" when they cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(n)
+            if raw[:2] == b"\x1f\x8b":
+                f.seek(0)
+                d = zlib.decompressobj(31)
+                return d.decompress(f.read(1 << 16), n)
+            if raw[:4] == b"\x28\xb5\x2f\xfd":
+                import zstandard
+
+                f.seek(0)
+                with zstandard.ZstdDecompressor().stream_reader(f) as r:
+                    return r.read(n)
+            return raw
+    except Exception:  # noqa: BLE001 - sniffing is best effort; the reader reports real damage per record
+        return b""
+
+
+def sniff_format(path: str) -> str | None:
+    """The format a file's first bytes say (None when they say nothing clear: empty, damaged, or plain text)."""
+    head = _head(path)
+    if head[:4] == b"PAR1":
+        return "parquet"
+    body = head[3:] if head.startswith(BOM) else head
+    body = body.lstrip()
+    if body.startswith((b"WARC/", b"filedesc://")):
+        return "warc"
+    if body[:1] == b"{":
+        return "jsonl"
+    if body[:1] == b"<":
+        return "html"
+    return None
+
+
+# -- JSONL -------------------------------------------------------------------------------------------------------------
+
+def _zstd_lines(f: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[bytes]:
     """Lines of a (multi-frame) zstd file. zstandard's stream reader ends quietly at a cut in the middle of a frame;
     a decompression object tells us (`eof` is False), so a truncated download is reported, not mistaken for EOF."""
     import zstandard
 
     dctx = zstandard.ZstdDecompressor()
-    d, pending = dctx.decompressobj(), b""
-    with open(path, "rb") as f:
-        while chunk := f.read(chunk_size):
-            out = d.decompress(chunk)
-            while d.eof and d.unused_data:  # the next frame starts inside this chunk
-                rest = d.unused_data
-                d = dctx.decompressobj()
-                out += d.decompress(rest)
-            pending += out
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                yield line + b"\n"
+    d, pending, started = dctx.decompressobj(), b"", False
+    while chunk := f.read(chunk_size):
+        started = True
+        out = d.decompress(chunk)
+        while d.eof and d.unused_data:  # the next frame starts inside this chunk
+            rest = d.unused_data
+            d = dctx.decompressobj()
+            out += d.decompress(rest)
+        pending += out
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line + b"\n"
     if pending:
         yield pending
-    if not d.eof:
+    if started and not d.eof:  # an empty file is an empty input, not a cut one
         raise EOFError("zstd stream ends inside a frame (truncated file)")
 
 
-def iter_lines(path: str) -> Iterator[bytes]:
+def iter_lines(f: BinaryIO, path: str) -> Iterator[bytes]:
     if path.endswith((".zst", ".zstd")):
-        yield from _zstd_lines(path)
-        return
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
+        yield from _zstd_lines(f)
+    elif path.endswith(".gz"):
+        yield from gzip.GzipFile(fileobj=f)
+    else:
         yield from f
 
 
@@ -81,46 +134,116 @@ try:
 except ImportError:  # pragma: no cover - zstandard is a dependency
     pass
 
+# a lone surrogate can only enter through a JSON escape (raw UTF-8 cannot encode one: that is invalid UTF-8)
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def parse_json_line(raw: bytes, line_no: int) -> RawRecord:
+    """One JSONL line -> a record, or a record with the reason it is invalid (never an exception)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return RawRecord(line_no, raw=raw, error="utf8", detail=f"invalid UTF-8 at byte {e.start}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        return RawRecord(line_no, raw=raw, error="json", detail=f"{e.msg} at column {e.colno}")
+    except RecursionError:
+        return RawRecord(line_no, raw=raw, error="json", detail="nested too deeply")
+    except ValueError as e:  # e.g. an integer of more digits than Python converts
+        return RawRecord(line_no, raw=raw, error="json", detail=f"{type(e).__name__}: {str(e)[:80]}")
+    if not isinstance(data, dict):
+        return RawRecord(line_no, raw=raw, error="not_object", detail=f"a JSON {type(data).__name__}")
+    if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(data):
+        return RawRecord(line_no, raw=raw, error="lone_surrogate", detail="a string holds an unpaired UTF-16 surrogate")
+    return RawRecord(line_no, data=data)
+
 
 def iter_jsonl(path: str) -> Iterator[RawRecord]:
     line_no = 0
-    try:
-        for raw in iter_lines(path):
-            line_no += 1
-            raw = raw.rstrip(b"\r\n")
-            if not raw.strip():
-                continue  # blank lines are not records
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                yield RawRecord(line_no, raw=raw, error="utf8", detail=f"invalid UTF-8 at byte {e.start}")
-                continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as e:
-                yield RawRecord(line_no, raw=raw, error="json", detail=f"{e.msg} at column {e.colno}")
-                continue
-            if not isinstance(data, dict):
-                yield RawRecord(line_no, raw=raw, error="not_object", detail=f"a JSON {type(data).__name__}")
-                continue
-            yield RawRecord(line_no, data=data)
-    except STREAM_ERRORS as e:
-        yield RawRecord(line_no + 1, error="truncated_stream", detail=f"{type(e).__name__}: {e}")
+    with _open(path) as f:
+        if f is None:
+            yield _unreadable(path)
+            return
+        try:
+            for raw in iter_lines(f, path):
+                line_no += 1
+                raw = raw.rstrip(b"\r\n")
+                if line_no == 1 and raw.startswith(BOM):
+                    raw = raw[len(BOM):]
+                if not raw.strip():
+                    continue  # blank lines are not records
+                yield parse_json_line(raw, line_no)
+        except STREAM_ERRORS as e:
+            yield RawRecord(line_no + 1, error="truncated_stream",
+                            detail=f"the rest of the file could not be read ({type(e).__name__}: {e})")
 
+
+class _open:
+    """`with _open(path) as f`: the open binary file, or None when it cannot be opened (counted by the caller)."""
+
+    def __init__(self, path: str):
+        self.path, self.f, self.error = path, None, None
+
+    def __enter__(self) -> BinaryIO | None:
+        try:
+            self.f = open(self.path, "rb")
+        except OSError as e:
+            self.error = e
+        return self.f
+
+    def __exit__(self, *exc):
+        if self.f is not None:
+            self.f.close()
+
+
+def _unreadable(path: str) -> RawRecord:
+    try:
+        open(path, "rb").close()
+        detail = "cannot be read"
+    except OSError as e:
+        detail = f"cannot be opened: {e.strerror or type(e).__name__}"
+    return RawRecord(1, error="unreadable_file", detail=detail)
+
+
+# -- Parquet -----------------------------------------------------------------------------------------------------------
 
 def iter_parquet(path: str, batch_size: int = 1024) -> Iterator[RawRecord]:
     import pyarrow.parquet as pq
 
-    row = 0
+    if not os.access(path, os.R_OK):
+        yield _unreadable(path)
+        return
     try:
         pf = pq.ParquetFile(path)
-        for batch in pf.iter_batches(batch_size=batch_size):
-            for data in batch.to_pylist():
-                row += 1
-                yield RawRecord(row, data=data)
-    except Exception as e:  # pyarrow raises ArrowInvalid/OSError for damaged files
-        yield RawRecord(row + 1, error="parquet", detail=f"{type(e).__name__}: {e}")
+        groups = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
+    except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid/OSError/... for a damaged footer
+        yield RawRecord(1, error="parquet", detail=f"unreadable file (footer): {type(e).__name__}: {str(e)[:120]}")
+        return
+    row = 0
+    for g, n in enumerate(groups):
+        done = 0
+        try:
+            for batch in pf.iter_batches(batch_size=batch_size, row_groups=[g]):
+                for data in batch.to_pylist():
+                    done += 1
+                    yield RawRecord(row + done, data=data)
+        except Exception as e:  # noqa: BLE001 - a damaged page: the rest of this row group is counted, not lost
+            detail = f"row group {g} unreadable after {done} of {n} rows: {type(e).__name__}: {str(e)[:120]}"
+            for i in range(done + 1, n + 1):
+                yield RawRecord(row + i, error="parquet", detail=detail)
+        row += n
 
+
+# -- HTML files --------------------------------------------------------------------------------------------------------
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)|<\?xml[^>]+encoding=["']([A-Za-z0-9_\-]+)""", re.I)
 
@@ -144,47 +267,188 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
 
 
 def iter_html_file(path: str) -> Iterator[RawRecord]:
-    body = Path(path).read_bytes()
+    try:
+        body = Path(path).read_bytes()
+    except OSError:
+        yield _unreadable(path)
+        return
     html, charset = decode_html(body)
     yield RawRecord(1, data={"html": html, "charset": charset})
 
 
+# -- WARC --------------------------------------------------------------------------------------------------------------
+
 _HTTP_CHARSET = re.compile(r"charset=([A-Za-z0-9_\-]+)", re.I)
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_LINE = re.compile(rb"(?:^|\n)(WARC/1\.[01]\r?\n)")
+MAX_BUFFERED = 64 * 2**20  # a gzip member's records are held until its checksum passes, up to this many bytes
+
+
+class _GzipMember(io.RawIOBase):
+    """One gzip member of a file, decompressed on read; `end` is its compressed end once it has been read through.
+    A damaged member raises zlib.error; one cut by the end of the file raises EOFError."""
+
+    def __init__(self, f: BinaryIO, offset: int, chunk: int = 1 << 16):
+        self.f, self.offset, self.chunk = f, offset, chunk
+        self.d = zlib.decompressobj(31)
+        self.pos = offset  # compressed bytes consumed so far
+        self.out = b""
+        self.end: int | None = None
+
+    def readable(self):
+        return True
+
+    def readinto(self, b) -> int:
+        while not self.out and self.end is None:
+            self.f.seek(self.pos)
+            data = self.f.read(self.chunk)
+            if not data:
+                raise EOFError(f"gzip member at byte {self.offset} is cut by the end of the file")
+            self.out = self.d.decompress(data)
+            if self.d.eof:
+                self.end = self.pos + len(data) - len(self.d.unused_data)
+            self.pos += len(data)
+        n = min(len(b), len(self.out))
+        b[:n] = self.out[:n]
+        self.out = self.out[n:]
+        return n
+
+    def drain(self) -> int:
+        while self.read(1 << 20):
+            pass
+        return self.end
+
+
+def _warc_record(record, n: int) -> RawRecord:
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
+    body = record.content_stream().read()
+    if "html" not in ctype.lower():
+        return RawRecord(n, raw=b"", error="unsupported_content", detail=f"{ctype or 'no type'} at {url}",
+                         extra={"url": url})
+    m = _HTTP_CHARSET.search(ctype)
+    html, charset = decode_html(body, m.group(1) if m else None)
+    return RawRecord(n, data={"html": html, "url": url, "charset": charset,
+                              "warc_record_id": record.rec_headers.get_header("WARC-Record-ID"),
+                              "date": record.rec_headers.get_header("WARC-Date")})
+
+
+def _responses(stream) -> Iterator:
+    from warcio.archiveiterator import ArchiveIterator
+
+    for record in ArchiveIterator(stream):
+        if record.rec_type == "response":
+            yield record
+
+
+def _next_gzip_member(f: BinaryIO, start: int, size: int) -> int | None:
+    """The next offset >= start where a gzip member begins that decompresses to a WARC record header."""
+    window = 1 << 20
+    pos = start
+    while pos < size:
+        f.seek(pos)
+        block = f.read(window + 2)
+        i = block.find(_GZIP_MAGIC)
+        while i != -1:
+            f.seek(pos + i)
+            try:
+                head = zlib.decompressobj(31).decompress(f.read(4096), 16)
+            except zlib.error:
+                head = b""
+            if head.startswith((b"WARC/", b"filedesc")):
+                return pos + i
+            i = block.find(_GZIP_MAGIC, i + 1)
+        pos += window
+    return None
+
+
+def _iter_warc_gzip(f: BinaryIO, size: int) -> Iterator[RawRecord]:
+    n, offset = 0, 0
+    while offset < size:
+        member = _GzipMember(f, offset)
+        held: list[RawRecord] = []
+        held_bytes = 0
+        try:
+            for record in _responses(member):
+                n += 1
+                rec = _warc_record(record, n)
+                held.append(rec)
+                held_bytes += len((rec.data or {}).get("html", ""))
+                if held_bytes > MAX_BUFFERED:  # a whole-file gzip of many records: stream it, damage counted below
+                    yield from held
+                    held, held_bytes = [], 0
+            end = member.drain()
+        except EOFError as e:
+            yield from held
+            yield RawRecord(n + 1, error="truncated_stream", detail=str(e))
+            return
+        except Exception as e:  # noqa: BLE001 - zlib.error, warcio's ArchiveLoadFailed, a bad header...
+            n += 1
+            resync = _next_gzip_member(f, offset + 1, size)
+            where = f"resynced at byte {resync}" if resync is not None else "no further record"
+            yield RawRecord(n, error="warc_record",
+                            detail=f"damaged record at byte {offset} ({type(e).__name__}: {str(e)[:80]}); {where}")
+            if resync is None:
+                return
+            offset = resync
+            continue
+        yield from held
+        offset = end
+
+
+def _next_warc_header(f: BinaryIO, start: int, size: int) -> int | None:
+    window = 1 << 20
+    pos = start
+    while pos < size:
+        f.seek(pos)
+        block = f.read(window + 16)
+        m = _WARC_LINE.search(block, 1 if pos == start else 0)
+        if m:
+            return pos + m.start(1)
+        pos += window
+    return None
+
+
+def _iter_warc_plain(f: BinaryIO, size: int) -> Iterator[RawRecord]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    n, offset = 0, 0
+    while offset < size:
+        f.seek(offset)
+        it = ArchiveIterator(f)
+        record_start = offset
+        try:
+            for record in it:
+                record_start = it.offset
+                if record.rec_type == "response":
+                    n += 1
+                    yield _warc_record(record, n)
+            return
+        except Exception as e:  # noqa: BLE001 - a damaged header or a cut body
+            n += 1
+            record_start = max(record_start, getattr(it, "offset", record_start))  # the record being parsed
+            resync = _next_warc_header(f, record_start + 1, size)
+            if resync is None:
+                yield RawRecord(n, error="truncated_stream" if isinstance(e, EOFError) else "warc_record",
+                                detail=f"damaged record at byte {record_start} ({type(e).__name__}); no further record")
+                return
+            yield RawRecord(n, error="warc_record",
+                            detail=f"damaged record at byte {record_start} ({type(e).__name__}); resynced at byte {resync}")
+            offset = resync
 
 
 def iter_warc(path: str) -> Iterator[RawRecord]:
-    """HTTP responses with an HTML body become records {html, url, warc_record_id, date}. Other response types are
-    reported (`unsupported_content`), request/metadata/warcinfo records are not documents and are skipped."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    n = 0
-    try:
-        with open(path, "rb") as f:
-            for record in ArchiveIterator(f):
-                if record.rec_type != "response":
-                    continue
-                n += 1
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
-                body = record.content_stream().read()
-                if "html" not in ctype.lower():
-                    yield RawRecord(n, raw=body[:0], error="unsupported_content", detail=f"{ctype or 'no type'} at {url}",
-                                    extra={"url": url})
-                    continue
-                m = _HTTP_CHARSET.search(ctype)
-                html, charset = decode_html(body, m.group(1) if m else None)
-                yield RawRecord(
-                    n,
-                    data={
-                        "html": html,
-                        "url": url,
-                        "charset": charset,
-                        "warc_record_id": record.rec_headers.get_header("WARC-Record-ID"),
-                        "date": record.rec_headers.get_header("WARC-Date"),
-                    },
-                )
-    except Exception as e:  # warcio raises ArchiveLoadFailed / zlib errors on damaged archives
-        yield RawRecord(n + 1, error="truncated_stream", detail=f"{type(e).__name__}: {e}")
+    """HTTP responses with an HTML body become records {html, url, charset, warc_record_id, date}. Other response
+    types are reported (`unsupported_content`); request/metadata/warcinfo records are not documents and are skipped."""
+    with _open(path) as f:
+        if f is None:
+            yield _unreadable(path)
+            return
+        size = os.fstat(f.fileno()).st_size
+        if f.read(3) == _GZIP_MAGIC:
+            yield from _iter_warc_gzip(f, size)
+        else:
+            yield from _iter_warc_plain(f, size)
 
 
 ITERATORS = {"jsonl": iter_jsonl, "parquet": iter_parquet, "warc": iter_warc, "html": iter_html_file}

@@ -6,7 +6,10 @@ import hashlib
 import json
 import os
 import time
+from array import array
 from typing import Any
+
+import numpy as np
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -27,8 +30,9 @@ class InputReader(PipelineStep):
     """Reads the files of every input of a pipeline. Task `rank` reads files[rank::world_size].
 
     Every record becomes exactly one Document. Provenance goes into metadata: source, url, license (from the record's
-    license field, else the source's declared license), file and line. Fields the pipeline does not map are kept
-    in metadata and end up in the `extra` column, so nothing in the input is lost.
+    license field, else the source's declared license), file, line and the document's place in the whole input
+    (file index, record), which global steps use so that their decisions do not depend on the number of tasks.
+    Fields the pipeline does not map are kept in the `extra` dict (column), so nothing in the input is lost.
     """
 
     name = "input"
@@ -51,11 +55,14 @@ class InputReader(PipelineStep):
         doc.metadata.update({D.SOURCE: spec["source"], D.FILE: spec["path"], D.LINE: rec.line,
                              D.LICENSE: spec.get("license") or "NOASSERTION",
                              D.LICENSE_SOURCE: "declared" if spec.get("license") else "unknown",
-                             D.LICENSE_CONFIDENCE: 0.0, "invalid_detail": detail, **rec.extra})
+                             D.LICENSE_CONFIDENCE: 0.0, D.ORDER: D.input_order(spec["index"], rec.line),
+                             D.EXTRA: {"invalid_detail": detail, **rec.extra}})
         D.mark_removed(doc, INVALID, reason)
         return doc
 
     def to_document(self, spec: dict, rec: RawRecord) -> Document:
+        """One record -> one Document. Every input field lands in a column the pipeline maps it to, or in `extra`:
+        nothing a record holds can set a column of ours, a removal reason or an internal key."""
         if rec.error:
             raw = rec.raw or b""
             return self._invalid(spec, rec, rec.error, rec.detail, raw.decode("utf-8", "backslashreplace"))
@@ -74,19 +81,23 @@ class InputReader(PipelineStep):
                 return self._invalid(spec, rec, "oversize",
                                      f"{size} bytes > max_document_bytes={self.max_document_bytes}", text)
         doc_id = data.pop(spec["id_field"], None)
-        doc = Document(text=text, id=str(doc_id) if doc_id is not None else f"{spec['rel']}:{rec.line}")
-        meta = doc.metadata
-        meta.update(spec.get("metadata") or {})
         url = data.pop(spec["url_field"], None)
         record_license = data.pop(spec["license_field"], None) if spec.get("license_field") else None
-        # unmapped fields are carried to the `extra` column; ones that clash with our columns keep an input_ prefix
-        meta.update({f"input_{k}" if k in D.CORE_KEYS else k: v for k, v in data.items()})
+        for name, value, allowed in ((spec["id_field"], doc_id, ID_TYPES), (spec["url_field"], url, (str,)),
+                                     (spec.get("license_field"), record_license, (str,))):
+            if value is not None and (not isinstance(value, allowed) or isinstance(value, bool)):
+                return self._invalid(spec, rec, "bad_field", f"field {name!r} is a {type(value).__name__}",
+                                     json.dumps(rec.data, ensure_ascii=False, default=str))
+        doc = Document(text=text, id=str(doc_id) if doc_id is not None else f"{spec['rel']}:{rec.line}")
+        meta = doc.metadata
+        meta[D.EXTRA] = {**(spec.get("metadata") or {}), **data}
         meta[D.SOURCE] = spec["source"]
         meta[D.URL] = url
         meta[D.FILE] = spec["path"]
         meta[D.LINE] = rec.line
+        meta[D.ORDER] = D.input_order(spec["index"], rec.line)
         if record_license:
-            meta[D.LICENSE], meta[D.LICENSE_SOURCE], meta[D.LICENSE_CONFIDENCE] = str(record_license), "record", 1.0
+            meta[D.LICENSE], meta[D.LICENSE_SOURCE], meta[D.LICENSE_CONFIDENCE] = record_license, "record", 1.0
         elif spec.get("license"):
             meta[D.LICENSE], meta[D.LICENSE_SOURCE], meta[D.LICENSE_CONFIDENCE] = spec["license"], "declared", 0.9
         else:
@@ -99,6 +110,7 @@ class InputReader(PipelineStep):
             yield from data
         mine = self.files[rank::world_size]
         documents, nbytes, invalid = 0, 0, 0
+        id_hashes = array("Q")  # 8-byte hashes of the input ids: duplicates are counted across tasks at the end
         inputs = []
         last_progress = 0.0
         for i, spec in enumerate(mine):
@@ -107,25 +119,45 @@ class InputReader(PipelineStep):
                 doc = self.to_document(spec, rec)
                 documents += 1
                 file_docs += 1
-                invalid += D.is_removed(doc)
+                if D.is_removed(doc):
+                    invalid += 1
+                else:
+                    id_hashes.append(id_hash(doc.id))
                 nbytes += D.text_bytes(doc)
                 if self.progress_dir and time.monotonic() - last_progress > 0.5:
                     last_progress = time.monotonic()
                     self._progress(rank, documents, nbytes, i, len(mine))
                 self.stat_update("documents")
                 yield doc
-            inputs.append({"path": spec["path"], "source": spec["source"], "format": spec["format"],
-                           "size": os.path.getsize(spec["path"]), "sha256": sha256_file(spec["path"]),
-                           "documents": file_docs})
+            inputs.append(file_entry(spec, file_docs))
         if self.progress_dir:
             self._progress(rank, documents, nbytes, len(mine), len(mine))
         # reached only once the whole input of this task has been consumed by the pipeline
+        os.makedirs(self.accounting_dir, exist_ok=True)
+        np.save(os.path.join(self.accounting_dir, f"{rank:05d}.ids.npy"), np.sort(np.frombuffer(id_hashes, np.uint64)))
         atomic_write_json(os.path.join(self.accounting_dir, f"{rank:05d}.reader.json"),
                           {"documents_in": documents, "bytes_in": nbytes, "invalid": invalid, "inputs": inputs})
 
     def _progress(self, rank, documents, nbytes, files_done, files):
         atomic_write_json(os.path.join(self.progress_dir, f"{rank:05d}.json"),
                           {"documents": documents, "bytes": nbytes, "files_done": files_done, "files": files})
+
+
+ID_TYPES = (str, int, float)  # ids given as numbers are common; they are written as strings
+
+
+def id_hash(doc_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def file_entry(spec: dict, documents: int) -> dict[str, Any]:
+    """The manifest's record of one input file: size and checksum, when the file can still be read."""
+    entry = {"path": spec["path"], "source": spec["source"], "format": spec["format"], "documents": documents}
+    try:
+        entry |= {"size": os.path.getsize(spec["path"]), "sha256": sha256_file(spec["path"])}
+    except OSError as e:
+        entry |= {"size": None, "sha256": None, "error": e.strerror or type(e).__name__}
+    return entry
 
 
 def sha256_file(path: str) -> str:

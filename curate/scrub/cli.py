@@ -19,52 +19,54 @@ def _open_in(path: str):
     return open(path, encoding="utf-8")
 
 
-def _open_out(path: str):
-    if path == "-":
-        return sys.stdout
-    if path.endswith(".gz"):
-        import gzip
-
-        return gzip.open(path, "wt", encoding="utf-8")
-    return open(path, "w", encoding="utf-8")
-
-
 @click.command("scrub")
 @click.argument("input_path", metavar="IN.jsonl", default="-")
 @click.option("-o", "--output", "output_path", metavar="OUT.jsonl", default="-", show_default=True,
               help="Output JSONL ('-': stdout).")
 @click.option("--field", default="text", show_default=True, help="The field of each record to scrub.")
+@click.option("--all-fields", is_flag=True, help="Scrub every string value of each record, not only FIELD.")
+@click.option("--rejects", metavar="REJECTS.jsonl",
+              help="Lines that are not JSON objects, with their line number and reason (their content scrubbed).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the totals to stderr.")
-def scrub_cmd(input_path, output_path, field, quiet):
+def scrub_cmd(input_path, output_path, field, all_fields, rejects, quiet):
     """Scrub PII and secrets from the FIELD of each JSON line of IN.jsonl ('-': stdin) with the PII step's default
-    settings; other fields are kept. Totals per entity type (never values) go to stderr."""
+    settings; other fields are kept. Invalid lines are counted (and written to --rejects), never fatal. Totals per
+    entity type (never values) go to stderr; the output file appears only when complete."""
+    from curate.jsonl_io import AtomicOutput, read_records
     from curate.scrub.pii import PiiScrubber
+    from curate.scrub.steps import scrub_values
 
     scrubber = PiiScrubber()
     totals: Counter = Counter()
-    docs = 0
-    src, dst = _open_in(input_path), _open_out(output_path)
-    try:
-        for n, line in enumerate(src, 1):
-            if not line.strip():
+    docs = invalid = 0
+
+    def scrub(value: str) -> str:
+        out, counts = scrubber.scrub(value)
+        totals.update(counts)
+        return out
+
+    with AtomicOutput(output_path) as dst, AtomicOutput(rejects) as rej:
+        for rec in read_records(input_path):
+            if rec.error:
+                invalid += 1
+                if rej is not None:
+                    raw = scrub((rec.raw or b"").decode("utf-8", "backslashreplace"))
+                    rej.write(json.dumps({"line": rec.line, "reason": f"invalid:{rec.error}", "detail": rec.detail,
+                                          "raw": raw}, ensure_ascii=False) + "\n")
                 continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                raise click.ClickException(f"{input_path}:{n}: not a JSON line") from None
-            if isinstance(rec, dict) and isinstance(rec.get(field), str):
-                rec[field], counts = scrubber.scrub(rec[field])
-                totals.update(counts)
+            data = rec.data
+            if all_fields:
+                data = scrub_values(data, scrub)
+            elif isinstance(data.get(field), str):
+                data[field] = scrub(data[field])
             docs += 1
-            dst.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    finally:
-        if dst is not sys.stdout:
-            dst.close()
-        else:
-            dst.flush()
+            dst.write(json.dumps(data, ensure_ascii=False) + "\n")
     if not quiet:
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(totals.items())) or "none found"
         click.echo(f"scrubbed {docs} records; PII replaced: {summary}", err=True)
+        if invalid:
+            click.echo(f"{invalid} invalid lines " + (f"written to {rejects}" if rejects else
+                                                     "skipped (pass --rejects to keep them)"), err=True)
         if scrubber.ner_note and scrubber.nlp is None:
             click.echo(f"note: {scrubber.ner_note}", err=True)
 

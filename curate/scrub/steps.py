@@ -6,13 +6,16 @@ import fcntl
 import glob
 import json
 import os
-from typing import Any, Literal
+from collections import Counter
+from typing import Any, Callable, Literal
 
 import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
 from pydantic import Field, model_validator
 
-from curate.document import LANG
+from curate.dedup.columns import DUPLICATE_OF
+from curate.document import EXTRA, LANG, SCRUBBED, URL
+from curate.privacy import keyed_id
 from curate.scrub.pii import PiiParams
 from curate.steps.base import CurateStep, StepParams
 from curate.util import atomic_write_json
@@ -51,11 +54,22 @@ def write_report_section(step: CurateStep, rank: int, data: dict[str, Any], rend
                           {"title": title, "markdown": markdown, "data": totals})
 
 
+def scrub_values(value: Any, scrub: Callable[[str], str]) -> Any:
+    """Every string inside a JSON-like value (dict values, list items), scrubbed; keys and numbers unchanged."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: scrub_values(v, scrub) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_values(v, scrub) for v in value]
+    return value
+
+
 # -- PII ------------------------------------------------------------------------------------------------------------
 class PiiStepParams(PiiParams, StepParams):
     languages: list[str] | None = None  # scrub only documents in these languages (None: all)
     remove_if_more_than: int | None = None  # remove a document with more PII items than this (e.g. directories)
-    scrub_removed: bool = True  # scrub documents that earlier steps removed before they are written to removed/
+    scrub_removed: bool = True  # scrub documents that other steps removed before they are written to removed/
 
 
 class PiiStep(CurateStep):
@@ -86,17 +100,40 @@ class PiiStep(CurateStep):
         state["_scrubber"] = None
         return state
 
-    def _scrub(self, doc: Document) -> dict[str, int]:
-        text, counts = self.scrubber.scrub(doc.text)
-        doc.text = text
-        doc.metadata[PII_COUNTS] = json.dumps(counts, sort_keys=True) if counts else None
-        self.count("bytes_scanned", len(text.encode("utf-8", "surrogatepass")))
-        return counts
+    def scrub_document(self, doc: Document) -> dict[str, int]:
+        """Scrub every string the document will be written with: text, url, id and input fields (`extra`).
+        Returns the counts found (values are never recorded) and marks the document as scrubbed by this step."""
+        counts: Counter[str] = Counter()
+
+        def scrub(value: str) -> str:
+            out, found = self.scrubber.scrub(value)
+            counts.update(found)
+            return out
+
+        doc.text = scrub(doc.text)
+        self.count("bytes_scanned", len(doc.text.encode("utf-8", "surrogatepass")))
+        if isinstance(doc.metadata.get(URL), str):
+            doc.metadata[URL] = scrub(doc.metadata[URL])
+        if doc.metadata.get(EXTRA):
+            doc.metadata[EXTRA] = scrub_values(doc.metadata[EXTRA], scrub)
+        doc.id = self._keyed(doc.id, scrub(doc.id))
+        if doc.metadata.get(DUPLICATE_OF):  # an id too: written the way that document's own id is
+            doc.metadata[DUPLICATE_OF] = self.scrub_id(doc.metadata[DUPLICATE_OF])
+        doc.metadata[PII_COUNTS] = json.dumps(dict(counts), sort_keys=True) if counts else None
+        doc.metadata[SCRUBBED] = (*(doc.metadata.get(SCRUBBED) or ()), self.step_name)
+        return dict(counts)
+
+    def scrub_id(self, value):
+        """An id as `scrub_document` writes it (for ids written elsewhere: dedup index, report samples)."""
+        return self._keyed(value, self.scrubber.scrub(value)[0]) if isinstance(value, str) else value
+
+    def _keyed(self, original: str, scrubbed: str) -> str:
+        return scrubbed if scrubbed == original else keyed_id(self.ctx.id_key, scrubbed, original)
 
     def process(self, doc: Document) -> str | None:
         if self.params.languages is not None and doc.metadata.get(LANG) not in self.params.languages:
             return None
-        counts = self._scrub(doc)
+        counts = self.scrub_document(doc)
         total = sum(counts.values())
         if total:
             self.count("documents_with_pii")
@@ -106,21 +143,12 @@ class PiiStep(CurateStep):
             return "too_much_pii"
         return None
 
-    def scrub_removed(self, doc: Document) -> None:
-        """The sink's hook: a document removed before this step is scrubbed before it is written to removed/."""
-        if not self.params.scrub_removed or PII_COUNTS in doc.metadata:
-            return
-        counts = self._scrub(doc)
-        self.count("removed_documents_scrubbed")
-        for entity, n in counts.items():
-            self.count(f"removed:{entity}", n)
-
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         yield from super().run(data, rank, world_size)
         sc = self._scrubber
         note = sc.ner_note if sc is not None and sc.nlp is None else None
-        # counts of removed documents scrubbed by the sink hook are in the manifest's counters only: later steps
-        # may still hold documents in their batches, so they are not all known here
+        # counts of removed documents scrubbed by the writers (curate.privacy) are in the manifest's counters only:
+        # they are scrubbed as they are written, after this step has finished
         counters = {k: v for k, v in self.counters.items() if not k.startswith("removed")}
         write_report_section(self, rank, {"documents_scanned": self.documents_in, **counters,
                                           **({"note": note} if note else {})}, self._render)

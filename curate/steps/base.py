@@ -12,7 +12,12 @@ from datatrove.utils.batching import batched
 from datatrove.utils.stats import Stats
 from pydantic import BaseModel, ConfigDict
 
-from curate.document import LANG, SOURCE, is_removed, mark_removed
+from curate.document import FILE, LANG, LINE, SOURCE, is_removed, mark_removed
+from curate.privacy import Redactor
+
+
+class StepFailed(RuntimeError):
+    """A step failed on a document in a strict run; the message names the document, never its text."""
 
 
 class ApplyTo(BaseModel):
@@ -37,6 +42,8 @@ class RunContext(BaseModel):
 
     run_dir: str
     pipeline_name: str = "pipeline"
+    id_key: str = ""  # the run's key for ids that held PII (curate.privacy)
+    strict: bool = False  # a step that fails on a document fails the run (else the document is set aside)
 
 
 class CurateStep(PipelineStep):
@@ -65,6 +72,7 @@ class CurateStep(PipelineStep):
         self.removed = 0
         self.seconds = 0.0
         self.counters: dict[str, int] = {}  # step-specific totals (e.g. PII found per entity), summed over tasks
+        self.redactor = Redactor([])  # the plan sets the run's: it scrubs what this step writes into reports, indexes
 
     def count(self, key: str, n: int = 1) -> None:
         self.counters[key] = self.counters.get(key, 0) + n
@@ -101,13 +109,32 @@ class CurateStep(PipelineStep):
             live = [doc for doc in batch if self.applies(doc)]
             if live:
                 started = time.perf_counter()
-                reasons = self.process_batch(live)
+                reasons = self._judge(live)
                 self.seconds += time.perf_counter() - started
                 self.documents_in += len(live)
                 for doc, reason in zip(live, reasons):
                     if reason:
                         self.remove(doc, reason)
             yield from batch
+
+    def _judge(self, docs: list[Document]) -> list[str | None]:
+        """`process_batch`, except that a document the step fails on is removed as `<step>:error` (counted by
+        exception type) instead of killing the run, unless the run is strict. The error names the document by id,
+        file and line only: a traceback of a step can hold the document's text."""
+        try:
+            return self.process_batch(docs)
+        except Exception as e:  # noqa: BLE001
+            if len(docs) > 1:  # find the document(s) it fails on; the others are judged normally
+                return [r for doc in docs for r in self._judge([doc])]
+            doc = docs[0]
+            where = f"document {doc.id!r} ({doc.metadata.get(FILE)}:{doc.metadata.get(LINE)})"
+            if self.ctx.strict:
+                raise StepFailed(f"{self.step_name} failed on {where}: {type(e).__name__}") from None
+            self.count(f"error:{type(e).__name__}")
+            from datatrove.utils.logging import logger
+
+            logger.warning(f"{self.step_name}: {type(e).__name__} on {where}; set aside as {self.step_name}:error")
+            return ["error"]
 
     def step_stats(self) -> dict[str, Any]:
         return {
@@ -118,3 +145,34 @@ class CurateStep(PipelineStep):
             "seconds": round(self.seconds, 3),
             "counters": dict(self.counters),
         }
+
+
+class GlobalStep(CurateStep):
+    """A step that must see every task's documents before it can decide (deduplication over the whole corpus).
+
+    When `is_global()`, the stage plan (curate.plan) ends a segment at the step: `collector()` runs as the last step
+    of the segment before it (one per task: keys, signatures...), `global_stages()` run between the segments (over
+    what all tasks collected), and the step itself starts the next segment, applying what was decided to each
+    task's documents in the order the collector saw them. Otherwise it runs like any other step.
+    """
+
+    def is_global(self) -> bool:
+        return False
+
+    def work_dir(self, *parts: str) -> str:
+        import os
+
+        return os.path.join(self.ctx.run_dir, "work", "global", self.step_name, *parts)
+
+    def collector(self) -> PipelineStep:
+        raise NotImplementedError
+
+    def global_stages(self) -> list[tuple[str, int, list[PipelineStep]]]:
+        """[(stage name, tasks, datatrove steps)] run in order between the two segments."""
+        raise NotImplementedError
+
+    def clean_task(self, rank: int) -> None:
+        """Delete what the collector of task `rank` wrote (it did not finish and runs again)."""
+        import shutil
+
+        shutil.rmtree(self.work_dir("collect", f"{rank:05d}"), ignore_errors=True)

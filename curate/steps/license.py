@@ -88,8 +88,8 @@ class LicenseDetect(CurateStep):
             meta[D.LICENSE] = normalize(meta.get(D.LICENSE))
         elif best and best[1] >= self.params.min_confidence:
             meta[D.LICENSE], meta[D.LICENSE_SOURCE], meta[D.LICENSE_CONFIDENCE] = best[0], "detected", best[1]
-        elif str(meta.get(self.params.repo_field)) in self.repo_licenses:
-            lic, conf = self.repo_licenses[str(meta.get(self.params.repo_field))]
+        elif str(D.field(doc, self.params.repo_field)) in self.repo_licenses:
+            lic, conf = self.repo_licenses[str(D.field(doc, self.params.repo_field))]
             meta[D.LICENSE], meta[D.LICENSE_SOURCE], meta[D.LICENSE_CONFIDENCE] = lic, "inherited", round(0.9 * conf, 3)
         else:
             meta[D.LICENSE] = normalize(meta.get(D.LICENSE))

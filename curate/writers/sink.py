@@ -14,6 +14,7 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers import ParquetWriter
 
 from curate import document as D
+from curate.privacy import Redactor
 from curate.util import atomic_write_json
 
 CORE_COLUMNS: dict[str, pa.DataType] = {
@@ -30,33 +31,38 @@ CORE_COLUMNS: dict[str, pa.DataType] = {
     D.LINE: pa.int64(),
 }
 REMOVED_COLUMNS: dict[str, pa.DataType] = {"removed_reason": pa.string(), "removed_step": pa.string()}
+INTERNAL_COLUMN = "_internal"  # intermediate shards only (between two segments of a plan): the internal keys
 
 
-def shard_schema(step_columns: dict[str, pa.DataType], removed: bool = False) -> pa.Schema:
-    cols = CORE_COLUMNS | step_columns | {"extra": pa.string()}
+def shard_schema(step_columns: dict[str, pa.DataType], removed: bool = False, intermediate: bool = False) -> pa.Schema:
+    cols = CORE_COLUMNS | step_columns | {D.EXTRA: pa.string()}
     if removed:
         cols = cols | REMOVED_COLUMNS
+    if intermediate and not removed:
+        cols = cols | {INTERNAL_COLUMN: pa.string()}
     return pa.schema(list(cols.items()))
 
 
 class ShardSink(PipelineStep):
+    """Writes documents and counts them; a removed document is first scrubbed by the run's `Redactor`."""
+
     name = "sink"
     type = "💽 - WRITER"
 
     def __init__(self, data_dir: str, removed_dir: str, accounting_dir: str, step_columns: dict[str, pa.DataType],
-                 steps: list[PipelineStep], max_file_size: int = 256 * 2**20, keep_removed: bool = True,
-                 tokenizer: str | None = None):
+                 steps: list[PipelineStep], redactor: Redactor, max_file_size: int = 256 * 2**20,
+                 keep_removed: bool = True, tokenizer: str | None = None, intermediate: bool = False):
         super().__init__()
         self.tokenizer_path = tokenizer
         self._tokenizer = None
         self.step_columns = step_columns
         self.steps = steps  # the same objects as in the pipeline: their counters are read at the end
-        # steps that also clean documents removed before they ran (the PII step), found once, not per document
-        self.scrubbers = [step for step in steps if hasattr(step, "scrub_removed")]
+        self.redactor = redactor
+        self.intermediate = intermediate  # kept documents go on to the next segment: keep the internal keys
         self.accounting_dir = accounting_dir
         self.keep_removed = keep_removed
-        self.kept_schema = shard_schema(step_columns)
-        self._columns = [k for k in self.kept_schema.names if k not in ("id", "text", "extra")]
+        self.kept_schema = shard_schema(step_columns, intermediate=intermediate)
+        self._columns = [k for k in self.kept_schema.names if k not in ("id", "text", D.EXTRA, INTERNAL_COLUMN)]
         self._known = frozenset(self.kept_schema.names)  # metadata keys that are columns, not `extra`
         self.removed_schema = shard_schema(step_columns, removed=True)
         self.kept_writer = ParquetWriter(data_dir, output_filename="${rank}.parquet", compression="zstd",
@@ -71,13 +77,22 @@ class ShardSink(PipelineStep):
         row: dict[str, Any] = {"id": doc.id, "text": doc.text}
         for key in self._columns:
             row[key] = meta.get(key)
-        extra = {k: v for k, v in meta.items() if k not in self._known and not k.startswith("_")}
-        row["extra"] = json.dumps(extra, ensure_ascii=False, default=str) if extra else None
+        # the input's fields, and anything a step noted that is not a declared column
+        extra = dict(meta.get(D.EXTRA) or {})
+        extra.update((k, v) for k, v in meta.items() if k not in self._known and not D.is_internal(k))
+        row[D.EXTRA] = json.dumps(extra, ensure_ascii=False, default=str) if extra else None
+        return row
+
+    def _kept(self, doc: Document) -> dict[str, Any]:
+        row = self._row(doc)
+        if self.intermediate:
+            internal = {k: v for k, v in doc.metadata.items() if D.is_internal(k)}
+            row[INTERNAL_COLUMN] = json.dumps(internal, ensure_ascii=False)
         return row
 
     @staticmethod
     def _kept_row(writer, doc: Document) -> dict[str, Any]:  # datatrove binds adapters as methods of the writer
-        return writer._sink._row(doc)
+        return writer._sink._kept(doc)
 
     @staticmethod
     def _removed_row(writer, doc: Document) -> dict[str, Any]:
@@ -128,8 +143,7 @@ class ShardSink(PipelineStep):
                 else:
                     doc.metadata["_removed_step"] = reason.split(":", 1)[0]
                     if self.keep_removed:
-                        for step in self.scrubbers:
-                            step.scrub_removed(doc)
+                        self.redactor.document(doc)
                         self.removed_writer.write(doc, rank)
                     removed[reason] += 1
                     removed_bytes[reason] += n
