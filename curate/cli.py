@@ -101,8 +101,8 @@ def retune_cmd(run_dir, settings, output):
     if not outcome.changes:
         click.echo("no document changes its fate")
     for step, n in outcome.unchecked.items():
-        click.echo(f"note: {n:,} documents kept now were never seen by {step} in the run (not rechecked: rerun "
-                   "for exact results)")
+        click.echo(f"note: {n:,} documents passed {step} unchecked: the run removed them before it (retune does "
+                   "not redo it; rerun for exact results)")
     if output:
         print_summary(outcome.manifest)
     else:

@@ -30,15 +30,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from datatrove.data import Document
 from pydantic import ValidationError
 
-from curate.config import ConfigError, PipelineConfig
+from curate.config import PipelineConfig
+from curate import document as D
 from curate.document import is_removed, mark_removed, removal_reason
-from curate.steps import CurateStep, RunContext
+from curate.steps import STEP_TYPES, CurateStep, RunContext, StepParams, step_class
 from curate.steps.scored import ScoredStep
+from curate.writers.sink import CORE_COLUMNS, REMOVED_COLUMNS
 from curate.util import atomic_write_json, read_json
 
 SKIP_COLUMNS = ("text", "extra", "removed_reason", "removed_step")
@@ -74,10 +77,50 @@ class Outcome:
     unchecked: dict[str, int] = field(default_factory=dict)
 
 
-def _build_steps(cfg: PipelineConfig, run_dir: str) -> list[CurateStep]:
-    from curate.runner import build_steps
+class RecordedStep(CurateStep):
+    """A step retune does not redo (extraction, URL and license filters, dedup, PII, toxicity...): its recorded
+    decisions stand, its columns are copied, its manifest entry is the run's. Built without importing the step's
+    module (PII and toxicity load model libraries: seconds that a retune does not need)."""
 
-    return build_steps(cfg, RunContext(run_dir=run_dir, pipeline_name=cfg.name))
+    type_name = "recorded"
+
+    def __init__(self, spec, ctx: RunContext, recorded: dict[str, Any], columns: dict):
+        params = spec.params()
+        super().__init__(StepParams(apply_to=params.get("apply_to") or {}), ctx, name=spec.name or spec.type)
+        self.type_name = self.type = spec.type
+        self.scrubs_removed = spec.type == "pii" and params.get("scrub_removed", True)
+        self.columns = columns
+        self.counters = dict(recorded.get("counters", {}))
+        self.seconds = recorded.get("seconds", 0.0)
+
+
+def _is_scored(type_name: str) -> bool:
+    """Scored steps live in curate/steps/ (cheap to import); the modules of the others are not imported."""
+    if not STEP_TYPES[type_name].startswith("curate.steps."):
+        return False
+    return issubclass(step_class(type_name), ScoredStep)
+
+
+def _build_steps(cfg: PipelineConfig, run_dir: str, manifest: dict[str, Any], schema: pa.Schema) -> list[CurateStep]:
+    ctx = RunContext(run_dir=run_dir, pipeline_name=cfg.name)
+    recorded = {s["name"]: s for s in manifest.get("steps", [])}
+    steps: list[CurateStep] = []
+    for spec in cfg.steps:
+        name = spec.name or spec.type
+        if _is_scored(spec.type):
+            cls = step_class(spec.type)
+            steps.append(cls(cls.Params.model_validate(spec.params()), ctx, name=name))
+        else:
+            steps.append(RecordedStep(spec, ctx, recorded.get(name, {}), {}))
+    # the recorded steps' columns, typed as the run wrote them
+    known = set(CORE_COLUMNS) | set(REMOVED_COLUMNS) | {"id", "text", D.EXTRA}
+    for step in steps:
+        known |= set(step.columns)
+    others = {f.name: f.type for f in schema if f.name not in known}
+    recorded_steps = [s for s in steps if isinstance(s, RecordedStep)]
+    if recorded_steps:
+        recorded_steps[0].columns = others
+    return steps
 
 
 def apply_settings(cfg: PipelineConfig, steps: list[CurateStep], settings: list[Setting]) -> PipelineConfig:
@@ -136,8 +179,7 @@ class StoredRows:
     @staticmethod
     def _document(row: dict[str, Any]) -> Document:
         meta = {k: v for k, v in row.items() if k not in SKIP_COLUMNS and k != "id"}
-        if row.get("extra"):
-            meta.update(json.loads(row["extra"]))
+        meta[D.EXTRA] = json.loads(row[D.EXTRA]) if row.get(D.EXTRA) else {}
         return Document(text="", id=row["id"], metadata=meta)
 
     def text(self, i: int) -> str:
@@ -182,30 +224,35 @@ def replay(rows: StoredRows, steps: list[CurateStep]) -> dict[str, int]:
 
 
 def _scrubbed_when_removed(step: CurateStep) -> bool:
-    """The PII step also scrubs the documents that earlier steps removed (the sink's hook): it has seen them."""
-    return hasattr(step, "scrub_removed") and getattr(step.params, "scrub_removed", False)
+    """A PII step also scrubs the documents that other steps removed (the run's Redactor): it has seen them."""
+    return getattr(step, "scrubs_removed", False)
 
 
-def _write_run(rows: StoredRows, steps: list[CurateStep], cfg: PipelineConfig, source_manifest: dict[str, Any],
-               output: str, unchecked: dict[str, int], settings: list[str]) -> dict[str, Any]:
-    """The new run folder, through the same sink and manifest code as `curate run`."""
-    from curate.manifest import build_manifest
+def _write_run(rows: StoredRows, steps: list[CurateStep], cfg: PipelineConfig, source: dict[str, Any],
+               run_dir: str, output: str, unchecked: dict[str, int], settings: list[str],
+               schema: pa.Schema) -> dict[str, Any]:
+    """The new run folder, through the same sink and manifest code as `curate run` (one task)."""
+    from curate.manifest import build_manifest, utcnow
+    from curate.plan import RunPaths, step_columns
+    from curate.privacy import Redactor
     from curate.report import write_report
-    from curate.runner import RunPaths, _utcnow, step_columns
     from curate.writers import ShardSink
 
     if os.path.exists(output) and os.listdir(output):
         raise RetuneError(f"{output} exists and is not empty; choose another --output")
     paths = RunPaths(output)
-    one_task = cfg.model_copy(update={"executor": cfg.executor.model_copy(update={"tasks": 1})})
+    previous = read_json(os.path.join(run_dir, "logs", "run.json"))
     atomic_write_json(paths.run_json, {"config_hash": cfg.config_hash(), "config": cfg.model_dump(mode="json"),
-                                       "retuned_from": source_manifest["run_dir"], "started_at": _utcnow()})
+                                       "id_key": previous.get("id_key", ""), "retuned_from": source["run_dir"],
+                                       "started_at": utcnow()})
     atomic_write_json(os.path.join(paths.accounting, "00000.reader.json"), {
-        "documents_in": source_manifest["documents_in"], "bytes_in": source_manifest["bytes_in"],
-        "inputs": source_manifest["inputs"]})
-    sink = ShardSink(paths.work_data, paths.work_removed, paths.accounting, step_columns(steps), steps,
+        "documents_in": source["documents_in"], "bytes_in": source["bytes_in"], "inputs": source["inputs"]})
+    # stored texts were scrubbed in the run (kept ones by the PII steps, removed ones by its Redactor): no rescrub
+    columns = step_columns(steps)
+    order = {name: i for i, name in enumerate(schema.names)}  # the run's column order, new columns last
+    columns = dict(sorted(columns.items(), key=lambda kv: order.get(kv[0], len(order))))
+    sink = ShardSink(paths.work_data, paths.work_removed, paths.accounting, columns, steps, Redactor([]),
                      max_file_size=cfg.output.shard_size_mb * 2**20, keep_removed=True, tokenizer=cfg.output.tokenizer)
-
     def documents():
         for i, doc in enumerate(rows.docs):
             if not doc.text:
@@ -215,21 +262,24 @@ def _write_run(rows: StoredRows, steps: list[CurateStep], cfg: PipelineConfig, s
     for _ in sink.run(documents(), rank=0):
         pass
 
-    class _Run:  # what build_manifest reads of a Run
-        pass
+    class OneTask:  # what build_manifest reads of a run: its config (one task), paths and plan's accounting
+        def __init__(self):
+            self.cfg = cfg.model_copy(update={"executor": cfg.executor.model_copy(update={"tasks": 1})})
+            self.config_hash, self.paths = cfg.config_hash(), paths
+            self.plan = self
+            self.reader_accounting, self.accounting_dirs = paths.accounting, [paths.accounting]
 
-    run = _Run()
-    run.cfg, run.config_hash = one_task, cfg.config_hash()
-    manifest = build_manifest(run, paths)
+    manifest = build_manifest(OneTask())
     for work, final in ((paths.work_data, paths.data), (paths.work_removed, paths.removed)):
         if os.path.isdir(work):
             os.replace(work, final)
         else:
             os.makedirs(final, exist_ok=True)
-    shutil.rmtree(os.path.join(paths.root, "work"), ignore_errors=True)
-    manifest["config"], manifest["run_dir"] = cfg.model_dump(mode="json"), paths.root
-    manifest["retune"] = {"from": source_manifest["run_dir"], "from_config_hash": source_manifest["config_hash"],
-                          "settings": settings, "unchecked": unchecked}
+    shutil.rmtree(paths.work, ignore_errors=True)
+    manifest["config"] = cfg.model_dump(mode="json")
+    manifest["duplicate_ids"] = source.get("duplicate_ids", 0)
+    manifest["retune"] = {"from": source["run_dir"], "from_config_hash": source["config_hash"], "settings": settings,
+                          "unchecked": unchecked}
     atomic_write_json(paths.manifest, manifest)
     write_report(paths.root)
     return manifest
@@ -255,17 +305,12 @@ def retune(run_dir: str, settings: list[str], output: str | None = None) -> Outc
     parsed = [Setting.parse(s) for s in settings]
     if not parsed:
         raise RetuneError("nothing to retune: give at least one --set STEP.PARAM=VALUE")
-    try:
-        steps = _build_steps(cfg, os.path.abspath(output or run_dir))
-    except ConfigError as e:
-        raise RetuneError(str(e)) from None
-    new_cfg = apply_settings(cfg, steps, parsed)
-    recorded = {s["name"]: s for s in manifest.get("steps", [])}
-    for step in steps:  # what the run measured of the steps retune does not redo (PII found, seconds...)
-        if not isinstance(step, ScoredStep) and step.step_name in recorded:
-            step.counters = dict(recorded[step.step_name].get("counters", {}))
-            step.seconds = recorded[step.step_name].get("seconds", 0.0)
     rows = StoredRows(run_dir)
+    if not rows.shards:
+        raise RetuneError(f"{run_dir} has no shards in data/ or removed/")
+    schema = pa.unify_schemas([pq.read_schema(path) for path in rows.shards])
+    steps = _build_steps(cfg, os.path.abspath(output or run_dir), manifest, schema)
+    new_cfg = apply_settings(cfg, steps, parsed)
     before = Counter({"kept": manifest["documents_kept"]} | manifest["removed"])
     unchecked = replay(rows, steps)
     after = _accounting(rows)
@@ -275,7 +320,8 @@ def retune(run_dir: str, settings: list[str], output: str | None = None) -> Outc
         new = {"documents_in": manifest["documents_in"], "documents_kept": after.get("kept", 0),
                "removed": {k: v for k, v in after.items() if k != "kept"}}
         return Outcome(new, changes, unchecked)
-    new_manifest = _write_run(rows, steps, new_cfg, manifest, output, unchecked, settings)
+    new_cfg = new_cfg.model_copy(update={"output": new_cfg.output.model_copy(update={"dir": os.path.abspath(output)})})
+    new_manifest = _write_run(rows, steps, new_cfg, manifest, run_dir, output, unchecked, settings, schema)
     return Outcome(new_manifest, changes, unchecked)
 
 
