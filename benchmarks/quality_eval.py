@@ -29,7 +29,9 @@ import copy
 import gzip
 import json
 import os
+import random
 import sys
+import tempfile
 from collections import Counter, defaultdict
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -133,7 +135,9 @@ def evaluate(pipeline: str, variant: str, real: list[dict], junk: list[dict]) ->
 
     outcome = {d.id: removal_reason(d) for d in judged}
     result = {"pipeline": pipeline, "variant": variant, "groups": defaultdict(Counter), "junk": defaultdict(Counter),
-              "reasons": defaultdict(Counter), "alone": {}, "mistakes": []}
+              "reasons": defaultdict(Counter), "alone": {}, "mistakes": [], "outcome": outcome,
+              "texts": {d.id: d.text for d in docs if not removal_reason(d)}, "kinds": {i: kind(r) for i, r in
+                                                                                       by_id.items()}}
     for doc_id, reason in outcome.items():
         r = by_id[doc_id]
         removed = reason is not None
@@ -201,6 +205,101 @@ def report(result: dict) -> dict:
             "remove_removed": rem_removed, "remove_n": rem_n}
 
 
+# -- the quality classifier (item 4 of issue 16) --------------------------------------------------------------------
+def unlabeled_positives(labels: dict, lang: str) -> dict[str, list[str]]:
+    """Real documents that are not in the labeled set, by source: the classifier's positives."""
+    out: dict[str, list[str]] = defaultdict(list)
+    with gzip.open(os.path.join(CORPORA, "web_en_ko.jsonl.gz"), "rt", encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec["lang"] == lang and rec["id"] not in labels:
+                out[rec["id"].split(":")[0]].append(rec["text"])
+    return out
+
+
+JUNK_FOLDS = ({"keyword_stuffing", "lorem_ipsum", "repeated", "code_dump", "mojibake", "error_page"},
+              {"boilerplate", "word_salad", "link_farm", "number_table", "fenced_spam"})
+
+
+def classifier_scores(result: dict, labels: dict, groups: dict[str, str], workdir: str) -> tuple[dict, dict]:
+    """Scores of the quality classifier, trained DCLM-style on data it is not evaluated on: for each source of the
+    labeled set, a fastText model is trained on the *other* sources' unlabeled documents (positives) against junk
+    generated with another seed (negatives) and scores that source's labeled documents (the httpd pages, a site
+    absent from training, get the model trained on every source). Evaluation junk is scored twice: by that model
+    (junk kinds seen in training, other pages), and by a model whose negatives leave out the kind's half of the
+    kinds (JUNK_FOLDS: junk of a kind never seen in training). Returns (scores, held-out-kind scores)."""
+    from curate.quality_model import FastTextScorer, train_fasttext_quality
+
+    lang = PIPELINES[result["pipeline"]]
+    positives = unlabeled_positives(labels, lang)
+    negatives = junk_pages(lang, per_kind=40, seed=7)
+
+    def train(name: str, pos: list[str], neg: list[dict]) -> FastTextScorer:
+        model = os.path.join(workdir, f"{lang}-{name}.bin")
+        sample = random.Random(16).sample(pos, min(len(pos), 800))
+        train_fasttext_quality([(t[:5000], "hq") for t in sample] + [(p["text"][:5000], "lq") for p in neg], model,
+                               seed=0)
+        return FastTextScorer(model)
+
+    scores: dict[str, float] = {}
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for doc_id in result["texts"]:  # httpd pages and junk: sources absent from the positives anyway
+        by_group[groups[doc_id] if doc_id in groups and groups[doc_id] in positives else "none"].append(doc_id)
+    everything = [t for texts in positives.values() for t in texts]
+    for group, ids in sorted(by_group.items()):
+        pool = [t for g, texts in sorted(positives.items()) if g != group for t in texts]
+        scorer = train(f"without-{group}", pool, negatives)
+        scores.update(zip(ids, map(float, scorer.score([result["texts"][i] for i in ids]))))
+    unseen: dict[str, float] = {}
+    for fold in JUNK_FOLDS:
+        scorer = train(f"without-{'-'.join(sorted(fold))[:40]}", everything,
+                       [p for p in negatives if p["kind"] not in fold])
+        ids = [i for i in by_group["none"] if result["kinds"][i] in fold]
+        unseen.update(zip(ids, map(float, scorer.score([result["texts"][i] for i in ids]))))
+    return scores, unseen
+
+
+def classifier_report(result: dict, labels: dict, groups: dict[str, str]) -> list[dict]:
+    with tempfile.TemporaryDirectory() as workdir:
+        scores, unseen = classifier_scores(result, labels, groups, workdir)
+    kinds, outcome = result["kinds"], result["outcome"]
+    extracted = set(result["texts"])  # documents html_extract removed are removed for every method
+    methods = {
+        "heuristics (pipeline)": lambda i: outcome[i] is None,
+        "quality_classifier alone (>= 0.5)": lambda i: i in extracted and scores[i] >= 0.5,
+        "heuristics + quality_classifier": lambda i: outcome[i] is None and scores.get(i, 0) >= 0.5,
+    }
+    rows = []
+    print(f"\n=== quality classifier on the {result['pipeline']} documents (sources held out in training) ===")
+    print("  method                               keep-labeled kept  keep precision  remove-labeled removed  "
+          "junk removed")
+    for name, keeps in methods.items():
+        kept = Counter(kinds[i] if kinds[i] in ("keep", "remove") else "junk" for i in outcome if keeps(i))
+        total = Counter(kinds[i] if kinds[i] in ("keep", "remove") else "junk" for i in outcome)
+        precision = kept["keep"] / max(1, sum(kept.values()))
+        row = {"method": name, "recall": kept["keep"] / total["keep"], "precision": precision,
+               "remove_removed": 1 - kept["remove"] / max(1, total["remove"]),
+               "junk_removed": 1 - kept["junk"] / total["junk"]}
+        rows.append(row)
+        print(f"  {name:36s} {row['recall']:17.1%}  {precision:14.1%}  {row['remove_removed']:22.1%}  "
+              f"{row['junk_removed']:12.1%}")
+    junk_kinds = sorted({k for k in kinds.values() if k not in ("keep", "remove")})
+    for title, table in (("kinds seen in training", scores), ("kind held out of training", unseen)):
+        print(f"  junk removed by the classifier alone, {title}: " + ", ".join(
+            f"{k} {sum(1 for i, kk in kinds.items() if kk == k and i in table and table[i] < 0.5)}/"
+            f"{sum(1 for kk in kinds.values() if kk == k)}" for k in junk_kinds))
+    held = [i for i in unseen if kinds[i] not in ("keep", "remove")]
+    rows.append({"method": "quality_classifier alone, junk kinds held out of training", "recall": rows[1]["recall"],
+                 "precision": float("nan"), "remove_removed": rows[1]["remove_removed"],
+                 "junk_removed": sum(unseen[i] < 0.5 for i in held) / max(1, len(held))})
+    rows.append({"method": "heuristics + quality_classifier, junk kinds held out", "recall": rows[2]["recall"],
+                 "precision": float("nan"), "remove_removed": rows[2]["remove_removed"],
+                 "junk_removed": sum(outcome[i] is not None or unseen[i] < 0.5 for i in held) / max(1, len(held))})
+    for row in rows[3:]:
+        print(f"  {row['method']:56s} junk removed {row['junk_removed']:.1%}")
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pipeline", choices=sorted(PIPELINES), action="append")
@@ -210,21 +309,29 @@ def main() -> None:
     args = ap.parse_args()
     if not os.path.isdir(CORPORA):
         raise SystemExit(f"needs {CORPORA} (../shared/corpora is not present)")
-    real = real_documents(read_labels())
-    summary = {}
+    labels = read_labels()
+    real = real_documents(labels)
+    groups = {r["id"]: r["group"] for r in real}
+    summary, classifier = {}, {}
     for pipeline in args.pipeline or sorted(PIPELINES, reverse=True):
         junk = junk_pages(PIPELINES[pipeline], per_kind=JUNK_PER_KIND, seed=16)
         for variant in args.variant or ["before", "after"]:
-            summary[pipeline, variant] = report(evaluate(pipeline, variant, real, junk) | {"explain": args.explain})
+            result = evaluate(pipeline, variant, real, junk)
+            summary[pipeline, variant] = report(result | {"explain": args.explain})
+            if args.classifier and variant == "after":
+                classifier[pipeline] = classifier_report(result, labels, groups)
     print("\n| pipeline | variant | keep-labeled real documents kept | remove-labeled removed | junk removed |")
     print("| --- | --- | --- | --- | --- |")
     for (pipeline, variant), s in summary.items():
         print(f"| {pipeline} | {variant} | {rate(s['keep_kept'], s['keep_n']).strip()} | "
               f"{rate(s['remove_removed'], s['remove_n']).strip()} | {rate(s['junk_removed'], s['junk_n']).strip()} |")
-    if args.classifier:
-        from quality_classifier_eval import classifier_report  # noqa: E402
-
-        classifier_report(real)
+    for pipeline, rows in classifier.items():
+        print(f"\n| {pipeline}: method | keep-labeled kept | keep precision | remove-labeled removed | junk removed |")
+        print("| --- | --- | --- | --- | --- |")
+        for row in rows:
+            precision = f"{row['precision']:.1%}" if row["precision"] == row["precision"] else "n/a"
+            print(f"| {row['method']} | {row['recall']:.1%} | {precision} | {row['remove_removed']:.1%} | "
+                  f"{row['junk_removed']:.1%} |")
 
 
 if __name__ == "__main__":
