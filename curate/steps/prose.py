@@ -57,6 +57,7 @@ ESCAPE = regex.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!|<>])")
 
 CODE_TOKEN = regex.compile(r"[(){}\[\];=<>$\\|&]|::|->|=>|^-{1,2}\w|^\w+_\w+$|^\w+\.\w+\(|^[A-Z_]{3,}$|^@\w|[─-╿]")
 STOP_HINT = regex.compile(r"(?i)\b(the|is|are|a|an|of|to|and|in|that|this|for|with|you|it|be|can|not|if|or)\b")
+ENDS_MID_SENTENCE = regex.compile(r"(?i)\b(the|a|an|of|to|and|or|in|on|for|with|by|from|as|at|is|are|that|this)$")
 SENTENCE_END = (".", "!", "?", "。", "！", "？", "…", '"', "'", "”", "’", ")")
 
 
@@ -181,14 +182,17 @@ def _code_lines(lines: list[str]) -> list[bool]:
             for i in block:
                 code[i] = True
         else:
+            # table rows and rules are markup whatever their pipes look like: they do not vote
+            voters = [i for i in block if not (TABLE_ROW.match(lines[i]) or SETEXT_OR_RULE.match(lines[i]))]
             votes = [_looks_like_code(lines[i]) or _only_inline_code(lines[i]) for i in block]
-            if sum(votes) * 2 >= len(votes) and sum(votes) >= min(2, len(votes)):
+            ayes = sum(v for i, v in zip(block, votes) if i in voters)
+            if voters and ayes * 2 >= len(voters) and ayes >= min(2, len(voters)):
                 for i in block:
                     code[i] = True
             else:
                 for i, vote in zip(block, votes):
                     # a single code line (a command, a directive) inside prose; its indented continuation too
-                    if vote or (i > start and code[i - 1] and lines[i][:1].isspace()):
+                    if i in voters and (vote or (i > start and code[i - 1] and lines[i][:1].isspace())):
                         code[i] = True
         last = lines[end - 1].rstrip()
         previous_ends_literal = last.endswith("::") and not code[end - 1]
@@ -268,7 +272,9 @@ def _continues(previous: str, line: Line) -> bool:
     if BULLET.match(line.text) or HEADING.match(line.text) or QUOTE.match(line.text):
         return False
     first = line.prose[:1]
-    return first.islower() or first.isdigit() or (first.isalpha() and not first.isupper())
+    if first.islower() or first.isdigit() or (first.isalpha() and not first.isupper()):
+        return True
+    return previous.endswith(",") or bool(ENDS_MID_SENTENCE.search(previous))  # "...with the" + "Name ..."
 
 
 @lru_cache(maxsize=64)
