@@ -32,8 +32,9 @@ class HtmlExtractParams(StepParams):
 
 def mark_code(html: str):
     """The page as an lxml tree ready for trafilatura: every <pre> reads as code (a <pre> holding a single <span>
-    is trafilatura's sign of highlighted code), and outside <pre> a newline is the space it is in HTML (the source's
-    line wrapping would otherwise cut every paragraph into lines, and fence inline code mid-sentence)."""
+    is trafilatura's sign of highlighted code), a <code> broken into lines with <br> is a <pre>, and outside <pre> a
+    newline is the space it is in HTML (the source's line wrapping would otherwise cut every paragraph into lines,
+    and fence inline code mid-sentence)."""
     from lxml.html import Element
     from trafilatura.utils import load_html
 
@@ -51,16 +52,16 @@ def mark_code(html: str):
             pre.tail = code.tail
             code.getparent().replace(code, pre)
     preformatted = set()
-    for pre in tree.iter("pre"):
-        preformatted.update(pre.iter())
-        if len(pre) == 1 and pre[0].tag == "span":
-            continue
-        span = Element("span")
-        span.text, pre.text = pre.text, None
+    for pre in list(tree.iter("pre")):
+        # the block's text, without its inline markup: trafilatura would print an <em> inside code as *emphasis*
+        # and break the fence there
+        text = pre.text_content()
         for child in list(pre):
-            span.append(child)
+            pre.remove(child)
+        span = Element("span")
+        span.text, pre.text = text, None
         pre.append(span)
-        preformatted.add(span)
+        preformatted.update((pre, span))
     for node in tree.iter():
         if node not in preformatted and isinstance(node.text, str):
             node.text = node.text.replace("\n", " ")
