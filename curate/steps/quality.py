@@ -149,29 +149,21 @@ class GopherQuality(HeuristicStep):
             "markup_fraction": view.fraction(view.markup_chars),
         }
 
+    # (measure, parameter, comparison, reason), in datatrove's order: the first rule that fails names the removal
+    RULES = (("words", "min_doc_words", under, "gopher_short_doc"), ("words", "max_doc_words", over, "gopher_long_doc"),
+             ("avg_word_length", "min_avg_word_length", under, "gopher_below_avg_threshold"),
+             ("avg_word_length", "max_avg_word_length", over, "gopher_above_avg_threshold"),
+             ("hash_ratio", "max_symbol_word_ratio", over, "gopher_too_many_hashes"),
+             ("ellipsis_ratio", "max_symbol_word_ratio", over, "gopher_too_many_ellipsis"),
+             ("bullet_lines_ratio", "max_bullet_lines_ratio", over, "gopher_too_many_bullets"),
+             ("end_ellipsis_lines_ratio", "max_ellipsis_lines_ratio", over, "gopher_too_many_end_ellipsis"),
+             ("alpha_words_ratio", "max_non_alpha_words_ratio", under, "gopher_below_alpha_threshold"),
+             ("stop_words", "min_stop_words", under, "gopher_enough_stop_words"))
+
     def decide(self, v: Mapping[str, Any], lang: str | None) -> str | None:
         p = self.params_for(lang or "en")
-        if under(v["words"], p.min_doc_words):
-            return "gopher_short_doc"
-        if over(v["words"], p.max_doc_words):
-            return "gopher_long_doc"
-        if under(v["avg_word_length"], p.min_avg_word_length):
-            return "gopher_below_avg_threshold"
-        if over(v["avg_word_length"], p.max_avg_word_length):
-            return "gopher_above_avg_threshold"
-        if over(v["hash_ratio"], p.max_symbol_word_ratio):
-            return "gopher_too_many_hashes"
-        if over(v["ellipsis_ratio"], p.max_symbol_word_ratio):
-            return "gopher_too_many_ellipsis"
-        if over(v["bullet_lines_ratio"], p.max_bullet_lines_ratio):
-            return "gopher_too_many_bullets"
-        if over(v["end_ellipsis_lines_ratio"], p.max_ellipsis_lines_ratio):
-            return "gopher_too_many_end_ellipsis"
-        if under(v["alpha_words_ratio"], p.max_non_alpha_words_ratio):
-            return "gopher_below_alpha_threshold"
-        if under(v["stop_words"], p.min_stop_words):
-            return "gopher_enough_stop_words"
-        return None
+        return next((reason for measure, limit, fails, reason in self.RULES if fails(v[measure], getattr(p, limit))),
+                    None)
 
 
 # -- Gopher repetition ----------------------------------------------------------------------------------------------
