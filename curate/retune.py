@@ -212,6 +212,10 @@ def replay(rows: StoredRows, steps: list[CurateStep]) -> dict[str, int]:
             for j, reason in zip(live, step.rejudge([rows.docs[j] for j in live])):
                 if reason:
                     step.remove(rows.docs[j], reason)
+                elif step.rewrites_text and original_step[j] == i:
+                    # kept now, removed by this step in the run: its stored text is the one before the rewrite
+                    rows.with_text([j])
+                    step.process(rows.docs[j])
             continue
         for j in live:
             seen_by_step = original_step[j] is None or original_step[j] >= i
@@ -309,7 +313,10 @@ def retune(run_dir: str, settings: list[str], output: str | None = None) -> Outc
     if not rows.shards:
         raise RetuneError(f"{run_dir} has no shards in data/ or removed/")
     schema = pa.unify_schemas([pq.read_schema(path) for path in rows.shards])
-    steps = _build_steps(cfg, os.path.abspath(output or run_dir), manifest, schema)
+    try:
+        steps = _build_steps(cfg, os.path.abspath(output or run_dir), manifest, schema)
+    except (FileNotFoundError, ValueError) as e:  # e.g. a model the run used is no longer where it was
+        raise RetuneError(f"cannot rebuild the run's steps: {e}") from None
     new_cfg = apply_settings(cfg, steps, parsed)
     before = Counter({"kept": manifest["documents_kept"]} | manifest["removed"])
     unchecked = replay(rows, steps)

@@ -24,14 +24,17 @@ steps:
     top_n_grams: {top_n_grams}
   - {{type: gopher_quality, min_stop_words: {min_stop_words},
      per_language: {{ko: {{min_avg_word_length: 1, stop_words: ["이", "가", "은", "는", "을", "를", "의", "에"]}}}}}}
-  - {{type: c4_quality, filter_no_terminal_punct: false, apply_to: {{languages: [en]}}}}
+  - {{type: c4_quality, filter_no_terminal_punct: false, min_num_sentences: {sentences}, apply_to: {{languages: [en]}}}}
   - {{type: fineweb_quality, char_duplicates_ratio: {char_dup}}}
 output: {{dir: {out}}}
 """
-STRICT = dict(dup_line_frac=0.2, top_n_grams="[[2, 0.15], [3, 0.12], [4, 0.1]]", min_stop_words=3, char_dup=0.01)
-LOOSE = dict(dup_line_frac=0.6, top_n_grams="[[2, 0.4], [3, 0.4], [4, 0.4]]", min_stop_words=1, char_dup=0.05)
+STRICT = dict(dup_line_frac=0.2, top_n_grams="[[2, 0.15], [3, 0.12], [4, 0.1]]", min_stop_words=3, char_dup=0.01,
+              sentences=12)
+LOOSE = dict(dup_line_frac=0.6, top_n_grams="[[2, 0.4], [3, 0.4], [4, 0.4]]", min_stop_words=1, char_dup=0.05,
+             sentences=3)
 LOOSE_SETTINGS = ["gopher_repetition.dup_line_frac=0.6", "gopher_repetition.top_n_grams=[[2, 0.4], [3, 0.4], [4, 0.4]]",
-                  "gopher_quality.min_stop_words=1", "fineweb_quality.char_duplicates_ratio=0.05"]
+                  "gopher_quality.min_stop_words=1", "fineweb_quality.char_duplicates_ratio=0.05",
+                  "c4_quality.min_num_sentences=3"]
 
 
 def _pipeline(tmp_path: Path, name: str, params: dict) -> Path:
@@ -41,9 +44,13 @@ def _pipeline(tmp_path: Path, name: str, params: dict) -> Path:
 
 
 def _outcome(run_dir: Path) -> dict[str, str]:
-    kept = pl.read_parquet(run_dir / "data" / "*.parquet")
-    removed = pl.read_parquet(run_dir / "removed" / "**" / "*.parquet")
-    return {**{i: "kept" for i in kept["id"]}, **dict(zip(removed["id"], removed["removed_reason"]))}
+    outcome = {}
+    for path in sorted(run_dir.glob("data/*.parquet")):
+        outcome.update((i, "kept") for i in pl.read_parquet(path)["id"])
+    for path in sorted(run_dir.glob("removed/**/*.parquet")):
+        removed = pl.read_parquet(path)
+        outcome.update(zip(removed["id"], removed["removed_reason"]))
+    return outcome
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +70,8 @@ def test_retune_equals_a_rerun_with_the_new_thresholds(strict_run, tmp_path):
     m = outcome.manifest
     assert m["documents_in"] == m["documents_kept"] + sum(m["removed"].values())
     assert m["removed"] == rerun_manifest["removed"] and m["documents_kept"] == rerun_manifest["documents_kept"]
-    assert m["documents_kept"] > json.loads((strict_run / "manifest.json").read_text())["documents_kept"]
+    strict = json.loads((strict_run / "manifest.json").read_text())
+    assert m["documents_kept"] > strict["documents_kept"] and strict["removed"].get("c4_quality:too_few_sentences")
     assert m["retune"]["settings"] == LOOSE_SETTINGS and m["retune"]["unchecked"] == {}
     assert m["config"]["steps"] == rerun_manifest["config"]["steps"]  # the new config is the loose pipeline's
     # texts rewritten by C4 in the rerun are rewritten in the retune too
@@ -74,7 +82,8 @@ def test_retune_equals_a_rerun_with_the_new_thresholds(strict_run, tmp_path):
 
 def test_unchanged_thresholds_reproduce_the_run(strict_run, tmp_path):
     out = tmp_path / "same"
-    outcome = retune(str(strict_run), ["gopher_quality.min_stop_words=3"], output=str(out))
+    outcome = retune(str(strict_run), ["gopher_quality.min_stop_words=3", "c4_quality.min_num_sentences=12"],
+                     output=str(out))
     assert outcome.changes == {}
     assert _outcome(out) == _outcome(strict_run)
     original = pl.read_parquet(strict_run / "data" / "*.parquet")
@@ -123,3 +132,24 @@ def test_retune_of_the_demo_keeps_other_steps_decisions_and_counts_what_they_nev
     assert set(kept["lang"].drop_nulls()) - {"en", "ko"}  # the other languages are back, with their stored lang
     report = CliRunner().invoke(cli, ["report", str(tmp_path / "demo2")])
     assert report.exit_code == 0, report.output
+
+
+def test_a_document_c4_removed_and_now_keeps_is_rewritten_as_a_rerun_rewrites_it(tmp_path):
+    sentences = " ".join(f"This is sentence number {n} of a short page about gardens." for n in range(6))
+    records = [{"id": f"d{i}", "text": f"Menu\nHome | Shop\n{sentences}\nSee more\n{sentences}"} for i in range(3)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+    def pipeline(name: str, sentences_needed: int) -> Path:
+        return write_pipeline(tmp_path / f"{name}.yaml", (
+            f"name: c4\ninputs: [{{name: t, paths: [{tmp_path / 'in.jsonl'}]}}]\nsteps:\n"
+            f"  - {{type: c4_quality, filter_no_terminal_punct: false, min_num_sentences: {sentences_needed}}}\n"
+            f"output: {{dir: {tmp_path / name}}}\n"))
+
+    run(str(pipeline("strict", 50)), progress=False)
+    assert _outcome(tmp_path / "strict") == {f"d{i}": "c4_quality:too_few_sentences" for i in range(3)}
+    retune(str(tmp_path / "strict"), ["c4_quality.min_num_sentences=5"], output=str(tmp_path / "retuned"))
+    run(str(pipeline("loose", 5)), progress=False)
+    texts = {name: dict(pl.read_parquet(tmp_path / name / "data" / "*.parquet").select("id", "text").iter_rows())
+             for name in ("retuned", "loose")}
+    assert texts["retuned"] == texts["loose"] and len(texts["loose"]) == 3
+    assert all("Menu" not in t and "See more" not in t for t in texts["retuned"].values())  # C4 dropped them

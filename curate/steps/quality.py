@@ -262,6 +262,7 @@ class C4Quality(HeuristicStep):
     measures = {"sentences": pa.int64(), "lines_dropped": pa.int64(), "lorem_ipsum_line": pa.int64(),
                 "curly_bracket_line": pa.int64()}
     retunable = frozenset({"min_num_sentences", "filter_lorem_ipsum", "filter_curly_bracket"})
+    rewrites_text = True
 
     def lines(self, doc: Document) -> list[tuple[str, str | None]]:
         """(line to keep, text the rules judge or None for a line kept as it is)."""

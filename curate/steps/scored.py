@@ -30,6 +30,7 @@ class ScoredStep(CurateStep):
     Params: ClassVar[type[ScoredParams]] = ScoredParams
     measures: ClassVar[dict[str, pa.DataType]] = {}  # measure name -> column type
     retunable: ClassVar[frozenset[str]] = frozenset()  # parameters that `decide` reads and `measure` does not
+    rewrites_text: ClassVar[bool] = False  # `process` changes the text of the documents it keeps (C4 drops lines)
 
     def __init__(self, params: ScoredParams, ctx, name=None):
         super().__init__(params, ctx, name)
