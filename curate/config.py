@@ -3,18 +3,20 @@ the YAML is loaded with `yaml.safe_load`, so a config never executes code."""
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import glob
 import hashlib
 import json
 import os
-from typing import Any, Literal
+import re
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from curate.fs import glob_urls, is_url, local
 from curate.readers.formats import FORMATS, infer_format, sniff_format
-from curate.steps import STEP_TYPES, step_class
 
 
 class ConfigError(ValueError):
@@ -43,7 +45,10 @@ class InputSpec(Strict):
 
 
 class OutputSpec(Strict):
-    dir: str = "runs/${name}"
+    dir: str = "runs/${name}"  # a folder, or an object-store URL (s3://bucket/runs/x): then built in `stage_dir`
+    # and published there when complete, manifest.json last
+    stage_dir: str | None = None  # for a URL `dir`: where the run is built (default ~/.cache/curate/runs/<hash>;
+    # on Slurm/Ray over several machines, a folder they all share)
     shard_size_mb: int = Field(256, gt=0)
     keep_removed: bool = True  # write removed documents to removed/<step>/ (the counts are always kept)
     tokenizer: str | None = None  # a local tokenizer.json (or a folder with one): count tokens per license/source
@@ -52,7 +57,8 @@ class OutputSpec(Strict):
 class ExecutorSpec(Strict):
     type: Literal["local", "slurm", "ray"] = "local"
     tasks: int = Field(1, ge=1)
-    workers: int = Field(-1, ge=-1)  # local: parallel processes (-1: one per task)
+    workers: int = Field(-1, ge=-1)  # parallel tasks (-1: as many as `tasks`)
+    address: str | None = None  # ray: the cluster to attach to (default: $RAY_ADDRESS, else a local instance)
     options: dict[str, Any] = {}  # passed to datatrove's Slurm/Ray executor (partition, time, cpus_per_task…)
 
 
@@ -82,20 +88,59 @@ class PipelineConfig(Strict):
     limits: LimitsSpec = LimitsSpec()
 
     def output_dir(self) -> str:
-        return self.output.dir.replace("${name}", self.name)
+        """Where the run folder is built: `output.dir`, or its local stage when `output.dir` is a URL."""
+        target = self.publish_url()
+        if target is None:
+            return local(self.output.dir.replace("${name}", self.name))
+        if self.output.stage_dir:
+            return self.output.stage_dir
+        digest = hashlib.sha256(target.encode()).hexdigest()[:16]
+        return os.path.join(os.path.expanduser("~"), ".cache", "curate", "runs", digest)
+
+    def publish_url(self) -> str | None:
+        """The object-store URL the complete run is published to, when `output.dir` is one."""
+        target = self.output.dir.replace("${name}", self.name)
+        return target.rstrip("/") if is_url(target) else None
 
     def config_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """What decides the result: everything but where and how fast it runs (a run started locally may be
+        resumed on Ray or with more workers; the number of tasks stays, it decides how the input is split)."""
+        config = self.model_dump(mode="json")
+        config["executor"] = {"tasks": self.executor.tasks}
+        canonical = json.dumps(config, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _format_validation_error(path: str, err: ValidationError, prefix: str = "") -> str:
+def did_you_mean(word: str, choices) -> str:
+    """ " (did you mean 'threshold'?)" for a near miss, else ""."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _keys_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys allowed at `loc` (a pydantic error location) below `model`."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        inner = [a for a in (field.annotation, *get_args(field.annotation)) if isinstance(a, type)
+                 and issubclass(a, BaseModel)]
+        if not inner:
+            return []
+        model = inner[0]
+    return list(model.model_fields)
+
+
+def _format_validation_error(path: str, err: ValidationError, prefix: str = "",
+                             model: type[BaseModel] | None = None) -> str:
     lines = [f"{path}: invalid pipeline"]
     for e in err.errors():
         loc = prefix + ".".join(str(p) for p in e["loc"])
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
-            msg = "unknown key"
+            msg = "unknown key" + (did_you_mean(e["loc"][-1], _keys_at(model, e["loc"][:-1])) if model else "")
         elif e["type"] == "literal_error":
             msg = f"must be one of {e['ctx']['expected']}"
         lines.append(f"  {loc}: {msg}")
@@ -135,8 +180,9 @@ def _read_yaml(path: str) -> Any:
         raise ConfigError(f"{path}: the YAML is nested too deeply") from None
 
 
-def load_pipeline(path: str, overrides: dict[str, Any] | None = None) -> PipelineConfig:
-    """Read and validate a pipeline file, including every step's parameters."""
+def load_pipeline(path: str, overrides: dict[str, Any] | None = None, steps: bool = True) -> PipelineConfig:
+    """Read and validate a pipeline file, including every step's parameters (`steps=False`: all but those, which
+    spares importing the steps' modules when only the config's identity is needed)."""
     if not os.path.isfile(path):
         raise ConfigError(f"{path}: no such pipeline file")
     raw = _read_yaml(path)
@@ -147,12 +193,17 @@ def load_pipeline(path: str, overrides: dict[str, Any] | None = None) -> Pipelin
     try:
         cfg = PipelineConfig.model_validate(raw)
     except ValidationError as e:
-        raise ConfigError(_format_validation_error(path, e)) from None
+        raise ConfigError(_format_validation_error(path, e, model=PipelineConfig)) from None
+    if not steps:
+        return cfg
+    from curate.steps import STEP_TYPES, step_class  # the step registry brings datatrove in
+
     seen = set()
     for i, step in enumerate(cfg.steps):
         where = f"{path}: steps[{i}]"
         if step.type not in STEP_TYPES:
-            raise ConfigError(f"{where}.type: unknown step type {step.type!r}; allowed: {', '.join(sorted(STEP_TYPES))}")
+            raise ConfigError(f"{where}.type: unknown step type {step.type!r}{did_you_mean(step.type, STEP_TYPES)}; "
+                              f"allowed: {', '.join(sorted(STEP_TYPES))}")
         name = step.name or step.type
         if name in seen or name in ("invalid", "input"):
             raise ConfigError(f"{where}.name: {name!r} is used twice (or reserved); give the step a distinct `name:`")
@@ -160,7 +211,8 @@ def load_pipeline(path: str, overrides: dict[str, Any] | None = None) -> Pipelin
         try:
             step_class(step.type).Params.model_validate(step.params())
         except ValidationError as e:
-            raise ConfigError(_format_validation_error(path, e, prefix=f"steps[{i}] ({step.type}).")) from None
+            raise ConfigError(_format_validation_error(path, e, prefix=f"steps[{i}] ({step.type}).",
+                                                       model=step_class(step.type).Params)) from None
     return cfg
 
 
@@ -173,13 +225,32 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
     seen: set[str] = set()
     for i, spec in enumerate(cfg.inputs):
         matched: list[str] = []
+        roots: dict[str, str] = {}  # file -> the folder its pattern starts from (ids are relative to it)
         for pattern in spec.paths:
-            hits = _expand(pattern) or (_expand(os.path.join(base_dir, pattern)) if not os.path.isabs(pattern) else [])
+            pattern = local(pattern)
+            if is_url(pattern):  # an object store: the error names the URL, before any work starts
+                try:
+                    hits = glob_urls(pattern)
+                except Exception as e:  # noqa: BLE001 - credentials, network, bucket: fsspec backends vary
+                    raise ConfigError(f"inputs[{i}] ({spec.name}): {pattern}: cannot list it "
+                                      f"({type(e).__name__}: {e})") from None
+                if not hits:
+                    raise ConfigError(f"inputs[{i}] ({spec.name}): {pattern!r} matches no file")
+                matched.extend(hits)
+                for hit in hits:
+                    roots.setdefault(hit, _root(pattern.split("://", 1)[1]))
+                continue
+            hits, used = _expand(pattern), pattern
+            if not hits and not os.path.isabs(pattern):
+                used = os.path.join(base_dir, pattern)
+                hits = _expand(used)
             if not hits:
                 raise ConfigError(f"inputs[{i}] ({spec.name}): {pattern!r} matches no file")
             matched.extend(hits)
+            for hit in hits:
+                roots.setdefault(hit, _root(used))
         for path in sorted(set(matched)):
-            real = os.path.realpath(path)
+            real = path if is_url(path) else os.path.realpath(path)
             if real in seen:
                 continue
             seen.add(real)
@@ -194,7 +265,8 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
                                   f"inputs[{i}] ({spec.name}): {path} holds {found.upper()}, its name says {fmt}")
             files.append({
                 "path": path,
-                "rel": os.path.relpath(path),
+                # the id of a record without one: <rel>:<line>
+                "rel": os.path.relpath(path.split("://", 1)[-1], roots[path]),
                 "index": len(files),
                 "format": fmt,
                 "source": spec.name,
@@ -206,6 +278,14 @@ def expand_inputs(cfg: PipelineConfig, base_dir: str) -> list[dict[str, Any]]:
                 "metadata": spec.metadata,
             })
     return files
+
+
+def _root(pattern: str) -> str:
+    """The folder a path pattern starts from: a folder itself, else the folder before the first wildcard (a file's
+    own folder), so that ids made from file names do not depend on where `curate run` was started."""
+    if os.path.isdir(pattern):
+        return pattern
+    return os.path.dirname(re.split(r"[*?\[]", pattern, maxsplit=1)[0]) or "."
 
 
 def _walk(folder: str) -> list[str]:

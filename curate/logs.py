@@ -55,5 +55,4 @@ def console_level(level: str = "WARNING") -> None:
     logger.add(sys.stderr, level="INFO" if verbose() else level, diagnose=False)
 
 
-quiet_datatrove_console()
 _no_diagnose()

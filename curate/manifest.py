@@ -6,7 +6,6 @@ import glob
 import os
 import platform
 from collections import defaultdict
-from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from typing import Any
 
@@ -14,15 +13,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from curate import __version__
-from curate.util import read_json
-
-
-class AccountingError(RuntimeError):
-    """The run lost or invented documents: documents_in != documents_kept + sum(removed)."""
-
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+from curate.errors import AccountingError
+from curate.util import read_json, utcnow
 
 
 def versions() -> dict[str, str]:
@@ -108,8 +100,9 @@ def build_manifest(run) -> dict[str, Any]:
     sources = {k: dict(v) | {"license": sources_declared.get(k)} for k, v in groups["sources"].items()}
     run_info = read_json(paths.run_json)
     return {
-        "format_version": 1,
+        "format_version": 2,  # 2: input fields under their own names in `extra` (1: clashing ones as input_<name>)
         "run_dir": paths.root,
+        "output_url": run.cfg.publish_url(),  # where the run is published, when `output.dir` is a URL
         "pipeline": run.cfg.name,
         "documents_in": documents_in,
         "documents_kept": kept,

@@ -33,31 +33,13 @@ from datatrove.pipeline.base import PipelineStep
 from curate import document as D
 from curate.config import ConfigError, PipelineConfig
 from curate.privacy import Redactor
-from curate.readers import InputReader
+from curate.readers.records import InputReader
+from curate.run_folder import RunPaths
 from curate.steps import CurateStep, RunContext, step_class
 from curate.steps.base import GlobalStep
 from curate.util import atomic_write_json, read_json
 from curate.writers import ShardSink
 from curate.writers.sink import INTERNAL_COLUMN
-
-
-@dataclass
-class RunPaths:
-    root: str
-
-    def __post_init__(self):
-        self.root = os.path.abspath(self.root)
-        j = lambda *p: os.path.join(self.root, *p)  # noqa: E731
-        self.manifest, self.run_json, self.lock = j("manifest.json"), j("logs", "run.json"), j(".curate-lock")
-        self.data, self.removed = j("data"), j("removed")
-        self.work, self.work_data, self.work_removed = j("work"), j("work", "data"), j("work", "removed")
-        self.finalize_journal = j("work", "finalize.json")
-        self.logs, self.accounting, self.progress = j("logs", "datatrove"), j("logs", "accounting"), j("logs", "progress")
-        self.stage_logs = j("logs", "stages")
-        self.index = j("index")
-
-    def segment(self, k: int, *parts: str) -> str:
-        return os.path.join(self.work, "segments", str(k), *parts)
 
 
 @dataclass
@@ -172,6 +154,10 @@ class Plan:
                 for name, n, pipeline in g.global_stages():
                     self.stages.append(Stage(f"{g.step_name}:{name}", n, pipeline,
                                              os.path.join(paths.stage_logs, f"{g.step_name}_{name}")))
+
+    def modules(self) -> list[str]:
+        """The modules the stages' steps live in: what worker processes should have imported before they start."""
+        return ["curate.plan"] + sorted({type(step).__module__ for stage in self.stages for step in stage.pipeline})
 
     @property
     def reader_accounting(self) -> str:

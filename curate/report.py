@@ -4,11 +4,14 @@ shards themselves (cross-checked against the manifest), written as report.md and
 from __future__ import annotations
 
 import glob
+import json
 import os
 from typing import Any
 
 import polars as pl
 
+from curate.health import assess
+from curate.report_scores import column_owners, configured_steps, score_distributions
 from curate.util import atomic_write_json, atomic_write_text, read_json
 
 
@@ -30,6 +33,7 @@ def _group(lf: pl.LazyFrame | None, key: str) -> list[dict[str, Any]]:
 def build_report(run_dir: str) -> dict[str, Any]:
     manifest = read_json(os.path.join(run_dir, "manifest.json"))
     kept, removed = _scan(os.path.join(run_dir, "data")), _scan(os.path.join(run_dir, "removed"))
+    configured = configured_steps(manifest)
     # per step: documents entering it, removed by it, leaving it (steps run in order; `invalid` is the reader)
     invalid = sum(n for r, n in manifest["removed"].items() if r.startswith("invalid:"))
     by_step_bytes: dict[str, int] = {}
@@ -60,7 +64,12 @@ def build_report(run_dir: str) -> dict[str, Any]:
         "languages": _group(kept, "lang"),
         "sources": _group(kept, "source"),
         "licenses": _group(kept, "license"),
-        "removed_samples": _samples(removed),
+        "removed_samples": _samples(removed, configured),
+        "sources_in": _sources_in(manifest, removed),
+        "removed_by_reason_source": _by_reason(removed, "source"),
+        "removed_by_reason_language": _by_reason(removed, "lang"),
+        "score_distributions": score_distributions(configured, kept, removed),
+        "pii_by_entity": _pii_by_entity({"kept": kept, "removed": removed}),
     }
     if kept is not None:
         n = kept.select(pl.len()).collect().item()
@@ -68,15 +77,65 @@ def build_report(run_dir: str) -> dict[str, Any]:
             raise RuntimeError(f"{run_dir}: data/ holds {n} documents, the manifest says {manifest['documents_kept']}")
     for extra in _extra_sections(run_dir):
         report.update(extra)
+    report["health"] = assess(report).to_dict()
     return report
 
 
-def _samples(removed: pl.LazyFrame | None, per_reason: int = 2) -> list[dict[str, Any]]:
-    """A few removed documents per reason (id and the first characters), so a reader can judge a filter."""
+def _samples(removed: pl.LazyFrame | None, steps: list[dict[str, Any]], per_reason: int = 3) -> list[dict[str, Any]]:
+    """A few removed documents per reason (id, source, the start of the text, and the values the removing step
+    stored: its scores, the document it duplicates), so a reader can judge a filter. removed/ holds text that the
+    run's PII step already scrubbed; nothing here reads the input files."""
     if removed is None:
         return []
-    df = (removed.select("removed_reason", "id", pl.col("text").str.slice(0, 120).alias("preview"))
-          .group_by("removed_reason").head(per_reason).sort("removed_reason").collect())
+    names = [c for c in removed.collect_schema().names() if c not in SAMPLE_SKIP]
+    owned = {c: {s["name"] for s, _ in column_owners(c, steps)} for c in names}
+    df = (removed.group_by("removed_reason", maintain_order=True).head(per_reason)
+          .select("removed_reason", "removed_step", "id", "source", pl.col("text").str.slice(0, 120).alias("preview"),
+                  pl.col("text").str.slice(0, SAMPLE_CHARS).alias("text"), *owned)
+          .sort("removed_reason", maintain_order=True).collect())
+    return [{k: row[k] for k in ("removed_reason", "id", "source", "preview", "text")}
+            | {"values": {c: row[c] for c in owned if row[c] is not None and row["removed_step"] in owned[c]}}
+            for row in df.to_dicts()]
+
+
+SAMPLE_CHARS = 600
+SAMPLE_SKIP = {"id", "text", "source", "extra", "removed_reason", "removed_step", "pii_counts", "cluster_id"}
+
+
+def _sources_in(manifest: dict[str, Any], removed: pl.LazyFrame | None) -> list[dict[str, Any]]:
+    """Documents per source: read (kept + removed), kept, removed. Without removed/ shards (keep_removed: false)
+    only the kept counts are known."""
+    kept = {k: v["documents"] for k, v in manifest.get("sources", {}).items()}
+    gone: dict[str, int] = {}
+    if removed is not None:
+        gone = dict(removed.group_by("source").len().collect().iter_rows())
+    return [{"source": s, "documents_in": kept.get(s, 0) + gone.get(s, 0), "documents_kept": kept.get(s, 0),
+             "documents_removed": gone.get(s, 0)}
+            for s in sorted(set(kept) | {s for s in gone if s is not None}, key=lambda s: -(kept.get(s, 0) +
+                                                                                            gone.get(s, 0)))]
+
+
+def _pii_by_entity(frames: dict[str, pl.LazyFrame | None]) -> list[dict[str, Any]]:
+    """PII found per entity type, in kept and in removed documents, summed from the shards' `pii_counts` (counts
+    only: the values were replaced by placeholders)."""
+    totals: dict[tuple[str, str], int] = {}
+    for status, lf in frames.items():
+        if lf is None or "pii_counts" not in lf.collect_schema().names():
+            continue
+        for (counts,) in lf.select("pii_counts").drop_nulls().collect().iter_rows():
+            for entity, n in json.loads(counts).items():
+                totals[(entity, status)] = totals.get((entity, status), 0) + n
+    return [{"entity": e, "status": s, "found": n} for (e, s), n in sorted(totals.items(), key=lambda kv: -kv[1])]
+
+
+def _by_reason(removed: pl.LazyFrame | None, key: str) -> list[dict[str, Any]]:
+    """Removed documents per (reason, key) with one sample id, largest first."""
+    if removed is None:
+        return []
+    df = (removed.group_by("removed_reason", key)
+          .agg(pl.len().alias("documents"), pl.col("id").sort().first().alias("sample_id"))
+          .rename({"removed_reason": "reason"}).sort(["documents", "reason", key], descending=[True, False, False])
+          .collect())
     return df.to_dicts()
 
 
@@ -115,6 +174,8 @@ def to_markdown(rep: dict[str, Any]) -> str:
           f"{rep['documents_in']:,} documents in ({rep['bytes_in'] / 1e6:,.2f} MB), "
           f"{rep['documents_kept']:,} kept ({pct:.1f}%, {rep['bytes_kept'] / 1e6:,.2f} MB), "
           f"{rep['documents_removed']:,} removed.\n",
+          *[f"> **{kind}**: {f['message']}\n" for kind, key in (("error", "errors"), ("warning", "warnings"))
+            for f in rep.get("health", {}).get(key, [])],
           "## Steps\n", _md_table(rep["steps"], ["step", "documents_in", "removed", "documents_out", "bytes_removed",
                                                  "seconds"]),
           "## Removed, by reason\n", _md_table(rep["removed_by_reason"], ["reason", "documents", "bytes"]),
@@ -128,8 +189,14 @@ def to_markdown(rep: dict[str, Any]) -> str:
     return "\n".join(md)
 
 
-def write_report(run_dir: str) -> dict[str, Any]:
+def write_report(run_dir: str, html: bool = False) -> dict[str, Any]:
+    """report.json and report.md (and report.html with `html`) in the run folder."""
     rep = build_report(run_dir)
     atomic_write_json(os.path.join(run_dir, "report.json"), rep)
     atomic_write_text(os.path.join(run_dir, "report.md"), to_markdown(rep))
+    if html:
+        from curate.report_html import render_html
+
+        atomic_write_text(os.path.join(run_dir, "report.html"),
+                          render_html(rep, read_json(os.path.join(run_dir, "manifest.json"))))
     return rep

@@ -15,6 +15,7 @@ before they run again, so the result equals an uninterrupted run.
 from __future__ import annotations
 
 import fcntl
+import json
 import glob
 import os
 import shutil
@@ -24,32 +25,10 @@ import time
 from typing import Any
 
 from curate.config import ConfigError, PipelineConfig, expand_inputs, load_pipeline
-from curate.manifest import AccountingError, build_manifest, utcnow  # noqa: F401  (AccountingError: raised via build_manifest)
-from curate.plan import Plan, RunPaths, Stage
+from curate.run_folder import RunPaths
 from curate.privacy import new_id_key
 from curate.readers.formats import infer_format
-from curate.util import atomic_write_json, read_json
-
-
-def make_executor(cfg: PipelineConfig, stage: Stage, depends=None):
-    """datatrove's executor for one stage. `depends`: the executor of the previous stage (Slurm/Ray start a stage
-    only when the one before it has finished; locally, stages simply run one after the other)."""
-    ex = cfg.executor
-    if ex.type == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
-        workers = ex.workers if ex.workers != -1 else stage.tasks
-        return LocalPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
-                                     logging_dir=stage.logging_dir, **ex.options)
-    if ex.type == "slurm":
-        from datatrove.executor import SlurmPipelineExecutor
-
-        return SlurmPipelineExecutor(stage.pipeline, tasks=stage.tasks, logging_dir=stage.logging_dir,
-                                     depends=depends, **ex.options)
-    from datatrove.executor import RayPipelineExecutor
-
-    return RayPipelineExecutor(stage.pipeline, tasks=stage.tasks, logging_dir=stage.logging_dir, depends=depends,
-                               **ex.options)
+from curate.util import atomic_write_json, read_json, utcnow
 
 
 class RunLock:
@@ -80,38 +59,65 @@ class RunLock:
             self.fd = None
 
 
+def resolve_config(pipeline_path: str, *, inputs: list[str] | None = None, output: str | None = None,
+                   tasks: int | None = None, workers: int | None = None, executor: str | None = None,
+                   ray_address: str | None = None, steps: bool = True) -> PipelineConfig:
+    """The pipeline file with the command line's overrides applied, validated (`steps`: the steps' parameters too)."""
+    cfg = load_pipeline(pipeline_path, steps=False)
+    overrides: dict[str, Any] = {}
+    if inputs:
+        if len(cfg.inputs) != 1:
+            raise ConfigError(f"{pipeline_path} has {len(cfg.inputs)} inputs; --input replaces the paths of exactly one")
+        # files named on the command line are read as their names say (a .jsonl.gz given to a WARC pipeline is
+        # JSONL); the pipeline's `format` stays the default for names that say nothing
+        named = all(infer_format(g) for g in inputs)
+        update = {"paths": list(inputs)} | ({"format": None} if named else {})
+        overrides["inputs"] = [cfg.inputs[0].model_copy(update=update).model_dump()]
+    if output:
+        overrides["output"] = cfg.output.model_copy(update={"dir": output}).model_dump()
+    changes = {k: v for k, v in {"tasks": tasks, "workers": workers, "type": executor, "address": ray_address}.items()
+               if v}
+    if changes:
+        overrides["executor"] = cfg.executor.model_copy(update=changes).model_dump()
+    return load_pipeline(pipeline_path, overrides, steps=steps)
+
+
+def complete_run(pipeline_path: str, **overrides) -> dict[str, Any] | None:
+    """The manifest, when the run this command describes is already complete (and published, for a URL output):
+    found without importing a step, reading an input or taking the lock (a complete run folder never changes)."""
+    cfg = resolve_config(pipeline_path, steps=False, **overrides)
+    url = cfg.publish_url()
+    if url is not None:
+        from curate import fs
+
+        run_info, manifest = fs.read_text(f"{url}/logs/run.json"), fs.read_text(f"{url}/manifest.json")
+        if run_info and manifest and json.loads(run_info).get("config_hash") == cfg.config_hash():
+            return json.loads(manifest)
+    paths = RunPaths(cfg.output_dir())
+    if not (os.path.exists(paths.manifest) and os.path.exists(paths.run_json)) or os.path.exists(paths.work):
+        return None  # not complete, or killed before it removed work/: the slow path cleans up, under the lock
+    if url is not None:
+        return None  # complete here, not yet published: the slow path publishes it
+    return read_json(paths.manifest) if read_json(paths.run_json).get("config_hash") == cfg.config_hash() else None
+
+
 class Run:
     """One run of one pipeline into one folder."""
 
-    def __init__(self, pipeline_path: str, *, inputs: list[str] | None = None, output: str | None = None,
-                 tasks: int | None = None, workers: int | None = None, strict: bool = False):
-        overrides: dict[str, Any] = {}
+    def __init__(self, pipeline_path: str, *, strict: bool = False, **overrides):
         self.pipeline_path = pipeline_path
-        cfg = load_pipeline(pipeline_path)
-        if inputs:
-            if len(cfg.inputs) != 1:
-                raise ConfigError(f"{pipeline_path} has {len(cfg.inputs)} inputs; --input replaces the paths of "
-                                  "exactly one")
-            # files named on the command line are read as their names say (a .jsonl.gz given to a WARC pipeline is
-            # JSONL); the pipeline's `format` stays the default for names that say nothing
-            named = all(infer_format(g) for g in inputs)
-            update = {"paths": list(inputs)} | ({"format": None} if named else {})
-            overrides["inputs"] = [cfg.inputs[0].model_copy(update=update).model_dump()]
-        if output:
-            overrides["output"] = cfg.output.model_copy(update={"dir": output}).model_dump()
-        if tasks or workers:
-            ex = cfg.executor.model_copy(update={k: v for k, v in {"tasks": tasks, "workers": workers}.items() if v})
-            overrides["executor"] = ex.model_dump()
-        self.cfg = load_pipeline(pipeline_path, overrides) if overrides else cfg
+        self.cfg = resolve_config(pipeline_path, **overrides)
         self.strict = strict
         self.files = expand_inputs(self.cfg, os.path.dirname(os.path.abspath(pipeline_path)))
         self.paths = RunPaths(self.cfg.output_dir())
         self.config_hash = self.cfg.config_hash()
         self.lock = RunLock(self.paths.lock)
-        self._plan: Plan | None = None
+        self._plan = None
 
     @property
-    def plan(self) -> Plan:
+    def plan(self):
+        from curate.plan import Plan
+
         if self._plan is None:  # built once, and only for runs with work to do
             key = read_json(self.paths.run_json).get("id_key", "") if os.path.exists(self.paths.run_json) else ""
             self._plan = Plan(self.cfg, self.files, self.paths, strict=self.strict, id_key=key)
@@ -119,8 +125,12 @@ class Run:
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def prepare(self, force: bool) -> str:
-        """Lock the run folder; returns 'complete' (nothing to do), 'resume' or 'new'."""
+        """Lock the run folder; returns 'complete' (nothing to do), 'resume' or 'new'. A folder that is not a run
+        folder of ours is refused before anything is written into it."""
         p = self.paths
+        if os.path.isdir(p.root) and self._contents() and not os.path.exists(p.run_json):
+            raise ConfigError(f"{p.root} exists and is not a curate run folder (it has no logs/run.json); "
+                              + ("--force deletes only run folders; " if force else "") + "choose another --output")
         self.lock.acquire()
         if force:
             self._clear()
@@ -136,9 +146,6 @@ class Run:
             if not os.path.exists(p.finalize_journal):
                 self.plan.clean_unfinished()
             return "resume"
-        if self._contents():
-            raise ConfigError(f"{p.root} exists and is not a curate run folder (it has no logs/run.json); "
-                              "choose another --output")
         atomic_write_json(p.run_json, {"config_hash": self.config_hash, "config": self.cfg.model_dump(mode="json"),
                                        "pipeline_file": os.path.abspath(self.pipeline_path), "started_at": utcnow(),
                                        "strict": self.strict, "id_key": new_id_key()})
@@ -148,47 +155,60 @@ class Run:
         return [n for n in os.listdir(self.paths.root) if n != os.path.basename(self.paths.lock)]
 
     def _clear(self) -> None:
-        """--force: empty the folder, but only if it is a run folder of ours and holds none of the inputs."""
+        """--force: empty the run folder (never one that holds any of the inputs); the lock file stays."""
         p = self.paths
         root = os.path.realpath(p.root)
         inside = [f["path"] for f in self.files if os.path.realpath(f["path"]).startswith(root + os.sep)]
         if inside:
             raise ConfigError(f"--force would delete {p.root}, which holds input files ({inside[0]}); refusing")
-        if not self._contents():
-            return
-        if not os.path.exists(p.run_json):
-            raise ConfigError(f"--force deletes only curate run folders: {p.root} has no logs/run.json, so it is "
-                              "not one; refusing to delete it (choose another --output)")
         for name in self._contents():
             path = os.path.join(p.root, name)
             shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)
 
-    def executors(self) -> list:
-        """One datatrove executor per stage of the plan; on Slurm/Ray each depends on the one before it."""
+    def executors(self, shared=None) -> list:
+        """One datatrove executor per stage of the plan; on Slurm each depends on the one before it (locally and
+        on Ray, the driver runs the stages one after the other)."""
+        from curate.executors import make_executor
+
         executors: list = []
         for stage in self.plan.stages:
-            depends = executors[-1] if executors and self.cfg.executor.type != "local" else None
-            executors.append(make_executor(self.cfg, stage, depends=depends))
+            depends = executors[-1] if executors and self.cfg.executor.type == "slurm" else None
+            executors.append(make_executor(self.cfg, stage, depends=depends, shared=shared))
         return executors
 
     def execute(self, progress: bool = True) -> None:
+        from curate.executors import RayCluster, SharedPool, run_stage
+
         if os.path.exists(self.paths.finalize_journal):
             return  # every task had finished: only finalization is left
-        executors = self.executors()
-        with ProgressDisplay(self.paths.progress, self.cfg.executor.tasks, enabled=progress):
-            if self.cfg.executor.type == "local":
-                for executor in executors:
-                    executor.run()
-            else:
-                executors[-1].run()  # submits the whole chain: each stage waits for the one before it
+        ex = self.cfg.executor
+        with ProgressDisplay(self.paths.progress, ex.tasks, enabled=progress):
+            if ex.type == "slurm":
+                self.executors()[-1].run()  # submits the whole chain: each stage waits for the one before it
+                return
+            if ex.type == "ray":
+                with RayCluster(ex.address, workers=ex.workers if ex.workers != -1 else None):
+                    for stage, executor in zip(self.plan.stages, self.executors()):
+                        run_stage(executor, stage)
+                return
+            workers = min(ex.workers if ex.workers != -1 else ex.tasks, max(s.tasks for s in self.plan.stages))
+            if workers == 1:  # datatrove runs the tasks in this process
+                for stage, executor in zip(self.plan.stages, self.executors()):
+                    run_stage(executor, stage)
+                return
+            with SharedPool(workers, preload=self.plan.modules()) as shared:
+                for stage, executor in zip(self.plan.stages, self.executors(shared)):
+                    run_stage(executor, stage)
 
     def all_tasks_done(self) -> bool:
         return os.path.exists(self.paths.finalize_journal) or self.plan.all_tasks_done()
 
     # -- finalize ---------------------------------------------------------------------------------------------------
     def finalize(self) -> dict[str, Any]:
-        """Idempotent at every point (tests/test_resume.py kills it at each one): the journal holds the manifest
+        """Idempotent at every point (tests/test_run_folder.py kills it at each one): the journal holds the manifest
         computed before anything moved; each move is skipped once done."""
+        from curate.manifest import build_manifest
+
         p = self.paths
         if os.path.exists(p.finalize_journal):
             manifest = read_json(p.finalize_journal)
@@ -209,25 +229,38 @@ class Run:
 
 
 def run(pipeline_path: str, *, inputs=None, output=None, tasks=None, workers=None, strict=False, force=False,
-        progress=True) -> tuple[str, dict[str, Any] | None]:
+        progress=True, executor=None, ray_address=None) -> tuple[str, dict[str, Any] | None]:
     """Run (or resume, or report an already complete) pipeline. Returns (state, manifest)."""
-    from curate.report import write_report
-
-    r = Run(pipeline_path, inputs=inputs, output=output, tasks=tasks, workers=workers, strict=strict)
+    overrides = dict(inputs=inputs, output=output, tasks=tasks, workers=workers, executor=executor,
+                     ray_address=ray_address)
+    if not force and (manifest := complete_run(pipeline_path, **overrides)) is not None:
+        here = os.path.isdir(manifest["run_dir"])  # (not when answered from an object store, from elsewhere)
+        if here and not os.path.exists(os.path.join(manifest["run_dir"], "report.json")):
+            write_report(manifest["run_dir"])
+        return "complete", manifest
+    r = Run(pipeline_path, strict=strict, **overrides)
     try:
         state = r.prepare(force)
-        if state == "complete":
-            if not os.path.exists(os.path.join(r.paths.root, "report.json")):
-                write_report(r.paths.root)
-            return state, read_json(r.paths.manifest)
-        r.execute(progress=progress)
-        if not r.all_tasks_done():  # e.g. Slurm jobs submitted and still running
-            return "submitted", None
-        manifest = r.finalize()
-        write_report(r.paths.root)
-        return state, manifest
+        if state != "complete":
+            r.execute(progress=progress)
+            if not r.all_tasks_done():  # e.g. Slurm jobs submitted and still running
+                return "submitted", None
+            r.finalize()
+        if not os.path.exists(os.path.join(r.paths.root, "report.json")):
+            write_report(r.paths.root)
+        if (url := r.cfg.publish_url()) is not None:
+            from curate import fs
+
+            fs.publish(r.paths.root, url, skip=(".curate-lock", "logs/progress"))
+        return state, read_json(r.paths.manifest)
     finally:
         r.lock.release()
+
+
+def write_report(run_dir: str) -> None:
+    from curate.report import write_report as write  # polars: only when a report is written
+
+    write(run_dir)
 
 
 class ProgressDisplay:

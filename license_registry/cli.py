@@ -1,4 +1,5 @@
-"""`license-registry` command line: show / search / check for people, audit for releases."""
+"""`license-registry` command line: show / search / check for people, audit for releases, verify-clauses for
+maintainers."""
 
 from __future__ import annotations
 
@@ -66,15 +67,26 @@ def show(license_id: str, as_json: bool) -> None:
         prop = o["propagates"]
         click.echo(f"  obligation {o['type']}{text}  [§{o['clause']['section']}]  reaches dataset={prop['dataset']} "
                    f"model={prop['model']} outputs={prop['outputs']}")
-        click.echo(f"      \"{o['clause']['text']}\"")
+        _echo_clause(o["clause"], data)
     for r in data.get("restrictions", []):
         extra = f" threshold={r['threshold']:,}" if r.get("threshold") else ""
         extra += f" regions={','.join(r['regions'])}" if r.get("regions") else ""
         click.echo(f"  restriction {r['type']}{extra}  [§{r['clause']['section']}]")
-        click.echo(f"      \"{r['clause']['text']}\"")
+        _echo_clause(r["clause"], data)
         for u in r.get("uses", []):
-            click.echo(f"      - {u['text']}")
+            click.echo(f"      - {u['text']}" + (f" [§{u['section']}]" if u.get("section") else ""))
+    for key, ref in data.get("texts", {}).items():
+        bundled = f"bundled: {ref['file']}" if ref.get("file") else "not bundled"
+        click.echo(f"  text {ref['id']} ({key}): {ref['title']}, {ref['version']} - {ref['url']} ({bundled})")
     click.echo(f"  aliases: {', '.join(data['aliases'])}")
+
+
+def _echo_clause(clause: dict, data: dict) -> None:
+    click.echo(f"      {clause['text']}")
+    if clause.get("quote"):
+        texts = data.get("texts", {})
+        ref = texts.get(clause.get("document") or next(iter(texts), ""), {})
+        click.echo(f"      quoted: \"{clause['quote']}\"" + (f" ({ref['title']}, {ref['version']})" if ref else ""))
 
 
 @main.command()
@@ -148,15 +160,21 @@ def check(expression: str, policy: str | None, as_json: bool) -> None:
 @click.option("--mau", "--monthly-active-users", "mau", type=int)
 @click.option("--region", help="Organization region: ISO country code or EU.")
 @click.option("--application", help="What the model is used for (matched against use restrictions).")
+@click.option("--model-supplier", help="Who releases the model (SPDX suppliedBy), e.g. your organization.")
+@click.option("--model-download-location", help="Where the weights are published (SPDX downloadLocation).")
 @click.option("--model-card", type=click.Path(path_type=Path), help="Also write a model-card README section here.")
 @click.option("--spdx", type=click.Path(path_type=Path), help="Also write an SPDX 3.0 JSON-LD AI BOM here.")
+@click.option("--attribution", type=click.Path(path_type=Path),
+              help="Also write every upstream creator to credit (ATTRIBUTION file) here.")
 @click.option("--fail-on", type=click.Choice(["block", "review", "never"]), default="never", show_default=True,
               help="Exit 2 when the verdict is at least this bad (for CI).")
 def audit_cmd(target: Path, fmt: str, output: Path | None, use, distribution, model_name, model_license,
-              base_model, base_model_license, modality, mau, region, application, model_card, spdx, fail_on) -> None:
+              base_model, base_model_license, modality, mau, region, application, model_supplier,
+              model_download_location, model_card, spdx, attribution, fail_on) -> None:
     """Audit REQUEST.yaml, or a curate RUN_DIR (its manifest.json supplies the data) plus flags."""
     flags = {"use": use, "distribution": distribution, "model_name": model_name, "model_license": model_license,
-             "monthly_active_users": mau, "organization_region": region, "application": application}
+             "monthly_active_users": mau, "organization_region": region, "application": application,
+             "model_supplier": model_supplier, "model_download_location": model_download_location}
     flags = {k: v for k, v in flags.items() if v is not None}
     try:
         if target.is_dir():
@@ -187,13 +205,44 @@ def audit_cmd(target: Path, fmt: str, output: Path | None, use, distribution, mo
         click.echo(f"verdict: {report.verdict} (report written to {output})")
     else:
         click.echo(text, nl=False)
-    if model_card:
-        model_card.write_text(model_card_section(report, request=_with_run_data(req)).render(), encoding="utf-8")
+    if model_card or attribution:
+        card = model_card_section(report, request=_with_run_data(req))
+        if model_card:
+            model_card.write_text(card.render(), encoding="utf-8")
+        if attribution:
+            attribution.write_text(card.attribution_file(), encoding="utf-8")
     if spdx:
         spdx.write_text(spdx_json(_with_run_data(req), report), encoding="utf-8")
     severity = {"allowed": 0, "obligations": 1, "review": 2, "blocked": 3}[report.verdict]
     if (fail_on == "block" and severity >= 3) or (fail_on == "review" and severity >= 2):
         sys.exit(2)
+
+
+@main.command("verify-clauses")
+@click.option("--texts", "texts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder with copies of the texts that are not bundled, named <text id>.* (see `show`).")
+@click.option("--json", "as_json", is_flag=True)
+def verify_clauses(texts_dir: Path | None, as_json: bool) -> None:
+    """Check every cited clause: its quote must stand inside its section of the reference text. Exit 1 on a failure.
+
+    Bundled texts are always checked; the others where --texts holds a copy."""
+    from .clauses import check_entries
+
+    checks = check_entries(get_registry().ml_entries, texts_dir)
+    if as_json:
+        click.echo(json.dumps([c.__dict__ | {"problems": list(c.problems)} for c in checks], indent=2))
+    else:
+        counts: dict[str, int] = {}
+        for c in checks:
+            counts[c.status] = counts.get(c.status, 0) + 1
+            if c.status == "failed":
+                click.echo(f"FAILED {c.license_id} {c.term} [{c.section}] in {c.text_id}: {'; '.join(c.problems)}")
+        unchecked = sorted({c.text_id for c in checks if c.status == "not checked"})
+        click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f" (of {len(checks)} citations)")
+        if unchecked:
+            click.echo("texts not at hand: " + ", ".join(unchecked))
+    if any(c.status == "failed" for c in checks):
+        sys.exit(1)
 
 
 def _with_run_data(req):

@@ -22,6 +22,7 @@ class ModelCardSection:
     notices: list[str] = field(default_factory=list)       # texts for the NOTICE file
     attributions: list[str] = field(default_factory=list)  # phrases to display / credit lines
     report: AuditReport | None = None
+    credits: list[str] = field(default_factory=list)       # every upstream source to credit, one line each
 
     def front_matter(self) -> str:
         return "---\n" + yaml.safe_dump(self.metadata, sort_keys=False, allow_unicode=True) + "---\n"
@@ -32,6 +33,10 @@ class ModelCardSection:
 
     def notice_file(self) -> str:
         return "\n\n".join(self.notices) + ("\n" if self.notices else "")
+
+    def attribution_file(self) -> str:
+        """ATTRIBUTION: every upstream creator of the training data, per license that asks for credit."""
+        return "\n".join(self.credits) + ("\n" if self.credits else "")
 
 
 def model_card_section(source: AuditRequest | AuditReport | dict | str | Path,
@@ -79,8 +84,6 @@ def model_card_section(source: AuditRequest | AuditReport | dict | str | Path,
     model_obls = [o for o in report.obligations if o.scope == "model"]
     notices = list(dict.fromkeys(o.text for o in model_obls if o.type == "notice_file" and o.text))
     attributions = list(dict.fromkeys(o.text for o in model_obls if o.type == "display_attribution" and o.text))
-    credited = list(dict.fromkeys(s.removeprefix("data ") for o in model_obls if o.type == "attribution"
-                                  for s in o.subjects))
     lines = ["## License and attribution", ""]
     if "license" in meta:
         lines.append(f"This model is released under `{meta.get('license_name', meta['license'])}`.")
@@ -95,14 +98,39 @@ def model_card_section(source: AuditRequest | AuditReport | dict | str | Path,
         lines += ["", "### Use restrictions", "",
                   "Use of this model is subject to the following, which also bind anyone you redistribute it to:"]
         lines += [f"- {p}" for p in passthrough]
-    if credited:
-        lines += ["", "### Training data attribution", ""]
-        for o in model_obls:
-            if o.type == "attribution":
-                for s in o.subjects:
-                    lines.append(f"- {s.removeprefix('data ')}: licensed under {o.license} ({o.clause_text or o.clause})")
+    credit_lines, credits = _credits(report)
+    if credit_lines:
+        lines += ["", "### Training data attribution", "",
+                  "Per license that asks for credit, the training data sources and the creators behind them:", ""]
+        lines += credit_lines
     return ModelCardSection(metadata=meta, markdown="\n".join(lines) + "\n", notices=notices,
-                            attributions=attributions, report=report)
+                            attributions=attributions, report=report, credits=credits)
+
+
+MAX_LISTED = 20  # upstream sources shown per data source in the card; all of them go to the ATTRIBUTION file
+
+
+def _credits(report: AuditReport) -> tuple[list[str], list[str]]:
+    """Card lines (capped per source) and the full ATTRIBUTION lines, from the report's attributions."""
+    card, full = [], []
+    for att in report.attributions:
+        if att.scope != "model":
+            continue
+        for src in att.sources:
+            cited = f"{att.clause_quote} - §{att.clause}" if att.clause_quote else f"§{att.clause}"
+            head = f"- {src.data_source}: licensed under {att.license} ({cited})"
+            card.append(head)
+            full.append(head)
+            for i, up in enumerate(src.upstream):
+                docs = (f", {up.documents} document{'s' if up.documents != 1 else ''}"
+                        if up.documents is not None else "")
+                line = f"  - {up.source}{docs}" + (f" - {up.url}" if up.url else "")
+                full.append(line)
+                if i < MAX_LISTED:
+                    card.append(line)
+            if len(src.upstream) > MAX_LISTED:
+                card.append(f"  - ... and {len(src.upstream) - MAX_LISTED} more (ATTRIBUTION file)")
+    return card, full
 
 
 # SPDX ids that are also valid Hugging Face `license:` values as-is (lower-cased).

@@ -20,6 +20,8 @@ ObligationType = Literal[
     "license_copy",                 # ship the license text (or its URI)
     "notice_file",                  # ship a NOTICE file with given text
     "state_changes",                # mark modified files
+    "document_changes",             # add documentation (a model card) describing the changes (BigCode 5.2(b))
+    "offer_derived_data",           # offer the derived dataset (or the changes) to those who get the model (ODbL 4.6)
     "share_alike",                  # derived work under the same (or compatible) license
     "name_prefix",                  # derived model name must start with a given prefix
     "display_attribution",          # display a phrase such as "Built with Llama"
@@ -33,6 +35,7 @@ RestrictionType = Literal[
     "regional",                 # e.g. Llama 3.2 multimodal: not granted in the EU
     "restricted_applications",  # acceptable-use / prohibited-use policies, RAIL attachment A
     "no_competing_models",      # API terms: outputs may not train competing models
+    "no_improving_other_models",  # Llama 2/3, Tongyi Qianwen: outputs may not improve any other LLM (unconditional)
     "no_endorsement",           # BSD-3 clause 3
 ]
 
@@ -41,12 +44,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Clause(_Strict):
-    """Where a term comes from: section number plus a short quote or paraphrase."""
+class ReferenceText(_Strict):
+    """A published text that clauses cite: which version, where it was read, whether it ships with the package."""
 
-    section: str
-    text: str
-    document: str | None = None  # when the clause lives in a companion document (e.g. an AUP)
+    id: str                    # unique across entries; `verify-clauses --texts DIR` looks for DIR/<id>.*
+    title: str
+    version: str               # as the text dates itself ("Version Release Date: July 23, 2024", "4.0")
+    url: str
+    read_from: str             # where the copy we checked came from (repository@commit:path, or URL)
+    retrieved: str             # ISO date the copy was read
+    file: str | None = None    # bundled copy, relative to the package folder; only where the text's terms allow
+    terms: str                 # why it is (or is not) bundled: what the text's own terms say about copying it
+    outline: bool = True       # False: its numbering cannot be followed mechanically; only quotes are checked
+
+
+class Clause(_Strict):
+    """Where a term comes from: the section number, the exact phrase quoted from that section, a summary."""
+
+    section: str               # as numbered in the text; several as "3(a)(2), 2(a)(1)(B)"
+    text: str                  # what the term means, in a sentence (paraphrase allowed)
+    quote: str | None = None   # verbatim phrase from `section` of the reference text
+    document: str | None = None  # key of the entry's `texts` (default: the first, the license itself)
 
 
 class Propagation(_Strict):
@@ -77,10 +95,31 @@ class Obligation(_Strict):
     note: str | None = None
 
 
+Condition = Literal["fully_automated", "without_disclosure", "without_consent", "substitute_for_professional"]
+
+
 class RestrictedUse(_Strict):
+    """One prohibited use, matched against the request's `application` by its conditions, not by a keyword.
+
+    An application matches when it names one of the `activities` AND (if any are listed) one of the `domains`; its
+    `conditions` (e.g. "fully automated") must then be stated as met, else the finding is a review. Phrases are
+    word stems: "diagnos" matches "diagnosis" and "diagnose".
+    """
+
     id: str
-    text: str
-    keywords: list[str] = Field(default_factory=list)  # phrases matched against `application`
+    text: str                   # the item, in a sentence
+    section: str | None = None  # its own number in the policy (default: the restriction's clause)
+    document: str | None = None  # key of the entry's `texts` holding the policy (default: the restriction's)
+    quote: str | None = None    # verbatim phrase of the item
+    activities: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list)  # all must hold for the use to be restricted
+
+    @model_validator(mode="after")
+    def _matchable(self) -> "RestrictedUse":
+        if not self.activities:
+            raise ValueError(f"restricted use {self.id!r} needs activities to match against")
+        return self
 
 
 class Restriction(_Strict):
@@ -93,7 +132,9 @@ class Restriction(_Strict):
     modalities: list[str] = Field(default_factory=list)  # regional: only for these base-model modalities
     policy: str | None = None               # restricted_applications: name/URL of the policy
     uses: list[RestrictedUse] = Field(default_factory=list)
-    exempt_families: list[str] = Field(default_factory=list)  # no_competing_models: allowed base families
+    exempt_licenses: list[str] = Field(default_factory=list)  # no_improving_other_models: base models allowed
+    # non_commercial: the license also excludes a company's internal use (e.g. Mistral's "Research Purposes")
+    excludes_internal_business_use: bool = False
     note: str | None = None
 
     @model_validator(mode="after")
@@ -119,11 +160,43 @@ class LicenseEntry(_Strict):
     hf_id: str | None = None         # Hugging Face hub `license:` value
     urls: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
-    model_patterns: list[str] = Field(default_factory=list)  # globs for model names under these terms
     permissions: Permissions = Permissions()
     obligations: list[Obligation] = Field(default_factory=list)
     restrictions: list[Restriction] = Field(default_factory=list)
+    texts: dict[str, ReferenceText] = Field(default_factory=dict)  # the texts its clauses cite
+    # "reviewed": every term below was read from `texts`; "unreviewed": identified (ids, names, models) but its
+    # terms are not encoded clause by clause - audits say `review` instead of assuming it is harmless.
+    status: Literal["reviewed", "unreviewed"] = "reviewed"
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _clauses_cite_known_texts(self) -> "LicenseEntry":
+        for term in [*self.obligations, *self.restrictions]:
+            doc = term.clause.document
+            if doc is not None and doc not in self.texts:
+                raise ValueError(f"{self.id}: clause {term.clause.section} cites document {doc!r}, not in texts")
+            if self.texts and not term.clause.quote:
+                raise ValueError(f"{self.id}: clause {term.clause.section} ({term.type}) has no quote")
+        return self
+
+    @model_validator(mode="after")
+    def _restricted_uses_are_quoted(self) -> "LicenseEntry":
+        for r in self.restrictions:
+            for use in r.uses:
+                if self.texts and not use.quote:
+                    raise ValueError(f"{self.id}: restricted use {use.id!r} has no quote")
+        return self
+
+    def text_for(self, clause: Clause) -> ReferenceText:
+        """The reference text a clause cites."""
+        return self.texts[clause.document] if clause.document else next(iter(self.texts.values()))
+
+    def clause_source(self, clause: Clause) -> str | None:
+        """"Title, version" of the text a clause cites (None for entries without texts)."""
+        if not self.texts:
+            return None
+        ref = self.text_for(clause)
+        return f"{ref.title} ({ref.version})"
 
     @property
     def all_ids(self) -> list[str]:
@@ -131,6 +204,19 @@ class LicenseEntry(_Strict):
 
     def restriction(self, rtype: RestrictionType) -> list[Restriction]:
         return [r for r in self.restrictions if r.type == rtype]
+
+
+class ModelId(_Strict):
+    """A row of model_ids.yaml: model ids (globs) released under a license expression."""
+
+    match: list[str]
+    license: str                  # SPDX expression or alias ("llama3.2", "MIT AND llama3.1")
+    modality: str | None = None   # text | multimodal | image | audio ...; None: not known from the id
+    source: str                   # where the mapping was read
+
+
+class ModelIdFile(_Strict):
+    models: list[ModelId]
 
 
 class EntryFile(BaseModel):

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .expression import ResolvedLicense, Term, resolve
-from .registry import CC_NC, CC_ND, Registry, get_registry
+from .registry import CC_NC, CC_ND, PERMISSIVE_CATEGORIES, Registry, get_registry
 
 POLICIES = ("commercial-safe", "permissive-only", "deny-nc-nd", "deny-unknown")
-_COMMERCIAL_OK_CATEGORIES = {"Public Domain", "Permissive", "Copyleft Limited", "Copyleft"}
+_COMMERCIAL_OK_CATEGORIES = PERMISSIVE_CATEGORIES | {"Copyleft Limited", "Copyleft"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def _check(term: Term, policy: str, reg: Registry) -> str | None:
     if policy == "deny-nc-nd":
         return f"{lid} is non-commercial" if nc else f"{lid} is no-derivatives" if nd else None
     if policy == "permissive-only":
-        ok = category in ("Permissive", "Public Domain") and not (nc or nd)
+        ok = category in PERMISSIVE_CATEGORIES and not (nc or nd)
         return None if ok else f"{lid} is {category}, not permissive"
     # commercial-safe: commercial training and release must be possible.
     if nc or (entry and not entry.permissions.commercial_use):

@@ -12,7 +12,7 @@ from license_expression import Licensing, build_spdx_licensing
 
 from . import scancode
 from .aliases import AliasTable, exact_key
-from .models import EntryFile, LicenseEntry
+from .models import EntryFile, LicenseEntry, ModelId, ModelIdFile
 
 # Lower rank wins when two sources claim the same spelling: our curated entries first, then SPDX
 # ids from ScanCode, then bare ScanCode keys.
@@ -20,6 +20,7 @@ RANK_ENTRY, RANK_SPDX, RANK_SCANCODE_KEY = 0, 1, 2
 
 # Ordering used to say which of several licenses is "more permissive" (lower is freer).
 CATEGORY_RANK = {
+    "First Party": 0,  # the organization's own data (LicenseRef-owned)
     "Public Domain": 0,
     "Permissive": 1,
     "Copyleft Limited": 2,
@@ -33,6 +34,8 @@ CATEGORY_RANK = {
     "Unstated License": 7,
 }
 UNKNOWN_RANK = 8
+# Categories whose licenses ask for nothing beyond notices: no copyleft, no use restrictions.
+PERMISSIVE_CATEGORIES = frozenset({"First Party", "Public Domain", "Permissive"})
 
 # SPDX/ScanCode ids spell out Creative Commons elements ("CC-BY-NC-SA-4.0"): how policies and audits judge a CC
 # variant that has no curated entry.
@@ -41,12 +44,24 @@ CC_ND = re.compile(r"^CC-BY(-[A-Z]+)*-ND", re.I)
 CC_SA = re.compile(r"^CC-BY(-[A-Z]+)*-SA", re.I)
 
 
+# What a model id says about its modality, when the table does not (first match wins).
+_MODALITY_HINTS = [(re.compile(p), m) for p, m in [
+    (r"vision|[-_.]vl\b|[-_.]vl[-_.]|llava|pixtral|paligemma|idefics|[-_]omni\b|[-_]omni[-_]|multimodal", "multimodal"),
+    (r"[-_]audio|whisper|speech|[-_]asr\b|[-_]tts\b", "audio"),
+    (r"stable-diffusion|sdxl|flux\.|[-_]image[-_]|text-to-image", "image"),
+]]
+
+
+# libyaml's safe loader when installed (the entries are large), else PyYAML's own: both are safe loaders.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class RegistryError(ValueError):
     pass
 
 
 class Registry:
-    def __init__(self, entries: list[LicenseEntry]):
+    def __init__(self, entries: list[LicenseEntry], model_ids: list[ModelId] | None = None):
         self.entries: dict[str, LicenseEntry] = {}
         for entry in entries:
             for lid in entry.all_ids:
@@ -59,9 +74,10 @@ class Registry:
         self.ml_entries: list[LicenseEntry] = list(entries)
         self.aliases = self._build_aliases(entries)
         self.licensing: Licensing = self._build_licensing(entries)
-        self._patterns = sorted(
-            ((p.lower(), e) for e in entries for p in e.model_patterns), key=lambda pe: -len(pe[0])
-        )
+        self.model_ids = self._check_model_ids(model_ids or [])
+        # Longest glob first: a size- or variant-specific row overrides its family's row.
+        self._patterns = sorted(((p.lower(), row) for row in self.model_ids for p in row.match),
+                                key=lambda pr: -len(pr[0]))
         self._urls = {_norm_url(u): e.id for e in entries for u in e.urls}
 
     # -- construction -------------------------------------------------------------------------
@@ -71,6 +87,22 @@ class Registry:
                 raise RegistryError(f"{e.id}: scancode_key {e.scancode_key!r} is not in the ScanCode index")
             if not e.scancode_key and not e.category and e.id not in self._sc_by_spdx:
                 raise RegistryError(f"{e.id}: needs a scancode_key or a category")
+
+    def _check_model_ids(self, rows: list[ModelId]) -> list[ModelId]:
+        """Every row's license must resolve to known licenses: a typo in the table fails the load."""
+        out = []
+        for row in rows:
+            ids = []
+            for part in re.split(r"\s+(AND|OR)\s+", row.license):
+                if part in ("AND", "OR"):
+                    ids.append(part)
+                    continue
+                lid = self.aliases.lookup(part)
+                if lid is None:
+                    raise RegistryError(f"model_ids.yaml: {row.match[0]!r}: license {part!r} is not known")
+                ids.append(lid)
+            out.append(row.model_copy(update={"license": " ".join(ids)}))
+        return out
 
     def _build_aliases(self, entries: list[LicenseEntry]) -> AliasTable:
         table = AliasTable()
@@ -132,13 +164,31 @@ class Registry:
     def is_known(self, license_id: str) -> bool:
         return license_id in self.entries or license_id in self._sc_by_spdx
 
-    def match_model(self, model_name: str) -> LicenseEntry | None:
-        """The terms covering a model name such as 'meta-llama/Llama-3.2-1B' or 'gpt-4o'."""
+    def match_model(self, model_name: str) -> ModelId | None:
+        """The model_ids.yaml row for a model id such as 'meta-llama/Llama-3.2-1B' or 'gpt-4o' (license normalized
+        to our ids), or None."""
         name = model_name.strip().lower()
-        for pattern, entry in self._patterns:
+        for pattern, row in self._patterns:
             if fnmatch.fnmatchcase(name, pattern):
-                return entry
+                return row
         return None
+
+    def model_modality(self, model_name: str) -> str | None:
+        """A model's modality from the table, else from what its id says ("-Vision", "-VL", "llava", "-Audio" ...);
+        None when nothing says (never assumed to be text)."""
+        row = self.match_model(model_name)
+        if row and row.modality:
+            return row.modality
+        name = model_name.lower()
+        for pattern, modality in _MODALITY_HINTS:
+            if pattern.search(name):
+                return modality
+        return None
+
+    def model_entry(self, model_name: str) -> LicenseEntry | None:
+        """The entry of a model id whose license is a single license with an entry."""
+        row = self.match_model(model_name)
+        return self.entries.get(row.license) if row else None
 
     def match_url(self, url: str) -> str | None:
         return self._urls.get(_norm_url(url))
@@ -168,6 +218,8 @@ class Registry:
             "ml_aliases": sum(len(self.aliases.spellings.get(i, ())) for i in self.entries),
             "scancode_licenses": len(scancode.load_index()),
             "alias_keys": len(self.aliases),
+            "model_id_rows": len(self.model_ids),
+            "model_id_globs": len(self._patterns),
         }
 
 
@@ -187,7 +239,7 @@ def load_entries() -> list[LicenseEntry]:
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if not item.name.endswith(".yaml"):
             continue
-        data = yaml.safe_load(item.read_text(encoding="utf-8"))
+        data = yaml.load(item.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
         try:
             entries.extend(EntryFile.model_validate(data).entries)
         except Exception as exc:  # re-raise with the file name: the pydantic error alone is opaque
@@ -195,6 +247,15 @@ def load_entries() -> list[LicenseEntry]:
     return entries
 
 
+def load_model_ids() -> list[ModelId]:
+    """The model-id table (license_registry/model_ids.yaml), validated."""
+    path = Path(__file__).resolve().parent / "model_ids.yaml"
+    try:
+        return ModelIdFile.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)).models
+    except Exception as exc:
+        raise RegistryError(f"{path.name}: {exc}") from exc
+
+
 @lru_cache(maxsize=1)
 def get_registry() -> Registry:
-    return Registry(load_entries())
+    return Registry(load_entries(), load_model_ids())

@@ -1,8 +1,15 @@
-"""SPDX 3.0.1 JSON-LD for a trained model and its datasets (AI and Dataset profiles).
+"""SPDX 3.0.1 JSON-LD for a trained model and its datasets (AI and Dataset profiles), built with the SPDX project's
+Python bindings (`spdx-python-model`), which type-check every property on assignment and check every class's
+required properties and cardinalities when the document is serialized.
 
-Written by hand (no spdx-tools dependency): one SpdxDocument with an ai_AIPackage, one
-dataset_DatasetPackage per data source, simplelicensing_LicenseExpression elements, and
-Relationships (trainedOn, hasDeclaredLicense, hasConcludedLicense, descendantOf for the base model).
+One SpdxDocument with an ai_AIPackage for the model (and one for its base model), one dataset_DatasetPackage per
+data source, simplelicensing_LicenseExpression elements, and Relationships (trainedOn, hasDeclaredLicense,
+hasConcludedLicense, descendantOf). Beyond what the classes require, the document fills what the AI and Dataset
+profiles ask of their packages (`PROFILE_FIELDS`): who supplied the model and where to get it, its version and
+release time; who originated each dataset (the upstream creators when the request lists them), where it comes
+from, when it was built and released. What the request does not know is stated as such: suppliedBy/originatedBy
+the SPDX `NoAssertionElement`, a packageVersion of "NOASSERTION". `profile_gaps()` checks a document against the
+profile rules (tests/license_registry/test_spdx3.py).
 """
 
 from __future__ import annotations
@@ -11,114 +18,186 @@ import hashlib
 import json
 import re
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from spdx_python_model import v3_0_1 as spdx
 
 from .audit.engine import base_model_license
 from .audit.report import AuditReport
-from .audit.request import AuditRequest
+from .audit.request import AuditRequest, DataSource
 from .expression import resolve
 
 SPEC_VERSION = "3.0.1"
 CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
-_CI = "_:creationinfo"
+NO_ASSERTION = "https://spdx.org/rdf/3.0.1/terms/Core/NoAssertionElement"
+
+# what the AI and Dataset profiles ask of their packages (SPDX 3.0.1, AI/AIPackage and Dataset/DatasetPackage),
+# besides the AI profile's conformance rule: exactly one hasDeclaredLicense and one hasConcludedLicense per AIPackage
+PROFILE_FIELDS = {
+    "ai_AIPackage": ("name", "suppliedBy", "software_downloadLocation", "software_packageVersion",
+                     "software_primaryPurpose", "releaseTime"),
+    "dataset_DatasetPackage": ("name", "originatedBy", "software_downloadLocation", "software_primaryPurpose",
+                               "builtTime", "releaseTime", "dataset_datasetType"),
+}
+
+
+class _Builder:
+    """Elements of one document, with stable IRIs (`<namespace>#<kind>-<slug>-<hash>`) and one CreationInfo."""
+
+    def __init__(self, namespace: str, created: datetime, tool_name: str):
+        self.ns, self.created = namespace, created
+        self.objects = spdx.SHACLObjectSet()
+        self.elements: list[Any] = []
+        self._licenses: dict[str, Any] = {}
+        self._agents: dict[str, Any] = {}
+        self.ci = spdx.CreationInfo(specVersion=SPEC_VERSION, created=created)
+        agent = self.add(spdx.SoftwareAgent, "SoftwareAgent", tool_name, name=tool_name)
+        tool = self.add(spdx.Tool, "Tool", tool_name, name=tool_name)
+        self.ci.createdBy.append(agent)  # createdBy must be an Agent, createdUsing a Tool (SPDX 3.0 Core)
+        self.ci.createdUsing.append(tool)
+
+    def iri(self, kind: str, name: str) -> str:
+        return f"{self.ns}#{kind}-{_slug(name)[:40]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+
+    def add(self, cls, kind: str, key: str, **props):
+        obj = cls(_id=self.iri(kind, key), creationInfo=self.ci, **props)
+        self.objects.add(obj)
+        self.elements.append(obj)
+        return obj
+
+    def organization(self, name: str | None):
+        """An Organization element per name (the supplier, an upstream creator), or NoAssertionElement."""
+        if not name:
+            return NO_ASSERTION
+        if name not in self._agents:
+            self._agents[name] = self.add(spdx.Organization, "Organization", name, name=name)
+        return self._agents[name]
+
+    def license(self, text: str | None):
+        res = resolve(text) if text else None
+        expr = res.expression if res and res.expression else "NOASSERTION"
+        if expr not in self._licenses:
+            self._licenses[expr] = self.add(spdx.simplelicensing_LicenseExpression, "LicenseExpression", expr,
+                                            simplelicensing_licenseExpression=expr)
+        return self._licenses[expr]
+
+    def relate(self, rel_type: str, src, targets: list) -> None:
+        key = f"{rel_type}-{src._id}-{'-'.join(t._id for t in targets)}"
+        rel = self.add(spdx.Relationship, "Relationship", key, from_=src,
+                       relationshipType=getattr(spdx.RelationshipType, rel_type))
+        rel.to.extend(targets)
+
+    def licensed(self, pkg, text: str | None) -> None:
+        """One declared and one concluded license: what the source says, and (not having examined it otherwise)
+        the same as the concluded one."""
+        lic = self.license(text)
+        self.relate("hasDeclaredLicense", pkg, [lic])
+        self.relate("hasConcludedLicense", pkg, [lic])
 
 
 def spdx_document(request: AuditRequest, report: AuditReport | None = None,
                   created: datetime | None = None, tool_name: str = "license-registry") -> dict:
-    created = created or datetime.now(timezone.utc)
+    """The document as JSON-LD data (serialized, and so checked, by the bindings)."""
+    created = (created or datetime.now(timezone.utc)).replace(microsecond=0)
     model_name = request.model_name or "unnamed-model"
     digest = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:16]
-    ns = f"https://spdx.org/spdxdocs/{_slug(model_name)}-{digest}"
-    ids = _IdMaker(ns)
-    graph: list[dict] = []
-    created_s = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    b = _Builder(f"https://spdx.org/spdxdocs/{_slug(model_name)}-{digest}", created, tool_name)
 
-    # createdBy must be an Agent, createdUsing a Tool (SPDX 3.0 Core).
-    agent_id = ids.make("SoftwareAgent", tool_name)
-    tool_id = ids.make("Tool", tool_name)
-    graph.append({"type": "CreationInfo", "@id": _CI, "specVersion": SPEC_VERSION, "created": created_s,
-                  "createdBy": [agent_id], "createdUsing": [tool_id]})
-    graph.append({"type": "SoftwareAgent", "spdxId": agent_id, "creationInfo": _CI, "name": tool_name})
-    graph.append({"type": "Tool", "spdxId": tool_id, "creationInfo": _CI, "name": tool_name})
-
-    model_id = ids.make("AIPackage", model_name)
-    model: dict = {
-        "type": "ai_AIPackage", "spdxId": model_id, "creationInfo": _CI, "name": model_name,
-        "software_primaryPurpose": "model",
-        "releaseTime": created_s,
-    }
-    if request.model_version:
-        model["software_packageVersion"] = request.model_version
+    model = b.add(spdx.ai_AIPackage, "AIPackage", model_name, name=model_name,
+                  software_primaryPurpose=spdx.software_SoftwarePurpose.model, releaseTime=created,
+                  software_packageVersion=request.model_version or "NOASSERTION",
+                  software_downloadLocation=request.model_download_location or NO_ASSERTION,
+                  suppliedBy=b.organization(request.model_supplier), ai_autonomyType=spdx.PresenceType.noAssertion)
     if request.application:
-        model["ai_domain"] = [request.application]
+        model.ai_domain.append(request.application)
     if report is not None:
         limits = [f"{f.license} {f.clause}: {f.message}" for f in report.findings if f.severity in ("block", "review")]
         if limits:
-            model["ai_limitation"] = " | ".join(limits)
-        obl = [f"{o.type}: {o.text or o.license} ({o.license} {o.clause})" for o in report.obligations]
-        if obl:
-            model["comment"] = "License obligations: " + "; ".join(obl)
-        model["ai_informationAboutApplication"] = f"License audit verdict: {report.verdict}"
-    graph.append(model)
-    elements = [agent_id, tool_id, model_id]
+            model.ai_limitation = " | ".join(limits)
+        obligations = [f"{o.type}: {o.text or o.license} ({o.license} {o.clause})" for o in report.obligations]
+        if obligations:
+            model.comment = "License obligations: " + "; ".join(obligations)
+        model.ai_informationAboutApplication = f"License audit verdict: {report.verdict}"
+    if request.data:
+        model.ai_informationAboutTraining = "Trained on: " + "; ".join(_describe_source(s) for s in request.data)
+    b.licensed(model, request.model_license or base_model_license(request))
 
-    def license_element(text: str | None) -> str:
-        res = resolve(text) if text else None
-        expr = res.expression if res and res.expression else "NOASSERTION"
-        lid = ids.make("LicenseExpression", expr)
-        if lid not in elements:
-            graph.append({"type": "simplelicensing_LicenseExpression", "spdxId": lid, "creationInfo": _CI,
-                          "simplelicensing_licenseExpression": expr})
-            elements.append(lid)
-        return lid
-
-    def relate(rel_type: str, src: str, targets: list[str]) -> None:
-        rid = ids.make("Relationship", f"{rel_type}-{src}-{'-'.join(targets)}")
-        graph.append({"type": "Relationship", "spdxId": rid, "creationInfo": _CI, "relationshipType": rel_type,
-                      "from": src, "to": targets})
-        elements.append(rid)
-
-    model_license = request.model_license or base_model_license(request)
-    lic = license_element(model_license)
-    # The AI profile asks for exactly one declared and one concluded license per AIPackage.
-    relate("hasDeclaredLicense", model_id, [lic])
-    relate("hasConcludedLicense", model_id, [lic])
-
-    dataset_ids = []
-    for src in request.data:
-        did = ids.make("DatasetPackage", src.name)
-        ds: dict = {"type": "dataset_DatasetPackage", "spdxId": did, "creationInfo": _CI, "name": src.name,
-                    "software_primaryPurpose": "data",
-                    "builtTime": created_s,
-                    "dataset_datasetType": ["text"]}
-        if src.bytes is not None:
-            ds["dataset_datasetSize"] = src.bytes
-        if src.generated_by:
-            ds["dataset_dataCollectionProcess"] = f"generated by {src.generated_by.name}"
-        graph.append(ds)
-        elements.append(did)
-        dataset_ids.append(did)
-        dl = license_element(src.license)
-        relate("hasDeclaredLicense", did, [dl])
-        relate("hasConcludedLicense", did, [dl])
-    if dataset_ids:
-        relate("trainedOn", model_id, dataset_ids)
+    datasets = [_dataset(b, src, request) for src in request.data]
+    if datasets:
+        b.relate("trainedOn", model, datasets)
     if request.base_model:
-        base_id = ids.make("AIPackage", request.base_model.name)
-        graph.append({"type": "ai_AIPackage", "spdxId": base_id, "creationInfo": _CI,
-                      "name": request.base_model.name, "software_primaryPurpose": "model",
-                      })
-        elements.append(base_id)
-        bl = license_element(base_model_license(request))
-        relate("hasDeclaredLicense", base_id, [bl])
-        relate("hasConcludedLicense", base_id, [bl])
-        relate("descendantOf", model_id, [base_id])
+        name = request.base_model.name
+        hub = f"https://huggingface.co/{name}" if re.fullmatch(r"[\w.-]+/[\w.-]+", name) else NO_ASSERTION
+        base = b.add(spdx.ai_AIPackage, "AIPackage", name, name=name, software_downloadLocation=hub,
+                     software_primaryPurpose=spdx.software_SoftwarePurpose.model)
+        b.licensed(base, base_model_license(request))
+        b.relate("descendantOf", model, [base])
 
-    doc_id = f"{ns}#SpdxDocument"
-    graph.append({"type": "SpdxDocument", "spdxId": doc_id, "creationInfo": _CI, "name": f"AI BOM for {model_name}",
-                  "dataLicense": license_element("CC0-1.0"),
-                  "profileConformance": ["core", "software", "simpleLicensing", "ai", "dataset"],
-                  "rootElement": [model_id], "element": list(elements)})
-    return {"@context": CONTEXT, "@graph": graph}
+    doc = spdx.SpdxDocument(_id=f"{b.ns}#SpdxDocument", creationInfo=b.ci, name=f"AI BOM for {model_name}",
+                            dataLicense=b.license("CC0-1.0"))
+    doc.profileConformance.extend(getattr(spdx.ProfileIdentifierType, p) for p in
+                                  ("core", "software", "simpleLicensing", "ai", "dataset"))
+    doc.rootElement.append(model)
+    doc.element.extend(b.elements)
+    b.objects.add(doc)
+    return spdx.JSONLDSerializer().serialize_data(b.objects)
+
+
+def _dataset(b: _Builder, src: DataSource, request: AuditRequest):
+    ds = b.add(spdx.dataset_DatasetPackage, "DatasetPackage", src.name, name=src.name,
+               software_primaryPurpose=spdx.software_SoftwarePurpose.data, builtTime=b.created,
+               releaseTime=b.created, software_downloadLocation=_dataset_location(src, request))
+    ds.dataset_datasetType.append(spdx.dataset_DatasetType.text)
+    creators = [u.source for u in src.upstream] or ([src.generated_by.name] if src.generated_by else [])
+    if creators:
+        ds.originatedBy.extend(b.organization(c) for c in creators)
+    else:
+        ds.originatedBy.append(NO_ASSERTION)
+    if src.bytes is not None:
+        ds.dataset_datasetSize = src.bytes
+    if src.generated_by:
+        ds.dataset_dataCollectionProcess = f"generated by {src.generated_by.name}"
+    b.licensed(ds, src.license)
+    return ds
+
+
+def _dataset_location(src: DataSource, request: AuditRequest) -> str:
+    """The one upstream URL, else the curate run folder's shards (file URI), else no assertion."""
+    urls = {u.url for u in src.upstream if u.url}
+    if len(urls) == 1:
+        return urls.pop()
+    if request.run_dir:
+        return Path(request.run_dir, "data").resolve().as_uri()
+    return NO_ASSERTION
+
+
+def _describe_source(src: DataSource) -> str:
+    amount = next((f"{getattr(src, k):,} {k}" for k in ("tokens", "bytes", "documents") if getattr(src, k)), "")
+    return f"{src.name} ({src.license or 'NOASSERTION'}{', ' + amount if amount else ''})"
+
+
+def profile_gaps(document: dict) -> list[str]:
+    """What keeps `document` (JSON-LD data) from conforming to the AI and Dataset profiles: per AIPackage, a count
+    other than one of hasDeclaredLicense / hasConcludedLicense; and the fields of `PROFILE_FIELDS` missing on the
+    packages the document describes (its root model and the datasets it was trained on; a base model is referenced
+    with what is known of it)."""
+    graph = document.get("@graph", [])
+    described = {i for n in graph if n.get("type") == "SpdxDocument" for i in n.get("rootElement", [])}
+    described |= {t for r in graph if r.get("relationshipType") == "trainedOn" for t in r.get("to", [])}
+    gaps = []
+    for node in graph:
+        for field in PROFILE_FIELDS.get(node.get("type"), ()) if node.get("spdxId") in described else ():
+            if node.get(field) in (None, [], ""):
+                gaps.append(f"{node['type']} {node.get('name')!r}: no {field}")
+        if node.get("type") == "ai_AIPackage":
+            for rel in ("hasDeclaredLicense", "hasConcludedLicense"):
+                n = sum(1 for r in graph if r.get("type") == "Relationship" and r.get("from") == node["spdxId"]
+                        and r.get("relationshipType") == rel)
+                if n != 1:
+                    gaps.append(f"ai_AIPackage {node.get('name')!r}: {n} {rel} relationships (the AI profile "
+                                "requires exactly one)")
+    return gaps
 
 
 def spdx_json(request: AuditRequest, report: AuditReport | None = None, **kw) -> str:
@@ -127,18 +206,3 @@ def spdx_json(request: AuditRequest, report: AuditReport | None = None, **kw) ->
 
 def _slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", s).strip("-") or "x"
-
-
-class _IdMaker:
-    """Stable, unique IRIs within one document."""
-
-    def __init__(self, ns: str):
-        self.ns = ns
-        self.seen: dict[tuple[str, str], str] = {}
-
-    def make(self, kind: str, name: str) -> str:
-        key = (kind, name)
-        if key not in self.seen:
-            h = hashlib.sha1(name.encode()).hexdigest()[:8]
-            self.seen[key] = f"{self.ns}#{kind}-{_slug(name)[:40]}-{h}"
-        return self.seen[key]

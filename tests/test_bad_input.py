@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 import zstandard
 
-from curate.readers.records import InvalidRecordError
+from curate.errors import InvalidRecordError
 from curate.runner import run
 
 GOOD = "A perfectly fine document about gardens. It has a few sentences. Nothing is wrong with it."

@@ -138,3 +138,54 @@ def test_pipeline_wordlist_and_profanity_check(tmp_path):
     manifest, kept = _run(tmp_path, steps, docs)
     assert sorted(kept["id"].to_list()) == ["en_ok", "ko_ok"]
     assert manifest["removed"] == {"tox_en:toxic_profanity": 1, "tox_ko:toxic_wordlist": 1}
+
+
+def test_korean_default_is_the_shipped_model_english_is_profanity_check(tmp_path):
+    """`backend: auto` (the default): Korean documents are judged by the shipped Korean model, others by
+    alt-profanity-check; offline, no training, no word list."""
+    docs = [{"id": "ko_bad", "text": "야 이 씨발 병신아 꺼져", "lang": "ko"},
+            {"id": "ko_bad2", "text": "이런 미친놈이 다 있네 ㅋㅋ 뒤져라", "lang": "ko"},
+            {"id": "ko_ok", "text": "회의는 오후 세 시에 시작합니다. 자료를 미리 읽어 오세요.", "lang": "ko"},
+            {"id": "ko_doc", "text": "이 함수는 리스트의 길이를 반환합니다. 빈 리스트에는 0을 반환합니다.", "lang": "ko"},
+            {"id": "en_bad", "text": "you are a fucking idiot and a piece of shit", "lang": "en"},
+            {"id": "en_ok", "text": "The library opens at nine on weekdays.", "lang": "en"}]
+    steps = "  - type: language\n    label_only: true\n  - type: toxicity\n    name: tox\n"
+    manifest, kept = _run(tmp_path, steps, docs)
+    assert sorted(kept["id"].to_list()) == ["en_ok", "ko_doc", "ko_ok"]
+    assert manifest["removed"] == {"tox:toxic_toxic": 2, "tox:toxic_profanity": 1}
+
+
+def test_korean_model_card_names_its_data_and_license():
+    from curate.scrub.toxicity import KOREAN_DEFAULT_MODEL, korean_default_config
+
+    card = (Path(KOREAN_DEFAULT_MODEL).parent / "ko_toxicity.md").read_text(encoding="utf-8")
+    assert "MIT License, Copyright (c) 2020 2runo" in card and "Permission is hereby granted" in card
+    cfg = korean_default_config()
+    assert 0 < cfg["threshold"] < 1 and "MIT" in cfg["data"]
+    assert os.path.getsize(KOREAN_DEFAULT_MODEL) < 3_000_000
+
+
+@pytest.mark.shared
+def test_korean_default_on_held_out_labeled_data():
+    """The shipped model on data it never saw: the curse set's test split (F1 >= 0.75) and clean Korean
+    documentation pages (at most 1% flagged as whole documents). (BEEP!'s dev set is measured in
+    benchmarks/toxicity_eval.py; the model misses most hate speech without profanity: docs/scrubbing.md.)"""
+    import sys
+
+    shared = REPO.parent / "shared"
+    if not (shared / "eval" / "toxicity" / "ko_curse.txt").exists() or \
+            not (shared / "corpora" / "web_en_ko.jsonl.gz").exists():
+        pytest.skip("needs ../shared (eval/toxicity, corpora)")
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from toxicity_eval import ko_curse, ko_docs, prf
+
+    from curate.scrub.toxicity import korean_default_backend
+
+    _, test = ko_curse()
+    backend = korean_default_backend()
+    flags = [label is not None for _, label in backend.score([t for t, _ in test])]
+    precision, recall, f1 = prf(flags, test)
+    assert f1 >= 0.75 and precision >= 0.7 and recall >= 0.7, (precision, recall, f1)
+    _, docs = ko_docs()
+    flagged = sum(label is not None for _, label in backend.score(docs)) / len(docs)
+    assert len(docs) > 500 and flagged <= 0.01

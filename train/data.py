@@ -44,6 +44,46 @@ class ChunkSampler:
         return np.stack([np.asarray(tokens[i * self.chunk_len:(i + 1) * self.chunk_len]) for i in ids])
 
 
+class MixtureSampler:
+    """Several token directories drawn in fixed proportions, still a pure function of the sample index.
+
+    The weights become a pattern of `period` slots (largest remainder, spread evenly); sample k comes from source
+    pattern[k % period], and is that source's j-th sample, j counted in closed form. Each source cycles through its
+    own chunks in its own per-epoch permutations (a small source is repeated, a large one is subsampled).
+    """
+
+    def __init__(self, samplers: list[ChunkSampler], weights: list[float], period: int = 1000):
+        if len(samplers) != len(weights) or not samplers:
+            raise ValueError("a mixture needs one weight per token directory")
+        self.samplers = samplers
+        total = float(sum(weights))
+        quota = [w / total * period for w in weights]
+        counts = [int(q) for q in quota]
+        for i in sorted(range(len(quota)), key=lambda i: counts[i] - quota[i])[: period - sum(counts)]:
+            counts[i] += 1
+        # Spread each source's slots evenly over the period (slot j of source s at position (j + 0.5) / count).
+        slots = sorted((((j + 0.5) / c, s) for s, c in enumerate(counts) for j in range(c)))
+        self.pattern = np.array([s for _, s in slots], dtype=np.int64)
+        self.period, self.counts = period, np.array(counts, dtype=np.int64)
+        # before[s][p]: samples of source s among pattern[:p]
+        self.before = np.stack([np.concatenate([[0], np.cumsum(self.pattern == s)]) for s in range(len(samplers))])
+        self.chunk_len = samplers[0].chunk_len
+        self.n_chunks = sum(x.n_chunks for x in samplers)
+
+    def source_counts(self, n_samples: int) -> list[int]:
+        """How many of the first n_samples come from each source."""
+        full, rest = divmod(n_samples, self.period)
+        return [int(full * self.counts[s] + self.before[s][rest]) for s in range(len(self.samplers))]
+
+    def chunks(self, start: int, count: int) -> np.ndarray:
+        rows = []
+        for k in range(start, start + count):
+            s = int(self.pattern[k % self.period])
+            j = (k // self.period) * int(self.counts[s]) + int(self.before[s][k % self.period])
+            rows.append(self.samplers[s].chunks(j, 1)[0])
+        return np.stack(rows)
+
+
 class PretrainBatches:
     """`batches(step, micro, rank)` -> the micro-batch this process trains on at that point."""
 

@@ -130,18 +130,71 @@ MC_ITEMS: list[tuple[str, list[str], int]] = [
 ]
 
 
+UNHELPFUL = ["I do not know.", "I cannot help with that.", "Please ask someone else.", "That is not my job."]
+
+
+def preference_pairs() -> list[dict]:
+    """Each SFT example's prompt with its own answer (chosen) and an unhelpful reply (rejected), as in the
+    helpfulness half of the HH preference data: a preference a small reward model can learn."""
+    return [{"instruction": instruction, "input": inp, "chosen": output, "rejected": UNHELPFUL[k % len(UNHELPFUL)]}
+            for k, (instruction, inp, output) in enumerate(SFT_EXAMPLES)]
+
+
+def arithmetic_prompts() -> list[dict]:
+    """Addition prompts with their answers, for GRPO's rule-based reward (`grpo.reward: answer`)."""
+    return [{"instruction": "Add the two numbers.", "input": f"{a} and {b}", "answer": str(a + b)}
+            for a in range(1, 7) for b in range(1, 5)]
+
+
+def seed_tasks() -> list[dict]:
+    """Self-Instruct seed tasks (the paper's seed_tasks.jsonl shape): one per distinct demo instruction."""
+    tasks: dict[str, dict] = {}
+    for instruction, inp, output in SFT_EXAMPLES:
+        task = tasks.setdefault(instruction, {"id": f"seed_task_{len(tasks)}", "name": f"demo_{len(tasks)}",
+                                              "instruction": instruction, "instances": [],
+                                              "is_classification": instruction.startswith(("Classify", "Name the"))})
+        task["instances"].append({"input": inp, "output": output})
+    return list(tasks.values())
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
 def write_demo_data(out_dir: str | Path) -> dict[str, Path]:
-    """Write DIR/alpaca.jsonl and DIR/hellaswag.jsonl (same bytes every time); return their paths."""
+    """Write the demo files into DIR (same bytes every time); return their paths: alpaca.jsonl (SFT),
+    hellaswag.jsonl (multiple choice), preferences.jsonl (reward / DPO), prompts.jsonl (GRPO), seed_tasks.jsonl
+    (Self-Instruct)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     sft = out_dir / "alpaca.jsonl"
-    sft.write_text("".join(json.dumps({"instruction": i, "input": x, "output": o}, ensure_ascii=False) + "\n"
-                           for i, x, o in SFT_EXAMPLES), encoding="utf-8")
+    _write_jsonl(sft, [{"instruction": i, "input": x, "output": o} for i, x, o in SFT_EXAMPLES])
     mc = out_dir / "hellaswag.jsonl"
     rows = []
     for k, (ctx, endings, label) in enumerate(MC_ITEMS):
         shift = k % len(endings)  # rotate so the right answer is not always in the same position
         endings = endings[shift:] + endings[:shift]
         rows.append({"ind": k, "ctx": ctx, "endings": endings, "label": (label - shift) % len(endings)})
-    mc.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return {"sft": sft, "mc": mc}
+    _write_jsonl(mc, rows)
+    paths = {"sft": sft, "mc": mc, "preferences": out_dir / "preferences.jsonl", "prompts": out_dir / "prompts.jsonl",
+             "seed_tasks": out_dir / "seed_tasks.jsonl"}
+    _write_jsonl(paths["preferences"], preference_pairs())
+    _write_jsonl(paths["prompts"], arithmetic_prompts())
+    _write_jsonl(paths["seed_tasks"], seed_tasks())
+    paths["lm_eval_task"] = write_lm_eval_task(out_dir / "lm_eval", "demo_hellaswag", mc)
+    return paths
+
+
+def write_lm_eval_task(task_dir: Path, name: str, jsonl: Path) -> Path:
+    """An lm-evaluation-harness task YAML for a local HellaSwag-shaped JSONL (ctx, endings, label): the same
+    continuation scoring as `train eval --mc` (choices after a space; acc and acc_norm)."""
+    task_dir.mkdir(parents=True, exist_ok=True)
+    spec = {"task": name, "dataset_path": "json",
+            "dataset_kwargs": {"data_files": {"test": str(Path(jsonl).resolve())}}, "test_split": "test",
+            "output_type": "multiple_choice", "doc_to_text": "{{ctx}}", "doc_to_target": "{{label}}",
+            "doc_to_choice": "{{endings}}",
+            "metric_list": [{"metric": m, "aggregation": "mean", "higher_is_better": True}
+                            for m in ("acc", "acc_norm")]}
+    path = task_dir / f"{name}.yaml"
+    path.write_text(json.dumps(spec, indent=2, ensure_ascii=False) + "\n")  # JSON is YAML
+    return path

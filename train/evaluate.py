@@ -10,6 +10,7 @@ as lm-evaluation-harness does.  For the same numbers on standard tasks use lm-ev
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 from .data import ChunkSampler
+from .losses import LanguageModelLoss
 from .models import is_seq2seq
 from .objectives.causal_lm import CausalLMCollator
 from .objectives.span_corruption import SpanCorruptionCollator
@@ -36,38 +38,45 @@ def load_for_eval(path: str | Path):
     return model, AutoTokenizer.from_pretrained(path)
 
 
+def trained_with_document_attention(model_dir: str | Path) -> bool:
+    """Whether the model's pretraining masked attention across documents (provenance.json, inherited by
+    fine-tuned and merged models); True when unrecorded: a packed window's documents are then scored apart."""
+    from .model_card import inherited_provenance
+
+    pre = inherited_provenance(model_dir).get("pretraining") or {}
+    return bool((pre.get("causal_lm") or {}).get("document_attention", True))
+
+
 @torch.no_grad()
 def perplexity(model, tokenizer, tokens_dir: str | Path, split: str = "val", seq_len: int = 512,
-               batch_size: int = 8, max_batches: int | None = 50, seed: int = 0) -> dict:
-    """exp(mean token NLL) over consecutive windows of the split (span-corruption targets for T5)."""
+               batch_size: int = 8, max_batches: int | None = 50, seed: int = 0,
+               document_attention: bool = True) -> dict:
+    """exp(mean token NLL) over consecutive windows of the split (span-corruption targets for T5), with the same
+    collator and loss as training: no target across a document boundary, and no attention across documents when
+    `document_attention` (as the model was trained)."""
     shard = TokenShard(tokens_dir, split)
     seq2seq = is_seq2seq(model)
     if seq2seq:
         collator = SpanCorruptionCollator(tokenizer.convert_tokens_to_ids("<extra_id_0>"), tokenizer.eos_token_id,
                                           seq_len)
     else:
-        collator = CausalLMCollator(tokenizer.eos_token_id, seq_len)
+        collator = CausalLMCollator(tokenizer.eos_token_id, seq_len, document_attention)
     n = len(shard) // collator.tokens_length
     if n == 0:
         raise ValueError(f"{split} split has {len(shard)} tokens, fewer than one window of {collator.tokens_length}")
     windows = ChunkSampler(shard, collator.tokens_length, shuffle=False)  # consecutive, in order
     device = next(model.parameters()).device
+    loss = LanguageModelLoss(model)
     nll, count = 0.0, 0
     for b, start in enumerate(range(0, n, batch_size)):
         if max_batches is not None and b >= max_batches:
             break
-        chunks = windows.chunks(start, min(n, start + batch_size) - start)
-        batch = {k: v.to(device) for k, v in collator(chunks, np.random.default_rng([seed, b])).items()}
-        logits = model(**batch).logits.float()
-        labels = batch["labels"]
-        if not seq2seq:  # predict token t+1 from t
-            logits, labels = logits[:, -labels.shape[1]:-1], labels[:, 1:]
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                                                 ignore_index=-100, reduction="sum")
-        nll += loss.item()
-        count += int((labels != -100).sum())
+        host = collator(windows.chunks(start, min(n, start + batch_size) - start), np.random.default_rng([seed, b]))
+        nll += loss({k: v.to(device) for k, v in host.items()})[0].item()
+        count += loss.count(host)
     return {"split": split, "tokens": count, "nll": nll / count, "perplexity": math.exp(nll / count),
-            "kind": "span-corruption targets" if seq2seq else "causal"}
+            "kind": "span-corruption targets" if seq2seq else "causal",
+            **({} if seq2seq else {"document_attention": document_attention})}
 
 
 def normalize_mc(record: dict) -> tuple[str, list[str], int]:
@@ -138,3 +147,32 @@ def multiple_choice(model, tokenizer, path: str | Path, shots: int = 0, fewshot_
         correct_norm += int(np.argmax(norm) == label)
     n = len(records)
     return {"task": Path(path).stem, "shots": shots, "n": n, "acc": correct / n, "acc_norm": correct_norm / n}
+
+
+def run_lm_eval(model_dir: str | Path, tasks: list[str], include_path: str | Path | None = None, shots: int = 0,
+                limit: int | None = None, batch_size: int = 8) -> dict:
+    """lm-evaluation-harness on a saved model or adapter, offline: {task: {metric: value}}.
+
+    Tasks come from lm-eval's registry (their data must be in the local datasets cache) or from task YAMLs in
+    `include_path` (e.g. the one `train demo-data` writes for the demo multiple-choice set)."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    path = Path(model_dir)
+    adapter = path / "adapter_config.json"
+    if adapter.exists():
+        base = json.loads(adapter.read_text())["base_model_name_or_path"]
+        model_args = f"pretrained={base},peft={path.resolve()},tokenizer={path.resolve()}"
+    else:
+        model_args = f"pretrained={path.resolve()}"
+    backend = "seq2seq" if is_seq2seq(__import__("transformers").AutoConfig.from_pretrained(
+        json.loads(adapter.read_text())["base_model_name_or_path"] if adapter.exists() else path)) else "causal"
+    manager = TaskManager(include_path=str(include_path) if include_path else None)
+    out = lm_eval.simple_evaluate(model="hf", model_args=f"{model_args},backend={backend}", tasks=tasks,
+                                  num_fewshot=shots, limit=limit, batch_size=batch_size, device="cpu"
+                                  if not torch.cuda.is_available() else None, task_manager=manager,
+                                  log_samples=False)
+    return {task: {k.split(",")[0]: float(v) for k, v in metrics.items()
+                   if isinstance(v, (int, float)) and k.split(",")[0] in ("acc", "acc_norm", "exact_match", "f1", "mcc",
+                                                                    "perplexity", "word_perplexity")}
+            for task, metrics in out["results"].items()}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 PRESETS: dict[str, dict] = {
     "t5-tiny": dict(arch="t5", d_model=64, d_ff=128, d_kv=16, num_layers=2, num_decoder_layers=2, num_heads=4),
     "t5-small": dict(arch="t5", d_model=512, d_ff=1024, d_kv=64, num_layers=8, num_decoder_layers=8, num_heads=6),
@@ -57,13 +59,21 @@ def _auto_class(config):
     return AutoModelForSeq2SeqLM if is_seq2seq(config) else AutoModelForCausalLM
 
 
-def load_pretrained(path: str | Path, attn: str = "sdpa", dtype=None, what: str = "model.checkpoint"):
-    """The model saved in the local directory `path` (`what` names it in the error: offline, never a hub name)."""
-    from transformers import AutoConfig
+def load_pretrained(path: str | Path, attn: str = "sdpa", dtype=None, what: str = "model.checkpoint",
+                    head: str = "lm", **kwargs):
+    """The model saved in the local directory `path` (`what` names it in the error: offline, never a hub name).
+    head: `lm` (seq2seq or causal LM) or `reward` (a scalar score per sequence: sequence classification, 1 label)."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
 
     if not Path(path).is_dir():
         raise FileNotFoundError(f"{what} {path} is not a local directory (offline: no hub downloads)")
-    return _auto_class(AutoConfig.from_pretrained(path)).from_pretrained(path, attn_implementation=attn, dtype=dtype)
+    config = AutoConfig.from_pretrained(path)
+    if head == "reward":
+        if is_seq2seq(config):
+            raise ValueError(f"{what} {path}: reward models need a decoder-only model, not an encoder-decoder")
+        return AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, attn_implementation=attn,
+                                                                  dtype=dtype, **kwargs)
+    return _auto_class(config).from_pretrained(path, attn_implementation=attn, dtype=dtype, **kwargs)
 
 
 def load_model(model_cfg: dict, tokenizer, dtype=None):
@@ -80,16 +90,35 @@ def count_params(model, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def flops_per_token(model, seq_len: int) -> float:
-    """Training FLOPs per token: 6 N (forward + backward matmuls) + attention (Kaplan/PaLM appendix B).
+def _attention_width(cfg) -> int:
+    """Width of q/k/v after projection (heads x head dim), which the attention matmuls run over."""
+    if is_seq2seq(cfg):
+        return cfg.num_heads * cfg.d_kv
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    return cfg.num_attention_heads * head_dim
 
-    Embedding lookups do no matmul work, so input embeddings are excluded from N.  For T5 the tokens
-    counted are encoder + decoder tokens, a common approximation.
+
+def flops_per_sample(model, input_len: int, target_len: int = 0) -> float:
+    """Matmul FLOPs of one training sample (forward + backward = 3 x forward), as FlopCounterMode counts them.
+
+    Every nn.Linear (the lm-head included, tied or not) costs 6 x weight size per token it reads; embedding
+    lookups cost nothing. Attention costs 2 matmuls of (len_q x len_k x width) forward per layer, i.e. 12 x len_q x
+    len_k x width for forward + backward (causal masks are counted in full, as the kernels and PaLM's MFU do).
+    Decoder-only: `input_len` tokens. T5: the encoder reads `input_len` tokens, the decoder `target_len`; the
+    cross-attention k/v projections read the encoder's `input_len` outputs (counting encoder + decoder tokens
+    times one per-token figure overstated T5 by ~1.9x).
     """
     cfg = model.config
-    n = count_params(model) - model.get_input_embeddings().weight.numel()
-    if is_seq2seq(cfg):
-        layers, d = cfg.num_layers + cfg.num_decoder_layers, cfg.d_model
-    else:
-        layers, d = cfg.num_hidden_layers, cfg.hidden_size
-    return 6 * n + 12 * layers * d * seq_len
+    width = _attention_width(cfg)
+    linear = {name: m.weight.numel() for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    if not is_seq2seq(cfg):
+        n = sum(linear.values())
+        return 6.0 * n * input_len + 12.0 * cfg.num_hidden_layers * input_len * input_len * width
+    flops = 0.0
+    for name, size in linear.items():
+        reads_encoder = name.startswith("encoder.") or ("EncDecAttention." in name and name[-2:] in (".k", ".v"))
+        flops += 6.0 * size * (input_len if reads_encoder else target_len)
+    flops += 12.0 * width * (cfg.num_layers * input_len * input_len            # encoder self-attention
+                             + cfg.num_decoder_layers * target_len * target_len  # decoder self-attention
+                             + cfg.num_decoder_layers * target_len * input_len)  # cross-attention
+    return flops

@@ -31,10 +31,10 @@ class EvalSet(BaseModel):
 
 
 class DecontaminateParams(StepParams):
-    eval_sets: list[EvalSet] = Field(min_length=1)
-    ngram: int = Field(13, ge=3)
+    eval_sets: list[EvalSet] = Field(min_length=1)  # local evaluation sets: name, JSONL paths, text fields
+    ngram: int = Field(13, ge=3)  # words per n-gram (13, as GPT-3's decontamination)
     min_matches: int = Field(1, ge=1)  # n-grams in common with one set before a document counts as contaminated
-    action: Literal["remove", "flag"] = "remove"
+    action: Literal["remove", "flag"] = "remove"  # remove contaminated documents, or only mark them
     normalization: NormConfig = NormConfig(digits=False)  # numbers matter in benchmark answers
 
 

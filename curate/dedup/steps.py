@@ -245,7 +245,7 @@ class ClusterDedupStep(GlobalStep):
 
 class ExactDedupParams(DedupParams):
     key: Literal["text", "url"] = "text"  # the normalised text, or the normalised URL (documents without one pass)
-    normalization: NormConfig = NormConfig()
+    normalization: NormConfig = NormConfig()  # how text is normalised before hashing
 
 
 class ExactDedup(ClusterDedupStep):
@@ -308,13 +308,13 @@ class ExactDedup(ClusterDedupStep):
 
 class MinHashDedupParams(DedupParams):
     ngram: int = Field(3, ge=1)  # words per shingle (each Hangul/CJK character counts as a word)
-    num_perm: int = Field(128, ge=8)
+    num_perm: int = Field(128, ge=8)  # MinHash permutations (signature length)
     threshold: float = Field(0.5, gt=0, lt=1)  # Jaccard similarity at which two documents are duplicates (benchmarks/dedup_quality.py)
     bands: int | None = None  # explicit LSH banding; default: datasketch's optimum for threshold and num_perm
-    rows: int | None = None
+    rows: int | None = None  # rows per LSH band (with `bands`)
     verify: bool = True  # keep a candidate pair only if its estimated Jaccard reaches `threshold`
-    seed: int = 1
-    normalization: NormConfig = NormConfig(whitespace=False)
+    seed: int = 1  # seed of the MinHash permutations (same seed: comparable signatures across runs)
+    normalization: NormConfig = NormConfig(whitespace=False)  # how text is normalised before shingling
 
     @model_validator(mode="after")
     def _banding(self):

@@ -80,9 +80,32 @@ def write_index(folder: str, meta: dict[str, Any], ids: list[str], keys: np.ndar
     atomic_write_json(os.path.join(folder, "meta.json"), meta | {"documents": len(ids)})
 
 
+def fetch_index(url: str) -> str:
+    """A local copy of an index on an object store, laid out as the source was (a run folder's index/ -> a folder
+    with index/; an index folder -> that folder), made once and reused: `reference_index: s3://bucket/runs/2026-10`
+    works like a local path."""
+    import hashlib
+
+    from curate.fs import filesystem
+
+    target = os.path.join(os.path.expanduser("~"), ".cache", "curate", "indexes",
+                          hashlib.sha256(url.encode()).hexdigest()[:16])
+    if not os.path.exists(os.path.join(target, ".complete")):
+        fs, root = filesystem(url)
+        run_folder = fs.exists(f"{root}/index")
+        fs.get(f"{root}/index/" if run_folder else f"{root}/", os.path.join(target, "index", "") if run_folder
+               else os.path.join(target, ""), recursive=True)
+        open(os.path.join(target, ".complete"), "w").close()
+    return target
+
+
 def resolve_index(path: str, step_name: str, kind: str) -> str:
     """`path` is an earlier run folder (its index/<step>/ is used; the only index of this kind if the name differs)
-    or an index folder itself."""
+    or an index folder itself, on this machine or on an object store."""
+    from curate.fs import is_url
+
+    if is_url(path):
+        path = fetch_index(path)
     path = os.path.abspath(path)
     candidates = [os.path.join(path, "index", step_name), path]
     for c in candidates:

@@ -21,8 +21,10 @@ import os
 import re
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO, Iterator
+
+from curate.fs import open_binary
+from curate.fs import size as fs_size
 
 FORMATS = ("jsonl", "parquet", "warc", "html")
 BOM = b"\xef\xbb\xbf"
@@ -58,7 +60,7 @@ def infer_format(path: str) -> str | None:
 def _head(path: str, n: int = 4096) -> bytes:
     """The first (decompressed) bytes of a file; b"" when they cannot be read."""
     try:
-        with open(path, "rb") as f:
+        with open_binary(path) as f:
             raw = f.read(n)
             if raw[:2] == b"\x1f\x8b":
                 f.seek(0)
@@ -195,7 +197,7 @@ class _open:
 
     def __enter__(self) -> BinaryIO | None:
         try:
-            self.f = open(self.path, "rb")
+            self.f = open_binary(self.path)
         except OSError as e:
             self.error = e
         return self.f
@@ -207,7 +209,7 @@ class _open:
 
 def _unreadable(path: str) -> RawRecord:
     try:
-        open(path, "rb").close()
+        open_binary(path).close()
         detail = "cannot be read"
     except OSError as e:
         detail = f"cannot be opened: {e.strerror or type(e).__name__}"
@@ -219,28 +221,29 @@ def _unreadable(path: str) -> RawRecord:
 def iter_parquet(path: str, batch_size: int = 1024) -> Iterator[RawRecord]:
     import pyarrow.parquet as pq
 
-    if not os.access(path, os.R_OK):
-        yield _unreadable(path)
-        return
-    try:
-        pf = pq.ParquetFile(path)
-        groups = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
-    except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid/OSError/... for a damaged footer
-        yield RawRecord(1, error="parquet", detail=f"unreadable file (footer): {type(e).__name__}: {str(e)[:120]}")
-        return
-    row = 0
-    for g, n in enumerate(groups):
-        done = 0
+    with _open(path) as source:
+        if source is None:
+            yield _unreadable(path)
+            return
         try:
-            for batch in pf.iter_batches(batch_size=batch_size, row_groups=[g]):
-                for data in batch.to_pylist():
-                    done += 1
-                    yield RawRecord(row + done, data=data)
-        except Exception as e:  # noqa: BLE001 - a damaged page: the rest of this row group is counted, not lost
-            detail = f"row group {g} unreadable after {done} of {n} rows: {type(e).__name__}: {str(e)[:120]}"
-            for i in range(done + 1, n + 1):
-                yield RawRecord(row + i, error="parquet", detail=detail)
-        row += n
+            pf = pq.ParquetFile(source)
+            groups = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
+        except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid/OSError/... for a damaged footer
+            yield RawRecord(1, error="parquet", detail=f"unreadable file (footer): {type(e).__name__}: {str(e)[:120]}")
+            return
+        row = 0
+        for g, n in enumerate(groups):
+            done = 0
+            try:
+                for batch in pf.iter_batches(batch_size=batch_size, row_groups=[g]):
+                    for data in batch.to_pylist():
+                        done += 1
+                        yield RawRecord(row + done, data=data)
+            except Exception as e:  # noqa: BLE001 - a damaged page: the rest of this row group is counted, not lost
+                detail = f"row group {g} unreadable after {done} of {n} rows: {type(e).__name__}: {str(e)[:120]}"
+                for i in range(done + 1, n + 1):
+                    yield RawRecord(row + i, error="parquet", detail=detail)
+            row += n
 
 
 # -- HTML files --------------------------------------------------------------------------------------------------------
@@ -268,7 +271,8 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
 
 def iter_html_file(path: str) -> Iterator[RawRecord]:
     try:
-        body = Path(path).read_bytes()
+        with open_binary(path) as f:
+            body = f.read()
     except OSError:
         yield _unreadable(path)
         return
@@ -323,6 +327,11 @@ def _warc_record(record, n: int) -> RawRecord:
     url = record.rec_headers.get_header("WARC-Target-URI")
     ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
     body = record.content_stream().read()
+    raw = record.raw_stream  # warcio reads a body cut by the end of the file as a short body, silently
+    while raw.read(1 << 16):
+        pass
+    if getattr(raw, "limit", 0) > 0:
+        raise EOFError(f"record {n} ends {raw.limit} bytes before its Content-Length")
     if "html" not in ctype.lower():
         return RawRecord(n, raw=b"", error="unsupported_content", detail=f"{ctype or 'no type'} at {url}",
                          extra={"url": url})
@@ -333,10 +342,19 @@ def _warc_record(record, n: int) -> RawRecord:
                               "date": record.rec_headers.get_header("WARC-Date")})
 
 
-def _responses(stream) -> Iterator:
+def _archive_iterator(stream):
+    """warcio's iterator, minus its stderr warning about a bad Content-Length, which prints the bytes that follow
+    the record (document content) straight to the terminal; the damage is counted by the record that follows."""
     from warcio.archiveiterator import ArchiveIterator
 
-    for record in ArchiveIterator(stream):
+    class QuietArchiveIterator(ArchiveIterator):
+        INC_RECORD = ""
+
+    return QuietArchiveIterator(stream)
+
+
+def _responses(stream) -> Iterator:
+    for record in _archive_iterator(stream):
         if record.rec_type == "response":
             yield record
 
@@ -370,8 +388,8 @@ def _iter_warc_gzip(f: BinaryIO, size: int) -> Iterator[RawRecord]:
         held_bytes = 0
         try:
             for record in _responses(member):
+                rec = _warc_record(record, n + 1)
                 n += 1
-                rec = _warc_record(record, n)
                 held.append(rec)
                 held_bytes += len((rec.data or {}).get("html", ""))
                 if held_bytes > MAX_BUFFERED:  # a whole-file gzip of many records: stream it, damage counted below
@@ -410,19 +428,21 @@ def _next_warc_header(f: BinaryIO, start: int, size: int) -> int | None:
 
 
 def _iter_warc_plain(f: BinaryIO, size: int) -> Iterator[RawRecord]:
-    from warcio.archiveiterator import ArchiveIterator
-
     n, offset = 0, 0
     while offset < size:
         f.seek(offset)
-        it = ArchiveIterator(f)
+        it = _archive_iterator(f)
         record_start = offset
         try:
             for record in it:
                 record_start = it.offset
                 if record.rec_type == "response":
+                    rec = _warc_record(record, n + 1)
                     n += 1
-                    yield _warc_record(record, n)
+                    yield rec
+            f.seek(it.offset)
+            if f.read(4096).strip():  # warcio ends quietly where a record header is cut off
+                yield RawRecord(n + 1, error="truncated_stream", detail=f"a cut record at byte {it.offset}")
             return
         except Exception as e:  # noqa: BLE001 - a damaged header or a cut body
             n += 1
@@ -444,7 +464,7 @@ def iter_warc(path: str) -> Iterator[RawRecord]:
         if f is None:
             yield _unreadable(path)
             return
-        size = os.fstat(f.fileno()).st_size
+        size = fs_size(path)
         if f.read(3) == _GZIP_MAGIC:
             yield from _iter_warc_gzip(f, size)
         else:

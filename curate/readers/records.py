@@ -15,15 +15,14 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from curate import document as D
-from curate import logs  # noqa: F401  (quiet datatrove's console logs in every task process)
+from curate import fs, logs
+from curate.errors import InvalidRecordError
 from curate.readers.formats import ITERATORS, RawRecord
 from curate.util import atomic_write_json
 
+logs.quiet_datatrove_console()  # in every process that reads: the driver and each task process
+
 INVALID = "invalid"
-
-
-class InvalidRecordError(RuntimeError):
-    """Raised in --strict mode: a bad record fails the run, naming its file and line."""
 
 
 class InputReader(PipelineStep):
@@ -154,7 +153,7 @@ def file_entry(spec: dict, documents: int) -> dict[str, Any]:
     """The manifest's record of one input file: size and checksum, when the file can still be read."""
     entry = {"path": spec["path"], "source": spec["source"], "format": spec["format"], "documents": documents}
     try:
-        entry |= {"size": os.path.getsize(spec["path"]), "sha256": sha256_file(spec["path"])}
+        entry |= {"size": fs.size(spec["path"]), "sha256": sha256_file(spec["path"])}
     except OSError as e:
         entry |= {"size": None, "sha256": None, "error": e.strerror or type(e).__name__}
     return entry
@@ -162,7 +161,7 @@ def file_entry(spec: dict, documents: int) -> dict[str, Any]:
 
 def sha256_file(path: str) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with fs.open_binary(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

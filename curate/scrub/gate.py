@@ -14,8 +14,7 @@ import re
 from functools import lru_cache
 
 from curate.scrub.phone import MIN_GATE_DIGITS, PUNCTUATION, PUNCTUATION_RUN, short_national_numbers
-
-ANY_LENGTH_CARD = "CREDIT_CARD_ANY_LENGTH"  # internal entity of the PII step: becomes CREDIT_CARD with context
+from curate.scrub.rules import ANY_LENGTH_CARD
 
 _SEP = f"{PUNCTUATION}{{0,{PUNCTUATION_RUN}}}"
 _DIGIT_ENTITIES = ("PHONE_NUMBER", "CREDIT_CARD", ANY_LENGTH_CARD, "IBAN_CODE", "US_SSN", "KR_RRN", "KR_FRN",

@@ -14,7 +14,11 @@ import datetime as _dt
 import random
 from typing import Optional
 
-from presidio_analyzer import EntityRecognizer, Pattern
+from curate.scrub import import_presidio
+
+import_presidio()  # without torch (see curate/scrub/__init__.py)
+
+from presidio_analyzer import EntityRecognizer, Pattern  # noqa: E402
 from presidio_analyzer.predefined_recognizers import (
     KrBrnRecognizer,
     KrDriverLicenseRecognizer,

@@ -15,14 +15,26 @@ leniency) also needs the national prefix where the number's format writes one (`
 `551-1473`, `20250612-11131` are valid fixed-line NSNs, but need a leading 0 to be a match there); every other
 candidate goes to python-phonenumbers as before. The matcher, its
 candidate extraction, date/time-stamp skips, inner matches and verification are python-phonenumbers' own, so the
-results are the same as Presidio's (tests/test_pii.py checks the condition against parse() + the matcher's
+results are the same as Presidio's (tests/test_pii_gate_equivalence.py checks the condition against parse() + the matcher's
 `_verify` on random candidates and the recognizer against Presidio's).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneMetadata
+from curate.scrub import import_presidio
+
+import_presidio()  # without torch (see curate/scrub/__init__.py)
+
+from presidio_analyzer import EntityRecognizer
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+from curate.scrub import phonenumbers_internals as internals
 
 # Candidates whose digits are all python-phonenumbers parses: digits and punctuation it drops (`normalize_digits_only`)
 # and that mean nothing else to it; with "x", "~" (extension marks) the number is the digits before an extension of
@@ -31,9 +43,9 @@ _SAFE_CHARS = (r"\d \t\n\-.()/\[\]\u00a0\u00ad\u200b\u2060\u2010-\u2015\u2212\u2
                r"\uff08\uff09\uff0d-\uff0f\uff3b\uff3d")
 _PHONE_SAFE = re.compile(f"[{_SAFE_CHARS}]+")
 _PHONE_SAFE_EXT = re.compile(f"[{_SAFE_CHARS}xX~\uff5e]+")
-_MAX_EXTENSION_DIGITS = 9
 # Every number written in international form has >= 6 digits (the shortest: a 2-digit country code and a 4-digit
-# NSN, as in Austria, Germany, Iran; tests/test_pii.py checks it against the metadata of every country).
+# NSN, as in Austria, Germany, Iran; tests/test_pii_gate_equivalence.py checks it against the metadata of every
+# country).
 MIN_INTERNATIONAL_DIGITS = 6
 _NON_DIGIT = re.compile(r"\D")
 
@@ -42,14 +54,23 @@ _PHONE_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_nu
                 "fixed_line", "mobile")
 
 
+@dataclass(frozen=True)
+class RegionRule:
+    """What python-phonenumbers' parse does with a national number of one region, as regexes."""
+
+    idd: re.Pattern  # the international (IDD) prefix
+    country_code: str
+    national_prefix: re.Pattern | None  # national prefix (and carrier code) for parsing
+    transform: str | None  # the national prefix transform rule
+    nsn_by_length: dict[int, re.Pattern]  # valid NSNs of each possible length (every number type of the country)
+    nsn_any_length: re.Pattern | None  # valid NSNs of number types that list no possible lengths
+
+
 class PhoneRoute:
     """Per region: can a candidate made of digits and separators be a valid number when parsed for it?"""
 
     def __init__(self, regions, national_prefix_check: bool = True):
-        import phonenumbers
-        from phonenumbers import PhoneMetadata
-
-        self.rules: dict[str, tuple] = {}  # region -> (IDD, country code, national prefix, transform, NSN tables)
+        self.rules: dict[str, RegionRule] = {}
         # region -> metadata of the main region of its country code (python-phonenumbers' national-prefix check);
         # only for matchers of VALID leniency or stricter, which make that check (`_verify`)
         self.main_md: dict[str, object] = {}
@@ -70,11 +91,12 @@ class PhoneRoute:
                     for n in desc.possible_length or (None,):
                         by_len.setdefault(n, []).append(desc.national_number_pattern)
             anylen = by_len.pop(None, [])
-            nsn = {n: re.compile("|".join(f"(?:{x})" for x in ps + anylen)) for n, ps in by_len.items()}
-            any_rx = re.compile("|".join(f"(?:{x})" for x in anylen)) if anylen else None
-            prefix = re.compile(md.national_prefix_for_parsing) if md.national_prefix_for_parsing else None
-            self.rules[region] = (re.compile(md.international_prefix or r"(?!)"), str(md.country_code), prefix,
-                                  md.national_prefix_transform_rule or None, nsn, any_rx)
+            self.rules[region] = RegionRule(
+                idd=re.compile(md.international_prefix or r"(?!)"), country_code=str(md.country_code),
+                national_prefix=re.compile(md.national_prefix_for_parsing) if md.national_prefix_for_parsing else None,
+                transform=md.national_prefix_transform_rule or None,
+                nsn_by_length={n: re.compile("|".join(f"(?:{x})" for x in ps + anylen)) for n, ps in by_len.items()},
+                nsn_any_length=re.compile("|".join(f"(?:{x})" for x in anylen)) if anylen else None)
             main = PhoneMetadata.metadata_for_region(phonenumbers.region_code_for_country_code(md.country_code))
             if national_prefix_check and main is not None:
                 self.main_md[region] = main
@@ -101,21 +123,10 @@ class PhoneRoute:
         return hit
 
     def _national_prefix_ok(self, region: str, nsn: str) -> bool:
-        """python-phonenumbers' `_is_national_prefix_present_if_required` for a number parsed for `region` from
-        the digits `nsn` with no country code and no national prefix (its raw input's digits are `nsn`): when the
-        formatting rule for the NSN writes a national prefix that is neither optional nor only the first group,
-        the number is a match only if a national prefix starts the raw input, which it does not here."""
+        """Can the digits `nsn`, parsed for `region` with no country code and no national prefix (its raw input's
+        digits are `nsn`), be a match? Not when its format needs the national prefix, which the raw input lacks."""
         md = self.main_md.get(region)
-        if md is None:
-            return True
-        from phonenumbers import phonenumberutil as u
-
-        rule = u._choose_formatting_pattern_for_number(md.number_format, nsn)
-        if rule is None or not rule.national_prefix_formatting_rule or rule.national_prefix_optional_when_formatting:
-            return True
-        if u._formatting_rule_has_first_group_only(rule.national_prefix_formatting_rule):
-            return True
-        return u._maybe_strip_national_prefix_carrier_code(nsn, md)[2]
+        return md is None or not internals.national_prefix_required(md, nsn)
 
     def may_be_valid(self, candidate: str, region: str) -> bool:
         return bool(self._valid_in(candidate, (region,)))
@@ -140,7 +151,7 @@ class PhoneRoute:
         if _PHONE_SAFE_EXT.fullmatch(candidate):  # maybe an extension: the number is a prefix of the digits
             digits = self._digits(candidate)
             n = len(digits)
-            heads = [digits[:k] for k in range(max(1, n - _MAX_EXTENSION_DIGITS), n + 1)]
+            heads = [digits[:k] for k in range(max(1, n - internals.MAX_EXTENSION_DIGITS), n + 1)]
             return lambda region: any(self._digits_may_be_valid(h, region) for h in heads)
         return lambda region: True
 
@@ -148,14 +159,12 @@ class PhoneRoute:
     def _digits(candidate: str) -> str:
         if candidate.isascii():
             return _NON_DIGIT.sub("", candidate)
-        import phonenumbers
-
         return phonenumbers.normalize_digits_only(candidate)
 
     def _digits_may_be_valid(self, digits: str, region: str) -> bool:
         if not digits:
             return False
-        m = self.rules[region][0].match(digits)
+        m = self.rules[region].idd.match(digits)
         # python-phonenumbers strips R's international (IDD) prefix only when a digit other than 0 follows it
         # (`_parse_prefix_as_idd`); the number is then international: a country code and its NSN
         if m is not None and digits[m.end():m.end() + 1] != "0":
@@ -164,7 +173,9 @@ class PhoneRoute:
 
     def national_may_be_valid(self, digits: str, region: str) -> bool:
         """`may_be_valid` for a national number of `region` written with these digits (no IDD prefix)."""
-        _, cc, prefix, transform, nsn, any_rx = self.rules[region]
+        rule = self.rules[region]
+        cc, prefix, transform, nsn, any_rx = (rule.country_code, rule.national_prefix, rule.transform,
+                                              rule.nsn_by_length, rule.nsn_any_length)
         # the national significant number: the digits, less the country code and/or the national prefix (which
         # python-phonenumbers may strip twice after a country code: once to test it, once more in parse())
         if not digits.startswith(cc) and (prefix is None or prefix.match(digits) is None):
@@ -188,18 +199,11 @@ class PhoneRoute:
         return False
 
 
-# The digits of a number python-phonenumbers' matcher finds are blocks of digits joined by up to 4 of its punctuation
-# characters (after an optional lead of "(", "[" or "+"): this class, with any whitespace, and its repeat limit.
-def _punctuation_class() -> str:
-    from phonenumbers.phonenumbermatcher import _LEAD_CLASS_CHARS
-    from phonenumbers.phonenumberutil import _VALID_PUNCTUATION
-
-    # (the matcher compiles with IGNORECASE, so its "x" is also "X"; _VALID_PUNCTUATION starts with "-", a literal)
-    return f"[{_VALID_PUNCTUATION}{_LEAD_CLASS_CHARS}X\\s]"
-
-
-PUNCTUATION = _punctuation_class()
-PUNCTUATION_RUN = 4  # phonenumbers.phonenumbermatcher._PUNCTUATION_LIMIT is {0,4}
+# The digits of a number python-phonenumbers' matcher finds are blocks of digits joined by up to PUNCTUATION_RUN of
+# its punctuation characters (after an optional lead of "(", "[" or "+"): this class, with any whitespace. (The
+# matcher compiles with IGNORECASE, so its "x" is also "X"; its punctuation starts with "-", a literal there.)
+PUNCTUATION = f"[{internals.VALID_PUNCTUATION}{internals.LEAD_CLASS_CHARS}X\\s]"
+PUNCTUATION_RUN = internals.PUNCTUATION_LIMIT
 # A national number has as many digits as its NSN at least, an international one MIN_INTERNATIONAL_DIGITS. So a phone
 # match with fewer than 5 digits is a national number of a configured region with a short NSN: `short_national_numbers`.
 MIN_GATE_DIGITS = 5
@@ -212,8 +216,8 @@ def short_national_numbers(regions: tuple[str, ...]) -> tuple[str, ...]:
     "16.8.0" is a valid German number to python-phonenumbers and to Presidio."""
     route = PhoneRoute(regions)
     out: set[str] = set()
-    for region, (_, _, _, _, nsn, any_rx) in route.rules.items():
-        if any_rx is None and min(nsn, default=MIN_GATE_DIGITS) >= MIN_GATE_DIGITS:
+    for region, rule in route.rules.items():
+        if rule.nsn_any_length is None and min(rule.nsn_by_length, default=MIN_GATE_DIGITS) >= MIN_GATE_DIGITS:
             continue  # no NSN of this region is that short
         for n in range(1, MIN_GATE_DIGITS):
             for i in range(10 ** n):
@@ -223,74 +227,56 @@ def short_national_numbers(regions: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def routed_phone_recognizer_cls():
+class RoutedPhoneMatcher(internals.HookedMatcher):
+    """python-phonenumbers' matcher for one region, parsing only the candidates that may be valid there."""
+
+    def __init__(self, text: str, region: str, leniency, route: PhoneRoute, skip_bare_digits: bool = False):
+        super().__init__(text, region, leniency=leniency)
+        self.route = route
+        self.skip_bare_digits = skip_bare_digits  # see RoutedPhoneRecognizer.analyze
+
+    def accepts(self, candidate: str) -> bool:
+        if self.skip_bare_digits and candidate.isdigit():
+            return False
+        # (cached: candidate_regions asked the same for every region)
+        return self.preferred_region in self.route.regions(candidate, self.route.all_regions)
+
+
+class RoutedPhoneRecognizer(PhoneRecognizer):
     """Presidio's PhoneRecognizer (same matcher, leniency, regions, score and dedup), with python-phonenumbers'
-    matcher skipping the parses that cannot give a valid number for its region (`PhoneRoute`)."""
-    import phonenumbers
-    from presidio_analyzer import EntityRecognizer
-    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+    matcher skipping the parses that cannot give a valid number for its region (`PhoneRoute`). A matcher's run for
+    region R differs from the probe's only where a parse for R succeeds; when no candidate the probe saw may be valid
+    for R, R's run parses the same candidates and finds nothing."""
 
-    class RoutedPhoneNumberMatcher(phonenumbers.PhoneNumberMatcher):
-        route: PhoneRoute
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.route = PhoneRoute(self.supported_regions,
+                                 national_prefix_check=self.leniency >= phonenumbers.Leniency.VALID)
+        self.regions = self.route.all_regions
 
-        skip_bare_digits = False
+    def candidate_regions(self, text: str, skip_bare_digits: bool = False) -> set:
+        probe = internals.CandidateProbe(text, self.leniency)
+        for _ in probe:
+            pass
+        wanted: set = set()
+        for c in probe.seen:
+            if not (skip_bare_digits and c.isdigit()):
+                wanted |= self.route.regions(c, self.regions)
+        return wanted
 
-        def _parse_and_verify(self, candidate, offset):
-            if self.skip_bare_digits and candidate.isdigit():
-                return None  # see RoutedPhoneRecognizer.skip_bare_digits
-            if self.preferred_region not in self.route.regions(candidate, self.route.all_regions):
-                return None  # (cached: the probe asked the same for every region)
-            return super()._parse_and_verify(candidate, offset)
-
-    class ProbeMatcher(phonenumbers.PhoneNumberMatcher):
-        """Runs the matcher's candidate extraction (region-independent) and records what it would parse."""
-
-        def _parse_and_verify(self, candidate, offset):  # records, parses nothing (returns None: no match)
-            self.seen.append(candidate)
-
-    class RoutedPhoneRecognizer(PhoneRecognizer):
-        """A matcher's run for region R differs from the probe's only where a parse for R succeeds; when no
-        candidate the probe saw may be valid for R, R's run parses the same candidates and finds nothing."""
-
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.route = PhoneRoute(self.supported_regions,
-                                     national_prefix_check=self.leniency >= phonenumbers.Leniency.VALID)
-            self.matcher = type("Matcher", (RoutedPhoneNumberMatcher,), {"route": self.route})
-            self.matcher_skip = type("Matcher", (self.matcher,), {"skip_bare_digits": True})
-            self.regions = self.route.all_regions
-
-        # Set by curate.scrub.pii.PiiScrubber for the text it passes next: True when a match made of digits only would be rejected
-        # whatever it is (curate.scrub.pii.PiiScrubber._judge gives a bare digit run a score below min_score unless a phone context
-        # word precedes it, and there is none anywhere near this text). Such a candidate then is not parsed: a
-        # digits-only candidate has no inner candidates (python-phonenumbers' inner patterns split at separators),
-        # so the matcher goes on after it exactly as after a match of it; its match could only have removed other
-        # digits-only phone matches (Presidio's dedup: same type, contained), rejected just the same.
-        skip_bare_digits = False
-
-        def candidate_regions(self, text: str) -> set:
-            probe = ProbeMatcher(text, self.regions[0] if self.regions else "US", leniency=self.leniency)
-            probe.seen = []
-            for _ in probe:
-                pass
-            wanted: set = set()
-            skip = self.skip_bare_digits
-            for c in probe.seen:
-                if not (skip and c.isdigit()):
-                    wanted |= self.route.regions(c, self.regions)
-            return wanted
-
-        def analyze(self, text, entities, nlp_artifacts=None):
-            wanted = self.candidate_regions(text)
-            results = []
-            matcher = self.matcher_skip if self.skip_bare_digits else self.matcher
-            for region in self.supported_regions:
-                if region not in wanted:
-                    continue
-                for match in matcher(text, region, leniency=self.leniency):
-                    # Presidio re-parses the match only to name its region in the explanation: skipped here
-                    results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
-            return EntityRecognizer.remove_duplicates(results)
-
-    return RoutedPhoneRecognizer
-
+    def analyze(self, text, entities, nlp_artifacts=None, skip_bare_digits: bool = False):
+        """Presidio's `analyze`. With `skip_bare_digits` (the PII scrubber passes it for a text where its rules would
+        reject any match made of digits only, whatever it is: `PiiScrubber._bare_digit_phones_rejected`), such
+        candidates are not parsed: a digits-only candidate has no inner candidates (python-phonenumbers' inner
+        patterns split at separators), so the matcher goes on after it exactly as after a match of it; its match
+        could only have removed other digits-only phone matches (Presidio's dedup: same type, contained), rejected
+        just the same."""
+        wanted = self.candidate_regions(text, skip_bare_digits)
+        results = []
+        for region in self.supported_regions:
+            if region not in wanted:
+                continue
+            for match in RoutedPhoneMatcher(text, region, self.leniency, self.route, skip_bare_digits):
+                # Presidio re-parses the match only to name its region in the explanation: skipped here
+                results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
+        return EntityRecognizer.remove_duplicates(results)

@@ -5,7 +5,7 @@ matcher once per region), about 0.1-0.6 MB/s per core. One scan (`curate.scrub.g
 entity can be; Presidio's recognizers run on the windows around them only: each only where its own pre-gate
 (`ENTITY_GATES`) finds something, the phone recognizer only for the regions a candidate can be valid in
 (`curate.scrub.phone`). Secrets go through detect-secrets with their own line gates (`secrets.py`). Text with no
-signature costs one scan. The results equal Presidio's over the whole text (tests/test_pii.py).
+signature costs one scan. The results equal Presidio's over the whole text (tests/test_pii_gate_equivalence.py).
 
 Offline: Presidio runs on its `NoOpNlpEngine` (no spaCy model, nothing downloaded), with pattern recognizers only;
 the e-mail recognizer's tldextract uses its bundled public-suffix snapshot (`TLDExtract(suffix_list_urls=())`).
@@ -14,14 +14,17 @@ Context: Presidio's context enhancer compares token lemmas, which needs an NLP m
 particles attach to nouns ("주민등록번호는"). We match context words (English and Korean) as substrings of the
 `context_before` characters before and `context_after` after a candidate, and add `context_boost` to its score.
 Weak shapes (a bare digit run read as a phone number, an undashed BRN, an RRN with a failed checksum and no dash,
-passports, driver's licences) need that context to pass `min_score`.
+passports, driver's licences) need that context to pass `min_score`. Those and every other acceptance rule are one
+table of named rules (`curate.scrub.rules`), counted per rule.
+
+Korean, Chinese and Japanese: the recognizers read the text with those scripts' letters masked as a symbol
+(`recognizer_view`), so that numbers and addresses glued to words ("010-1234-5678로") meet Presidio's `\b`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import os
 import re
@@ -32,9 +35,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from curate.scrub.gate import ANY_LENGTH_CARD, ENTITY_GATE_RX, gate_for
+from curate.scrub.gate import ENTITY_GATE_RX, gate_for
 from curate.scrub.korean import KO_CONTEXT
-from curate.scrub.phone import routed_phone_recognizer_cls
+from curate.scrub.phone import RoutedPhoneRecognizer
+from curate.scrub.rules import ANY_LENGTH_CARD, HANGUL, KOREAN_NEAR, NEEDS_CONTEXT, SECRET, Candidate, apply_rules, \
+    rules_for
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +47,6 @@ log = logging.getLogger(__name__)
 STRUCTURED = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "URL_CREDENTIALS",
               "US_SSN", "KR_RRN", "KR_FRN", "KR_BRN", "KR_PASSPORT", "KR_DRIVER_LICENSE"]
 NER_ENTITIES = ["PERSON", "LOCATION"]
-SECRET = "SECRET"
 ALL_ENTITIES = STRUCTURED + [SECRET] + NER_ENTITIES
 
 PLACEHOLDERS = {
@@ -62,24 +66,19 @@ CONTEXT: dict[str, list[str]] = {
     "EMAIL_ADDRESS": ["email", "e-mail", "mail", "이메일", "메일"],
     **KO_CONTEXT,
 }
-# words right before a dotted quad that make it something other than an IP address; and a package version
-# (`novas-3.1.1.3`, `novas==3.1.1.3`)
-_IP_NEGATIVE = re.compile(r"(?:\bversion|\bver|\brelease|\bbuild|\bv|버전)[\s.:#]*$|[A-Za-z]-$|[=<>~!]=\s*$", re.I)
-# a number that is the fractional part of a decimal (`0.3712595970846668`, `5.666666666666667`) or is followed by one
-# more dotted group (`5.2.4.2.2`: a section number) is neither a card, a phone number nor an IPv4 address
-_DECIMAL_BEFORE = re.compile(r"\d\.$")
-_DECIMAL_AFTER = re.compile(r"\.\d")
-_DOTTED_QUAD = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")  # an IPv4 address, or one and a port
-_ZERO_DECIMAL = re.compile(r"0\.\d+")  # 0.954312: a fraction, never how a phone number is written
-_DIGIT_GROUPS = re.compile(r"\d+")
-_SHORT_DOTTED = re.compile(r"\d{1,3}(?:\.\d{1,3}){2,}")  # 16.8.0: a version (with < 7 digits; see _judge)
-_ISBN_BEFORE = re.compile(r"\bISBN(?:-1[03])?[\s:]*$", re.I)
-# reStructuredText ends a paragraph with "::" before a literal block: `... higher than 50::` is no IPv6 address
-_HEX_GROUP_AND_COLONS = re.compile(r"[0-9A-Fa-f]{1,4}::")
+# Hangul, Han ideographs and kana are letters to Presidio's regexes (`\b`, `\w`), and these scripts write numbers
+# and addresses right next to words ("010-1234-5678로", "kim@naver.com으로", "카드번호는4111..."): the recognizers read
+# the text with each such letter masked as a symbol (same length, so offsets hold), our rules the text itself.
+_CJK_LETTER = re.compile(r"[\u1100-\u11ff\u3041-\u309f\u30a1-\u30fa\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+                         r"\uac00-\ud7a3\uf900-\ufaff]")
+CJK_MASK = "\u203b"  # "※": not a word character, a space, phone punctuation nor a currency sign
 
 
-# phone matches that are other identifiers: RRN/FRN shape (YYMMDD-GNNNNNN), Korean driver's licence shape
-_NOT_PHONE = re.compile(r"\(?\d{6}[-\s]\d{7}\)?|\(?\d{2}-\d{2}-\d{6}-\d{2}\)?")
+def recognizer_view(text: str) -> str:
+    """The text the recognizers read: Hangul, Han and kana letters masked (`CJK_MASK`)."""
+    return text if text.isascii() else _CJK_LETTER.sub(CJK_MASK, text)
+
+
 _URL_CREDENTIALS = r"(?<=://)[^\s:/?#@\[\]]{1,256}:[^\s/?#@]{1,256}(?=@[^\s@])"
 
 
@@ -103,16 +102,17 @@ class PiiParams(BaseModel):
     hash_salt_env: str = "CURATE_PII_SALT"  # hash: the salt is read from this environment variable (>= 16 chars)
     phone_regions: list[str] = ["KR", "US", "GB", "DE", "FR", "IL", "IN", "BR"]  # Presidio's defaults (CA is US) + KR
     keep_private_ips: bool = True  # private, loopback, link-local and reserved addresses are not personal
+    disabled_rules: list[str] = []  # names of acceptance rules (curate.scrub.rules.RULES) to switch off
     min_score: dict[str, float] = {}  # per entity type; default `default_min_score`
-    default_min_score: float = 0.4
-    context_boost: float = 0.4
+    default_min_score: float = 0.4  # Presidio score a finding needs (after context boosts)
+    context_boost: float = 0.4  # added to a finding's score when a context word is near it
     context_before: int = 48  # characters before a candidate searched for context words
-    context_after: int = 16
+    context_after: int = 16  # characters after a candidate searched for context words
     gate: bool = True  # False: Presidio over the whole text, every detect-secrets plugin on every line (slow)
     presidio_nlp: Literal["noop", "blank_spacy"] = "noop"  # Presidio's NLP engine (blank_spacy: tokens, no model)
     margin: int = 32  # characters around a gate hit given to Presidio
     ner_model: str | None = "auto"  # spaCy model name or local path for PERSON/LOCATION; "auto": an installed one
-    ner_max_chars: int = 100_000
+    ner_max_chars: int = 100_000  # longer documents are cut to this many characters for NER
 
     @field_validator("entities", "operators")
     @classmethod
@@ -144,7 +144,11 @@ def _email_recognizer_cls():
 
     class OfflineEmailRecognizer(EmailRecognizer):
         def validate_result(self, pattern_text: str):
-            return offline_tldextract()(pattern_text).fqdn != ""
+            # Presidio validates the whole match as a URL; a match that starts inside a URL's query
+            # (`?email=jane@example.org`: its local part allows `?` and `=`) then has no host and the address
+            # survived. Its domain alone validates it too (rules.py's email_local_part_in_url trims the start).
+            extract = offline_tldextract()
+            return extract(pattern_text).fqdn != "" or extract(pattern_text.rpartition("@")[2]).fqdn != ""
 
     return OfflineEmailRecognizer
 
@@ -202,7 +206,7 @@ def build_analyzer(params: PiiParams):
 
     makers = {
         "EMAIL_ADDRESS": lambda: _email_recognizer_cls()(),
-        "PHONE_NUMBER": lambda: (routed_phone_recognizer_cls() if params.gate else PhoneRecognizer)(
+        "PHONE_NUMBER": lambda: (RoutedPhoneRecognizer if params.gate else PhoneRecognizer)(
             supported_regions=tuple(params.phone_regions)),
         "CREDIT_CARD": _credit_card_recognizer, "IBAN_CODE": IbanRecognizer, "IP_ADDRESS": IpRecognizer,
         "URL_CREDENTIALS": _url_credentials_recognizer, "US_SSN": UsSsnRecognizer,
@@ -285,6 +289,8 @@ class PiiScrubber:
 
             self.secrets = SecretScanner(gated=p.gate)
         self.context = {e: _words_regex(ws) for e, ws in CONTEXT.items() if ws}
+        self.rules = rules_for(p.keep_private_ips, tuple(p.disabled_rules))
+        self.rule_firings: Counter = Counter()  # rule name -> candidates it rejected, narrowed or weakened
         self.nlp = None
         self.ner_note: str | None = None
         wanted_ner = [e for e in p.entities if e in NER_ENTITIES]
@@ -302,30 +308,42 @@ class PiiScrubber:
     def analyze(self, text: str) -> list[Finding]:
         found: list[Finding] = []
         if self.analyzer is not None:
-            for ws, we, ents in self.windows(text):
+            view = recognizer_view(text)
+            for ws, we, ents in self.windows(view):
                 if self.params.gate:
-                    results = self._analyze_window(text[ws:we], ents, text, ws)
+                    results = self._analyze_window(view[ws:we], ents, self._bare_digit_phones_rejected(text, ws, we))
                 else:
                     entities = [e for e in self.presidio_entities if e in ents]
                     if not entities:
                         continue
-                    results = self.analyzer.analyze(text[ws:we], language="en", entities=entities,
+                    results = self.analyzer.analyze(view[ws:we], language="en", entities=entities,
                                                     score_threshold=0.0)
                 for r in results:
-                    f = self._judge(text, r.entity_type, ws + r.start, ws + r.end, r.score)
+                    entity, kind = ("CREDIT_CARD", ANY_LENGTH_CARD) if r.entity_type == ANY_LENGTH_CARD else \
+                        (r.entity_type, "")
+                    f = self._judge(Candidate(text, entity, ws + r.start, ws + r.end, r.score, kind))
                     if f is not None:
                         found.append(f)
         if self.secrets is not None:
-            found.extend(Finding(s.start, s.end, SECRET, 1.0) for s in self.secrets.find(text))
+            for s in self.secrets.find(text):
+                f = self._judge(Candidate(text, SECRET, s.start, s.end, 1.0, s.kind))
+                if f is not None:
+                    found.append(f)
         if self.nlp is not None:
             found.extend(self._ner(text))
         return resolve_overlaps(found)
 
-    def _analyze_window(self, window: str, ents: frozenset, text: str | None = None, ws: int = 0) -> list:
+    def take_rule_firings(self) -> Counter:
+        """The rule firings counted since the last call (and reset)."""
+        fired, self.rule_firings = self.rule_firings, Counter()
+        return fired
+
+    def _analyze_window(self, window: str, ents: frozenset, skip_bare_digits: bool = False) -> list:
         """What `AnalyzerEngine.analyze(window, entities=ents, score_threshold=0)` returns, without its per-call
         overhead: the recognizers of the wanted entities whose pre-gate finds something in the window, then
         Presidio's own de-duplication. (On the no-op NLP engine, Presidio's lemma context enhancer has no tokens
-        and changes no score; context is ours, in `_judge`. tests/test_pii.py checks the equality.)"""
+        and changes no score; context is ours, in `_judge`. tests/test_pii_gate_equivalence.py checks the
+        equality.) `skip_bare_digits`: see `RoutedPhoneRecognizer.analyze`."""
         from presidio_analyzer import EntityRecognizer
 
         results = []
@@ -334,70 +352,41 @@ class PiiScrubber:
                 continue
             if own is not None and not _own_hit(rec, own, window):
                 continue  # no match of its patterns can be a result: it returns nothing (skips its overhead)
-            if entity == "PHONE_NUMBER" and hasattr(rec, "skip_bare_digits"):
-                rec.skip_bare_digits = text is not None and self._bare_digit_phones_rejected(text, ws, ws + len(window))
-            results.extend(rec.analyze(window, [entity], None))
+            if isinstance(rec, RoutedPhoneRecognizer):
+                results.extend(rec.analyze(window, [entity], None, skip_bare_digits=skip_bare_digits))
+            else:
+                results.extend(rec.analyze(window, [entity], None))
         return EntityRecognizer.remove_duplicates(results) if results else results
 
     def _bare_digit_phones_rejected(self, text: str, ws: int, we: int) -> bool:
-        """Would `_judge` reject every digits-only phone match in text[ws:we]? Yes when their score (0.1) is below
-        the phone min_score and no phone context word is in text[ws - context_before:we], which holds the context
-        snippet (`_context_snippet(after=False)`) of every candidate in the window."""
+        """Would `_judge` reject every digits-only phone match in text[ws:we]? Yes when the rule `bare_digit_run`
+        is on and gives them a score (NEEDS_CONTEXT) below the phone min_score, no phone context word is in
+        text[ws - context_before:we] (which holds the context snippet (`_context_snippet(after=False)`) of every
+        candidate in the window), and no Hangul is within KOREAN_NEAR characters of the window (where a Korean
+        mobile number is exempt from the rule)."""
         p = self.params
-        if p.min_score.get("PHONE_NUMBER", p.default_min_score) <= 0.1:
+        if "bare_digit_run" in p.disabled_rules or p.min_score.get("PHONE_NUMBER", p.default_min_score) <= NEEDS_CONTEXT:
+            return False
+        if HANGUL.search(text, max(0, ws - KOREAN_NEAR), we + KOREAN_NEAR) is not None:
             return False
         return self.context["PHONE_NUMBER"].search(text[max(0, ws - p.context_before):we].lower()) is None
 
-    def _judge(self, text: str, entity: str, start: int, end: int, score: float) -> Finding | None:
-        """Our acceptance rules on top of Presidio's score (see the module docstring)."""
+    def _judge(self, c: Candidate) -> Finding | None:
+        """The acceptance rules (`curate.scrub.rules`), then context words and the entity's min_score."""
         p = self.params
-        value = text[start:end]
-        if entity == ANY_LENGTH_CARD:
-            entity, score = "CREDIT_CARD", 0.05  # Luhn passed, but needs a context word
-        if value[:1].isdigit() and ":" not in value and (
-                _DECIMAL_BEFORE.search(text, max(0, start - 2), start) or _DECIMAL_AFTER.match(text, end)):
-            return None  # digits of a decimal number, or of a longer dotted one (a section or version number)
-        if entity == "PHONE_NUMBER":
-            if _NOT_PHONE.fullmatch(value) or _DOTTED_QUAD.search(value) or _ZERO_DECIMAL.fullmatch(value):
-                return None  # shaped like a Korean RRN, a driver's licence, an IPv4 address (judged as one), a fraction
-            groups = _DIGIT_GROUPS.findall(value)
-            if _SHORT_DOTTED.fullmatch(value) and sum(map(len, groups)) < 7:
-                return None  # a version number (Germany's 4-digit pagers read "16.8.0" as one of theirs)
-            if _ISBN_BEFORE.search(text, max(0, start - 12), start):
-                return None
-            if value.isdigit() or value.count("(") != value.count(")") or (
-                    len(groups) >= 6 and max(map(len, groups)) <= 2):
-                # a bare digit run (an id, a count, a number in code), an unbalanced bracket (`format(1234567890`),
-                # six or more groups of 1-2 digits (a calendar row `6  7  8  9 10 11 12`) are phone numbers only
-                # with context
-                score = 0.1
-        elif entity == "CREDIT_CARD" and value.isdigit() and value[0] == "1":
-            score = min(score, 0.05)  # undelimited UATP shape: timestamps and ids in code; needs a context word
-        elif entity == "KR_BRN" and "-" not in value:
-            score = min(score, 0.1)
-        elif entity in ("KR_RRN", "KR_FRN") and score < 1.0 and "-" not in value:
-            score = 0.1  # failed checksum (maybe issued after 2020) and no dash: needs context
-        elif entity == "KR_DRIVER_LICENSE":
-            score = 0.05  # region-code check only: needs context
-        elif entity == "IP_ADDRESS":
-            try:
-                ip = ipaddress.ip_address(value.split("/")[0].split("%")[0])
-            except ValueError:
-                ip = None
-            if ip is not None and p.keep_private_ips and (ip.is_private or ip.is_loopback or ip.is_link_local
-                                                          or ip.is_multicast or ip.is_unspecified
-                                                          or (ip.version == 4 and ip.is_reserved)):
-                return None
-            if _IP_NEGATIVE.search(text, max(0, start - 16), start):
-                return None
-            if _HEX_GROUP_AND_COLONS.fullmatch(value):
-                return None
-        words = self.context.get(entity)
-        if words is not None and words.search(self._context_snippet(text, start, end, after=score >= 0.2)):
-            score = min(1.0, score + p.context_boost)
-        if score < p.min_score.get(entity, p.default_min_score):
+        c = apply_rules(c, self.rules.get(c.entity, ()), self._fired)
+        if c is None:
             return None
-        return Finding(start, end, entity, score)
+        score = c.score
+        words = self.context.get(c.entity)
+        if words is not None and words.search(self._context_snippet(c.text, c.start, c.end, after=score >= 0.2)):
+            score = min(1.0, score + p.context_boost)
+        if score < p.min_score.get(c.entity, p.default_min_score):
+            return None
+        return Finding(c.start, c.end, c.entity, score)
+
+    def _fired(self, rule: str) -> None:
+        self.rule_firings[rule] += 1
 
     def _context_snippet(self, text: str, start: int, end: int, after: bool = True) -> str:
         """The text before a candidate on its line (or the previous line when nothing precedes it on its own, as
@@ -480,15 +469,16 @@ def _hasher(entity: str, salt: bytes, n: int):
 
 
 # overlapping findings: the more specific type wins (each was already accepted on its own evidence)
+# (a 13-digit number can be a valid RRN and a Luhn-valid card: a real birth date and the RRN checksum say more)
 PRIORITY = {"URL_CREDENTIALS": 0, SECRET: 1, "KR_RRN": 2, "KR_FRN": 2, "KR_BRN": 2, "KR_PASSPORT": 2,
-            "KR_DRIVER_LICENSE": 2, "US_SSN": 2, "CREDIT_CARD": 2, "IBAN_CODE": 2, "EMAIL_ADDRESS": 3,
-            "IP_ADDRESS": 3, "PHONE_NUMBER": 4}
+            "KR_DRIVER_LICENSE": 2, "US_SSN": 2, "CREDIT_CARD": 3, "IBAN_CODE": 3, "EMAIL_ADDRESS": 4,
+            "IP_ADDRESS": 4, "PHONE_NUMBER": 5}
 
 
 def resolve_overlaps(found: list[Finding]) -> list[Finding]:
     """Non-overlapping findings: secrets and URL credentials first, then the higher score, then the longer span."""
     kept: list[Finding] = []
-    for f in sorted(found, key=lambda f: (PRIORITY.get(f.entity, 5), -f.score, -(f.end - f.start), f.start)):
+    for f in sorted(found, key=lambda f: (PRIORITY.get(f.entity, 6), -f.score, -(f.end - f.start), f.start)):
         if all(f.end <= k.start or f.start >= k.end for k in kept):
             kept.append(f)
     return sorted(kept, key=lambda f: f.start)

@@ -85,7 +85,7 @@ _KEY_END = re.compile(r"-----END[ A-Z0-9]*PRIVATE KEY[ A-Z0-9]*-----|END SSH2 EN
 # `(?:key|pwd|pw|password|pass|token)` "key", "pw", "pass" or "token"; `.` in `api.softlayer.com` is any character, so
 # only "softlayer" and "://" are required there...). Only ASCII lines: IGNORECASE also equates a few non-ASCII letters
 # (K, ſ, ı, İ) with k, s, i; other lines run every regex. A pattern not listed (another detect-secrets version) always
-# runs. tests/test_pii.py checks each group on random matches built from the regex's own parse tree.
+# runs. tests/test_pii_gate_equivalence.py checks each group on random matches built from the regex's own parse tree.
 _KW4 = ("key", "pw", "pass", "token")
 # The keyword-assignment plugins (IBM Cloud IAM, IBM COS HMAC, Cloudant, SoftLayer) start with look-behinds that
 # `re` tries at every position; every match of theirs holds a keyword, an assignment and a value of >= 24

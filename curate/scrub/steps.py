@@ -8,6 +8,7 @@ import json
 import os
 from collections import Counter
 from typing import Any, Callable, Literal
+from urllib.parse import unquote_plus
 
 import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
@@ -52,6 +53,23 @@ def write_report_section(step: CurateStep, rank: int, data: dict[str, Any], rend
         title, markdown = render(totals)
         atomic_write_json(os.path.join(step.ctx.run_dir, "logs", "report_sections", f"{step.step_name}.json"),
                           {"title": title, "markdown": markdown, "data": totals})
+
+
+def scrub_url(url: str, scrub: Callable[[str], str]) -> str:
+    """A URL scrubbed as a whole (credentials, addresses), then each query value and the fragment on their own: in a
+    URL the recognizers take a number for an id or a date (rules.py: inside_url), but the value of a query
+    parameter is whatever the parameter holds (`?tel=010-2345-6789`). The rest of the URL is left as it was."""
+    url = scrub(url)
+    head, sep, fragment = url.partition("#")
+    base, qsep, query = head.partition("?")
+
+    def value(v: str) -> str:
+        out = scrub(unquote_plus(v))
+        return v if out == unquote_plus(v) else out
+
+    if query:
+        query = "&".join(k + eq + value(v) for k, eq, v in (p.partition("=") for p in query.split("&")))
+    return base + qsep + query + sep + (value(fragment) if fragment else "")
 
 
 def scrub_values(value: Any, scrub: Callable[[str], str]) -> Any:
@@ -113,12 +131,14 @@ class PiiStep(CurateStep):
         doc.text = scrub(doc.text)
         self.count("bytes_scanned", len(doc.text.encode("utf-8", "surrogatepass")))
         if isinstance(doc.metadata.get(URL), str):
-            doc.metadata[URL] = scrub(doc.metadata[URL])
+            doc.metadata[URL] = scrub_url(doc.metadata[URL], scrub)
         if doc.metadata.get(EXTRA):
             doc.metadata[EXTRA] = scrub_values(doc.metadata[EXTRA], scrub)
         doc.id = self._keyed(doc.id, scrub(doc.id))
         if doc.metadata.get(DUPLICATE_OF):  # an id too: written the way that document's own id is
             doc.metadata[DUPLICATE_OF] = self.scrub_id(doc.metadata[DUPLICATE_OF])
+        for rule, n in self.scrubber.take_rule_firings().items():  # which acceptance rule kept what out
+            self.count(f"rule:{rule}", n)
         doc.metadata[PII_COUNTS] = json.dumps(dict(counts), sort_keys=True) if counts else None
         doc.metadata[SCRUBBED] = (*(doc.metadata.get(SCRUBBED) or ()), self.step_name)
         return dict(counts)
@@ -175,7 +195,9 @@ class PiiStep(CurateStep):
 
 # -- toxicity -------------------------------------------------------------------------------------------------------
 class ToxicityParams(StepParams):
-    backend: Literal["fasttext", "profanity_check", "wordlist"] = "profanity_check"
+    # auto: Korean documents with the shipped Korean model (curate/scrub/models/ko_toxicity.md), others with
+    # profanity_check
+    backend: Literal["auto", "fasttext", "profanity_check", "wordlist"] = "auto"
     mode: Literal["document", "line"] = "document"  # drop the document, or only its offending lines
     languages: list[str] | None = None  # judge only documents in these languages (None: all)
     threshold: float = Field(0.5, ge=0, le=1)  # profanity_check and wordlist scores
@@ -184,9 +206,9 @@ class ToxicityParams(StepParams):
     thresholds: dict[str, float] = {"toxic": 0.5}  # fastText label -> probability at which a text is flagged
     # wordlist
     wordlists: list[str] | None = None  # files, or names in curate/scrub/wordlists/ (default: the document language's)
-    hits_for_full_score: int = Field(1, ge=1)
+    hits_for_full_score: int = Field(1, ge=1)  # wordlist: word hits that give a score of 1.0
     min_line_chars: int = 0  # line mode: shorter lines are not judged
-    batch_size: int = Field(256, ge=1)
+    batch_size: int = Field(256, ge=1)  # texts scored together (vectorised models)
 
     @model_validator(mode="after")
     def _check(self):
@@ -220,10 +242,14 @@ class ToxicityStep(CurateStep):
 
         p = self.params
         key = lang if p.backend == "wordlist" and not p.wordlists else None
+        if p.backend == "auto":
+            key = "ko" if lang == "ko" else None
         if key not in self._backends:
-            if p.backend == "fasttext":
+            if p.backend == "auto" and key == "ko":
+                b = T.korean_default_backend()
+            elif p.backend == "fasttext":
                 b = T.FastTextBackend(p.model_path, p.thresholds)
-            elif p.backend == "profanity_check":
+            elif p.backend in ("profanity_check", "auto"):
                 b = T.ProfanityCheckBackend()
             else:
                 lists = p.wordlists or list(T.default_wordlists(key)) or list(T.default_wordlists(None))
@@ -231,8 +257,10 @@ class ToxicityStep(CurateStep):
             self._backends[key] = b
         return self._backends[key]
 
-    def _flagged(self, score: float, label: str | None) -> bool:
-        if self.params.backend == "fasttext":
+    def _flagged(self, backend, score: float, label: str | None) -> bool:
+        from curate.scrub.toxicity import FastTextBackend
+
+        if isinstance(backend, FastTextBackend):  # its own thresholds per label
             return label is not None
         return score >= self.params.threshold
 
@@ -249,7 +277,7 @@ class ToxicityStep(CurateStep):
             if p.mode == "document":
                 for i, (score, label) in zip(idxs, backend.score([docs[i].text for i in idxs])):
                     docs[i].metadata[TOXICITY_SCORE] = round(score, 6)
-                    if self._flagged(score, label):
+                    if self._flagged(backend, score, label):
                         reasons[i] = f"toxic_{label}" if label else "toxic"
             else:
                 for i in idxs:
@@ -264,7 +292,7 @@ class ToxicityStep(CurateStep):
         top = 0.0
         for j, (score, label) in zip(judged, scores):
             top = max(top, score)
-            if self._flagged(score, label):
+            if self._flagged(backend, score, label):
                 drop.add(j)
                 self.count(f"lines_removed:toxic_{label}" if label else "lines_removed:toxic")
         doc.metadata[TOXICITY_SCORE] = round(top, 6)

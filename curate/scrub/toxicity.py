@@ -7,6 +7,7 @@ Every backend maps a list of texts to (score in [0, 1], label) pairs; the step c
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -15,6 +16,10 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 WORDLIST_DIR = os.path.join(os.path.dirname(__file__), "wordlists")
+MODEL_DIR = os.path.join(os.path.dirname(__file__), "models")
+# The Korean default of the `toxicity` step: fastText trained on MIT-licensed labels (models/ko_toxicity.md), with
+# its threshold and recipe beside it (ko_toxicity.json; benchmarks/toxicity_eval.py --train-korean-default).
+KOREAN_DEFAULT_MODEL = os.path.join(MODEL_DIR, "ko_toxicity.ftz")
 _WS = re.compile(r"\s+")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
@@ -129,6 +134,18 @@ def train_fasttext(records: Iterable[tuple[str, str]], output: str, *, epoch: in
 
     load_fasttext.cache_clear()
     return {"examples": n, "labels": labels}
+
+
+@lru_cache(maxsize=1)
+def korean_default_config() -> dict:
+    with open(os.path.join(MODEL_DIR, "ko_toxicity.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def korean_default_backend() -> FastTextBackend:
+    """The shipped Korean model at its chosen threshold."""
+    cfg = korean_default_config()
+    return FastTextBackend(KOREAN_DEFAULT_MODEL, {cfg["label"]: cfg["threshold"]})
 
 
 # -- alt-profanity-check ------------------------------------------------------------------------------------------

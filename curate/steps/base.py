@@ -13,11 +13,8 @@ from datatrove.utils.stats import Stats
 from pydantic import BaseModel, ConfigDict
 
 from curate.document import FILE, LANG, LINE, SOURCE, is_removed, mark_removed
+from curate.errors import StepFailed
 from curate.privacy import Redactor
-
-
-class StepFailed(RuntimeError):
-    """A step failed on a document in a strict run; the message names the document, never its text."""
 
 
 class ApplyTo(BaseModel):
@@ -32,7 +29,7 @@ class StepParams(BaseModel):
     """Parameters of a step as written in the pipeline YAML. Unknown keys are an error, not a silent no-op."""
 
     model_config = ConfigDict(extra="forbid")
-    apply_to: ApplyTo = ApplyTo()
+    apply_to: ApplyTo = ApplyTo()  # run only on these sources and/or languages; other documents pass untouched
 
 
 class RunContext(BaseModel):

@@ -3,6 +3,7 @@ accounting (what it kept and removed, and why) to a JSON file the runner adds up
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections import defaultdict
@@ -116,7 +117,17 @@ class ShardSink(PipelineStep):
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
     # -- the step ---------------------------------------------------------------------------------------------------
+    def clean_task(self, rank: int) -> None:
+        """Delete what an earlier attempt of this task wrote (a Ray retry, a rerun after a crash): a task's outputs
+        are all written anew, so none of an interrupted attempt's files may survive beside them."""
+        for pattern in (os.path.join(self.kept_writer.output_folder.path, f"*_{rank:05d}.parquet"),
+                        os.path.join(self.removed_writer.output_folder.path, "*", f"*_{rank:05d}.parquet"),
+                        os.path.join(self.accounting_dir, f"{rank:05d}.sink.json")):
+            for path in glob.glob(pattern):
+                os.remove(path)
+
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        self.clean_task(rank)  # runs before the first document is read: the pipeline is a chain of generators
         self.kept_writer._sink = self.removed_writer._sink = self
         kept = {"documents": 0, "bytes": 0}
         removed: dict[str, int] = defaultdict(int)

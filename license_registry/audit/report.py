@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .request import UpstreamSource
+
 Severity = Literal["block", "review", "obligation", "info"]
 Verdict = Literal["allowed", "obligations", "review", "blocked"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "obligation": 1, "review": 2, "block": 3}
@@ -17,7 +19,9 @@ class Finding(BaseModel):
     subject: str             # which data source or model
     license: str | None      # the license id the finding is about
     clause: str              # section number, or where the judgement comes from
-    clause_text: str | None = None  # short quote / paraphrase of that clause
+    clause_text: str | None = None  # what the clause says, in a sentence
+    clause_quote: str | None = None  # the exact phrase of the text the clause is read from
+    clause_source: str | None = None  # which text and version ("Llama 3.1 Community License Agreement (...)")
     rule: str                # which rule produced it (non_commercial, share_alike, unknown_license, ...)
     message: str             # what a person should do
 
@@ -28,6 +32,8 @@ class ObligationItem(BaseModel):
     text: str | None = None
     clause: str
     clause_text: str | None = None
+    clause_quote: str | None = None
+    clause_source: str | None = None
     subjects: list[str] = Field(default_factory=list)
     scope: Literal["model", "dataset"] = "model"  # what must carry it: the model release or the dataset
     satisfied: bool = False                        # e.g. model name already carries the prefix
@@ -40,6 +46,23 @@ class LicenseShare(BaseModel):
     bytes: int | None = None
     documents: int | None = None
     share: float | None = None  # fraction of the total on `AuditReport.share_basis`
+
+
+class AttributedSource(BaseModel):
+    """A data source of the model and the upstream creators behind it (repositories, sites), to be credited."""
+
+    data_source: str
+    upstream: list[UpstreamSource] = Field(default_factory=list)  # empty: the data source itself is the creator
+
+
+class Attribution(BaseModel):
+    """Per license that requires attribution: the clause, and whom to credit."""
+
+    license: str
+    clause: str
+    clause_quote: str | None = None
+    scope: Literal["model", "dataset"] = "model"
+    sources: list[AttributedSource] = Field(default_factory=list)
 
 
 class ChoiceMade(BaseModel):
@@ -56,6 +79,7 @@ class AuditReport(BaseModel):
     license_shares: list[LicenseShare]
     share_basis: Literal["tokens", "bytes", "documents", "none"]
     choices: list[ChoiceMade] = Field(default_factory=list)
+    attributions: list[Attribution] = Field(default_factory=list)
     request: dict
     summary: dict[str, int] = Field(default_factory=dict)
 

@@ -24,17 +24,27 @@ class _Strict(BaseModel):
 
 
 class GeneratedBy(_Strict):
-    """The model/API that generated a data source (synthetic data, distillation)."""
+    """The model/API that generated a data source (synthetic data, distillation). Its organization is its licensee."""
 
     name: str
     terms: str | None = None    # e.g. "openai"; resolved like a license
     license: str | None = None  # alternative spelling of `terms` for open models (e.g. "llama3.1")
+    modality: str | None = None  # text | multimodal | ...; if absent, inferred from the name where it says so
 
 
 class BaseModelSpec(_Strict):
     name: str
     license: str | None = None  # if absent, inferred from the model name (e.g. meta-llama/Llama-3.2-1B)
-    modality: str = "text"      # text | multimodal | vision | ...
+    modality: str | None = None  # text | multimodal | vision | ...; if absent, from the model id (else unknown)
+
+
+class UpstreamSource(_Strict):
+    """Where a part of a data source comes from: the creator to credit (a repository, a site), with its license."""
+
+    source: str                 # "github.com/tldr-pages/tldr@08e345f", "en.wikipedia.org"
+    url: str | None = None      # a page or repository URL
+    license: str | None = None
+    documents: int | None = Field(default=None, ge=0)
 
 
 class DataSource(_Strict):
@@ -46,6 +56,7 @@ class DataSource(_Strict):
     bytes: int | None = Field(default=None, ge=0)
     documents: int | None = Field(default=None, ge=0)
     generated_by: GeneratedBy | None = None
+    upstream: list[UpstreamSource] = Field(default_factory=list)  # the creators behind it, for attribution
 
 
 class AuditRequest(_Strict):
@@ -54,10 +65,12 @@ class AuditRequest(_Strict):
     model_name: str | None = None
     model_license: str | None = None   # license the model ships under (default: the base model's)
     model_version: str | None = None
+    model_supplier: str | None = None  # who releases the model (SPDX suppliedBy), e.g. your organization
+    model_download_location: str | None = None  # where the weights are published (SPDX downloadLocation)
     monthly_active_users: int | None = Field(default=None, ge=0)
     organization_region: str | None = None
     application: str | None = None
-    share_dataset: bool = False        # also redistributing the curated dataset itself?
+    share_dataset: bool = False        # also publishing the curated dataset itself (an output of the project)?
     base_model: BaseModelSpec | None = None
     data: list[DataSource] = Field(default_factory=list)
     run_dir: str | None = None         # a curate run folder whose manifest adds data sources
@@ -91,7 +104,8 @@ class RequestError(ValueError):
         super().__init__(f"invalid {source}:\n  " + "\n  ".join(problems))
 
 
-_NESTED: dict[str, type[BaseModel]] = {"base_model": BaseModelSpec, "data": DataSource, "generated_by": GeneratedBy}
+_NESTED: dict[str, type[BaseModel]] = {"base_model": BaseModelSpec, "data": DataSource, "generated_by": GeneratedBy,
+                                       "upstream": UpstreamSource}
 
 
 def _model_at(loc: tuple) -> type[BaseModel]:

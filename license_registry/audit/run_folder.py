@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..expression import resolve
-from .request import DataSource
+from .request import DataSource, UpstreamSource
+
+# Fields a record may carry that name where it comes from, kept under their own names in the shards' `extra`
+# column (the `source` column is the pipeline's source name; run folders written before format 2 kept a record's
+# own `source` as `input_source`).
+_ORIGIN_FIELDS = ("source", "input_source", "repository", "repo", "origin", "source_url")
+_FORGES = re.compile(r"^(github\.com|gitlab\.com|bitbucket\.org|huggingface\.co|codeberg\.org)/([^/]+)/([^/#?]+)")
 
 
 class _LicenseStats(BaseModel):
@@ -56,13 +65,56 @@ def data_sources_from_run(run_dir: str | Path) -> list[DataSource]:
     for name, src in manifest.sources.items():
         key = _norm(src.license or "NOASSERTION")
         declared.setdefault(key, []).append(name)
+    upstream = upstream_sources(run_dir)
     out = []
     for lic, stats in manifest.licenses.items():
         names = declared.get(_norm(lic))
         label = "+".join(names) if names else f"documents licensed {lic}"
         out.append(DataSource(name=label, license=lic, tokens=stats.tokens, bytes=stats.bytes,
-                              documents=stats.documents))
+                              documents=stats.documents, upstream=upstream.get(lic, [])))
     return out
+
+
+def upstream_sources(run_dir: str | Path) -> dict[str, list[UpstreamSource]]:
+    """Per license of the kept documents: where they come from (a record's own source, else its URL's repository
+    or site), most documents first, with one example URL each - the creators an attribution must name."""
+    counts: dict[str, Counter] = {}
+    example: dict[tuple[str, str], str] = {}
+    for shard in sorted((Path(run_dir) / "data").glob("*.parquet")):
+        try:
+            names = set(pq.ParquetFile(shard).schema_arrow.names)
+            columns = [c for c in ("license", "url", "extra") if c in names]
+            rows = pq.read_table(shard, columns=columns).to_pylist()
+        except Exception as exc:  # a damaged shard is a broken run folder, named
+            raise RunFolderError(f"{shard}: cannot read shard: {exc}") from exc
+        for row in rows:
+            lic = row.get("license") or "NOASSERTION"
+            origin = _origin(row)
+            if origin is None:
+                continue
+            counts.setdefault(lic, Counter())[origin] += 1
+            if row.get("url"):
+                example.setdefault((lic, origin), row["url"])
+    return {lic: [UpstreamSource(source=o, url=example.get((lic, o)), license=lic, documents=n)
+                  for o, n in c.most_common()] for lic, c in counts.items()}
+
+
+def _origin(row: dict) -> str | None:
+    extra = row.get("extra")
+    if extra:
+        try:
+            meta = json.loads(extra)
+        except json.JSONDecodeError:
+            meta = {}
+        for key in _ORIGIN_FIELDS:
+            if isinstance(meta.get(key), str) and meta[key].strip():
+                return meta[key].strip()
+    url = row.get("url")
+    if not url:
+        return None
+    bare = re.sub(r"^[a-z]+://(www\.)?", "", url.strip().lower())
+    forge = _FORGES.match(bare)
+    return "/".join(forge.groups()) if forge else bare.split("/")[0] or None
 
 
 def _norm(lic: str) -> str:

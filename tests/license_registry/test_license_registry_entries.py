@@ -68,9 +68,14 @@ def test_llama_terms_are_typed():
     assert obl["display_attribution"].text == "Built with Llama"
     assert obl["name_prefix"].text == "Llama" and obl["name_prefix"].propagates.outputs == "yes"
     assert "use_restriction_passthrough" in obl
-    # Llama 3.1 dropped 3.0's "no improving other LLMs"; Llama 2/3 keep it.
-    assert not reg.entry(reg.lookup("llama3.1")).restriction("no_competing_models")
-    assert reg.entry(reg.lookup("llama2")).restriction("no_competing_models")[0].clause.section == "1.b.v"
+    # Llama 3.1 dropped 3.0's "no improving other LLMs"; Llama 2/3 keep it, exempting only their own derivatives.
+    assert not reg.entry(reg.lookup("llama3.1")).restriction("no_improving_other_models")
+    l2 = reg.entry(reg.lookup("llama2")).restriction("no_improving_other_models")[0]
+    assert l2.clause.section == "1.b.v" and l2.exempt_licenses == ["LicenseRef-scancode-llama-2-license-2023"]
+    # the Notice obligation is 1.b.iii in every version (1.b.ii is the integrated end-user product exception)
+    for name in ("llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "llama4"):
+        notice = [o for o in reg.entry(reg.lookup(name)).obligations if o.type == "notice_file"][0]
+        assert notice.clause.section == "1.b.iii", name
 
 
 def test_gemma_and_rail_pass_restrictions_through():
@@ -118,14 +123,75 @@ def test_hf_other_with_name_or_link():
     assert not res.known and res.expression is None
 
 
-def test_model_patterns_infer_terms():
+def test_model_ids_infer_terms():
     reg = get_registry()
-    assert reg.match_model("meta-llama/Llama-3.2-1B").hf_id == "llama3.2"
-    assert reg.match_model("meta-llama/Meta-Llama-3.1-8B-Instruct").hf_id == "llama3.1"
-    assert reg.match_model("text-davinci-003").family == "openai"
-    assert reg.match_model("claude-3-opus-20240229").family == "anthropic"
-    assert reg.match_model("google/gemma-2-9b-it").family == "gemma"
+    assert reg.model_entry("meta-llama/Llama-3.2-1B").hf_id == "llama3.2"
+    assert reg.model_entry("meta-llama/Meta-Llama-3.1-8B-Instruct").hf_id == "llama3.1"
+    assert reg.model_entry("text-davinci-003").family == "openai"
+    assert reg.model_entry("claude-3-opus-20240229").family == "anthropic"
+    assert reg.model_entry("google/gemma-2-9b-it").family == "gemma"
     assert reg.match_model("acme/unknown-7b") is None
+
+
+# Model ids people fine-tune in 2026 and the license each is released under (model_ids.yaml, with its sources).
+MODEL_IDS = {
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": "LicenseRef-scancode-llama-4-license-2025",
+    "meta-llama/Llama-4-Maverick-17B-128E": "LicenseRef-scancode-llama-4-license-2025",
+    "meta-llama/Llama-3.3-70B-Instruct": "LicenseRef-scancode-llama-3.3-license-2024",
+    "meta-llama/Llama-3.2-11B-Vision-Instruct": "LicenseRef-scancode-llama-3.2-license-2024",
+    "google/gemma-3-27b-it": "LicenseRef-scancode-gemma-tou-2024-04-01",
+    "google/gemma-3n-E4B-it": "LicenseRef-scancode-gemma-tou-2024-04-01",
+    "google/gemma-4-12b-it": "Apache-2.0",
+    "Qwen/Qwen2.5-7B-Instruct": "Apache-2.0",
+    "Qwen/Qwen2.5-3B-Instruct": "LicenseRef-Qwen-Research",
+    "Qwen/Qwen2.5-72B-Instruct": "LicenseRef-Qwen-License",
+    "Qwen/Qwen3-8B": "Apache-2.0",
+    "Qwen/Qwen-7B-Chat": "LicenseRef-scancode-tongyi-qianwen-2023",
+    "Qwen/Qwen-1_8B": "LicenseRef-Tongyi-Qianwen-Research",
+    "mistralai/Mistral-7B-Instruct-v0.3": "Apache-2.0",
+    "mistralai/Mixtral-8x7B-v0.1": "Apache-2.0",
+    "mistralai/Ministral-8B-Instruct-2410": "LicenseRef-Mistral-Research-License",
+    "deepseek-ai/DeepSeek-R1": "MIT",
+    "deepseek-ai/DeepSeek-V3": "LicenseRef-scancode-deepseek-la-1.0",
+    "deepseek-ai/DeepSeek-R1-Distill-Llama-8B": "MIT AND LicenseRef-scancode-llama-3.1-license-2024",
+    "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B": "MIT AND Apache-2.0",
+    "tiiuae/falcon-40b": "Apache-2.0",
+    "tiiuae/Falcon3-7B-Instruct": "LicenseRef-TII-Falcon-LLM-2.0",
+    "nvidia/NVIDIA-Nemotron-Nano-9B-v2": "LicenseRef-scancode-nvidia-open-model-2025-04-28",
+    "nvidia/Llama-3_3-Nemotron-Super-49B-v1": "LicenseRef-scancode-nvidia-open-model-2025-04-28 AND LicenseRef-scancode-llama-3.3-license-2024",
+    "acme/Qwen2.5-7B-finetune": None,  # another organization's fine-tune: its own card decides - never guessed
+    "bigcode/starcoder2-15b": "LicenseRef-scancode-bigcode-open-rail-m-v1",
+    "stabilityai/stable-diffusion-xl-base-1.0": "LicenseRef-OpenRAIL-plus-plus",
+}
+
+
+@pytest.mark.parametrize("model,license_expr", MODEL_IDS.items())
+def test_model_ids_people_fine_tune_resolve_to_their_license(model, license_expr):
+    row = get_registry().match_model(model)
+    assert (row.license if row else None) == license_expr
+    if row:
+        assert resolve(row.license).known
+
+
+@pytest.mark.parametrize("model,modality", [
+    ("meta-llama/Llama-3.2-11B-Vision-Instruct", "multimodal"),  # from the id: "-Vision"
+    ("meta-llama/Llama-3.2-3B-Instruct", "text"),                # from the table
+    ("meta-llama/Llama-4-Scout-17B-16E-Instruct", "multimodal"),  # "natively multimodal" (model card)
+    ("Qwen/Qwen2.5-VL-7B-Instruct", "multimodal"),
+    ("llava-hf/llava-1.5-7b-hf", "multimodal"),
+    ("acme/speech-Audio-1b", "audio"),
+    ("meta-llama/Llama-3.2-90B", None),                          # the id does not say: unknown, never "text"
+])
+def test_modality_is_inferred_from_the_id_only_where_it_says_so(model, modality):
+    assert get_registry().model_modality(model) == modality
+
+
+def test_model_id_table_rejects_an_unknown_license():
+    from license_registry.models import ModelId
+    from license_registry.registry import load_model_ids
+    bad = ModelId(match=["acme/*"], license="no-such-license-xyz", source="test")
+    with pytest.raises(RegistryError, match="no-such-license-xyz"):
+        Registry(load_entries(), [*load_model_ids(), bad])
 
 
 def test_search_puts_curated_entries_first():

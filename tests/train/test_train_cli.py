@@ -42,7 +42,7 @@ def test_cli_end_to_end(run_dir, alpaca_file, tmp_path):
         card = (tmp_path / f"merged-{arch}" / "README.md").read_text()
         meta = yaml.safe_load(card.split("---")[1])
         assert {"CC-BY-4.0", "CC-BY-SA-4.0", "MIT", "CC-BY-NC-4.0"} <= set(meta["training_data_licenses"])
-        assert meta["base_model"].endswith("model") and "alpaca" in meta["datasets"]
+        assert meta["base_model_local"].endswith("model") and "| finetune | alpaca |" in card
 
         out = run("eval", tmp_path / f"merged-{arch}", "--tokens", tmp_path / "tokens", "--seq-len", 64,
                   "--out", tmp_path / f"eval-{arch}.json")

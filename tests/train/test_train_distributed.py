@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from train.pretrain import pretrain
 
@@ -18,14 +19,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_ddp_two_processes_gloo_matches_single_process(tokens_dir, tmp_path):
+# `accelerate launch --cpu --num_processes 2` starts ONE process (accelerate's simple launcher); on CPUs the
+# multi-process launch is --multi_gpu, which runs torchrun, and our Accelerator(cpu=True) then uses gloo.
+LAUNCHERS = {
+    "torchrun": lambda port: [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                              "--master_port", str(port)],
+    "accelerate": lambda port: [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
+                                "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+                                "--main_process_port", str(port)],
+}
+
+
+@pytest.mark.parametrize("launcher", ["torchrun", "accelerate"])
+def test_ddp_two_processes_gloo_matches_single_process(tokens_dir, tmp_path, launcher):
     steps = 6
     single = tiny_cfg(tokens_dir, tmp_path / "single", "causal-lm", steps=steps)
     pretrain(single, log=lambda *_: None)
 
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-           str(_free_port()), "-m", "train.cli", "pretrain", "--tokens", str(tokens_dir),
+    cmd = LAUNCHERS[launcher](_free_port()) + ["-m", "train.cli", "pretrain", "--tokens", str(tokens_dir),
            "--output", str(tmp_path / "ddp"), "--objective", "causal-lm", "--preset", "llama-tiny",
            "--steps", str(steps), "--log-every", "1", "--batch-size", "4",  # 2 ranks x 4 = the same global 8
            "--seq-len", "64", "--lr", "3e-3", "--set", "optim.warmup_steps=3", "--set", "train.cpu_threads=1",

@@ -63,3 +63,35 @@ def test_eval_cli_prints(pretrained, tokens_dir, mc_files, tmp_path):
     assert res.exit_code == 0, res.output
     assert "perplexity (causal, val" in res.output and "mmlu (1-shot, n=2): acc" in res.output
     assert json.loads((tmp_path / "r.json").read_text())["perplexity"]["perplexity"] > 1
+
+
+def test_eval_masks_documents_as_training_did(pretrained, tokens_dir, tmp_path):
+    from train.evaluate import trained_with_document_attention
+
+    model, tok = load_for_eval(pretrained["llama"])
+    assert trained_with_document_attention(pretrained["llama"]) is False  # the fixture trained without masking
+    assert trained_with_document_attention(tmp_path) is True  # unrecorded: documents are scored apart
+    kw = dict(split="val", seq_len=64, max_batches=4)  # the CLI's batch of 8 windows
+    masked, open_ = perplexity(model, tok, tokens_dir, document_attention=True, **kw), \
+        perplexity(model, tok, tokens_dir, document_attention=False, **kw)
+    assert masked["tokens"] == open_["tokens"] and masked["nll"] != open_["nll"]
+    res = CliRunner().invoke(main, ["eval", str(pretrained["llama"]), "--tokens", str(tokens_dir), "--seq-len", "64",
+                                    "--max-batches", "4", "--out", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    r = json.loads((tmp_path / "r.json").read_text())["perplexity"]
+    assert r["document_attention"] is False and r["nll"] == pytest.approx(open_["nll"], rel=1e-5)
+
+
+@pytest.mark.slow  # ~55 s on 2 cores: importing lm-eval and building the task
+def test_lm_eval_on_a_local_task_matches_our_multiple_choice(pretrained, tmp_path):
+    """`train eval --lm-eval` runs lm-evaluation-harness offline on the demo task YAML: same accuracies as --mc."""
+    pytest.importorskip("lm_eval")
+    from train.demo_data import write_demo_data
+    from train.evaluate import run_lm_eval
+
+    demo = write_demo_data(tmp_path)
+    model, tok = load_for_eval(pretrained["llama"])
+    ours = multiple_choice(model, tok, demo["mc"])
+    theirs = run_lm_eval(pretrained["llama"], ["demo_hellaswag"], include_path=demo["lm_eval_task"].parent)
+    assert theirs["demo_hellaswag"]["acc"] == pytest.approx(ours["acc"])
+    assert theirs["demo_hellaswag"]["acc_norm"] == pytest.approx(ours["acc_norm"])

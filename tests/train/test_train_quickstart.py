@@ -38,7 +38,7 @@ def mean(xs):
 def test_quickstart_on_the_demo_run(demo_run, tmp_path, monkeypatch):
     commands = quickstart_commands()
     assert commands[0] == ["curate", "run", "pipelines/demo.yaml"]
-    assert all(c[0] == "train" for c in commands[1:]) and len(commands) >= 10
+    assert all(c[0] == "train" for c in commands[1:]) and len(commands) >= 15
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "runs").mkdir()
@@ -86,10 +86,29 @@ def test_quickstart_on_the_demo_run(demo_run, tmp_path, monkeypatch):
     meta, body = card_meta(runs / "llama-tiny" / "model")
     assert set(meta["training_data_licenses"]) == demo_licenses
     assert meta["license"] == "other" and meta["license_name"] == "mixed-training-data"
-    assert set(meta["datasets"]) == set(manifest["sources"])
+    assert "datasets" not in meta  # local sources are not Hub ids: the body lists them with their provenance
+    for source in manifest["sources"]:
+        assert f"| {source} |" in body
     assert set(meta["language"]) == {"en", "ko"}  # the code documents have no language: no "None" language
     for lic in demo_licenses:
         assert f"| {lic} |" in body
     meta, body = card_meta(merged)
     assert set(meta["training_data_licenses"]) == demo_licenses | {"Apache-2.0"}
-    assert "demo-alpaca" in meta["datasets"] and meta["base_model"].endswith("llama-tiny/model")
+    assert "| finetune | demo-alpaca |" in body and meta["base_model_local"].endswith("llama-tiny/model")
+
+    # Post-training: a reward model that learned the preferences, DPO, GRPO scored by that reward model, and
+    # Self-Instruct data naming its generator; every card carries the stages before it.
+    assert read_log(runs / "reward")[-1]["accuracy"] >= 0.8
+    dpo = read_log(runs / "dpo")
+    assert mean([r["loss"] for r in dpo[-2:]]) < dpo[0]["loss"] - 0.1 and dpo[-1]["margin"] > 0
+    assert [r["step"] for r in read_log(runs / "grpo")] == [1, 2, 3, 4]
+    for out, stages in ((runs / "reward" / "model", ["finetune", "reward"]), (runs / "dpo" / "adapter",
+                        ["finetune", "dpo"]), (runs / "grpo" / "adapter", ["finetune", "reward (reward model)", "grpo"])):
+        prov = json.loads((out / "provenance.json").read_text())
+        assert [s["stage"] for s in prov["stages"]] == stages, out
+        assert set(card_meta(out)[0]["training_data_licenses"]) == demo_licenses | {"Apache-2.0"}
+    rows = [json.loads(line) for line in (runs / "self-instruct.jsonl").read_text().splitlines()]
+    assert rows and all(r["generated_by"]["name"] == "demo-llama-tiny-sft" for r in rows)
+    generated = [out for cmd, out in outputs.items() if cmd.startswith("train generate")][0]
+    line = generated[generated.index('{"prompt"'):].splitlines()[0]  # stdout (stderr has progress bars)
+    assert json.loads(line)["prompt"] == "Add the two numbers."

@@ -57,3 +57,13 @@ def test_inputs_and_targets_reconstruct_the_chunk():
         assert rebuilt == chunks[row].tolist()
         sentinels = [t for t in inputs[row] if t >= 900]
         assert sentinels == list(range(vocab - 1, vocab - 1 - len(sentinels), -1))  # <extra_id_0>, 1, ...
+
+
+@pytest.mark.parametrize("length,density", [(32, 0.01), (10, 0.02)])
+def test_noise_count_is_clamped_as_in_t5(length, density):
+    # 32 tokens at density 0.01 round to 0 noise tokens: T5 clamps to at least one (and at most length - 1).
+    mask = random_spans_noise_mask(np.random.default_rng(0), 4, length, density, 3.0)
+    assert (mask.sum(1) >= 1).all() and (mask.sum(1) <= length - 1).all() and not mask[:, 0].any()
+    col = SpanCorruptionCollator(sentinel_start_id=999, eos_id=1, inputs_length=length, noise_density=density)
+    batch = col(np.random.default_rng(0).integers(4, 800, size=(4, col.tokens_length)), np.random.default_rng(1))
+    assert batch["input_ids"].shape == (4, length) and (batch["labels"][:, 0] == 999).all()

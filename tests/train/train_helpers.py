@@ -25,5 +25,7 @@ def tiny_cfg(tokens, out, objective="causal-lm", steps=30, **sets):
     return load_config(None, args)
 
 
-def read_log(out):
-    return [json.loads(l) for l in (Path(out) / "log.jsonl").read_text().splitlines()]
+def read_log(out, kind="loss"):
+    """The training records of OUT/log.jsonl (kind="val_loss": the validation records)."""
+    recs = [json.loads(l) for l in (Path(out) / "log.jsonl").read_text().splitlines()]
+    return [r for r in recs if kind in r]

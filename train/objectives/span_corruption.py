@@ -22,7 +22,9 @@ import torch
 
 
 def _lengths(tokens_length: int, noise_density: float, mean_noise_span_length: float) -> tuple[int, int, int]:
-    num_noise_tokens = int(round(tokens_length * noise_density))
+    # At least one noise token and one kept token, as T5's random_spans_noise_mask clamps (32 tokens at density
+    # 0.01 round to 0 noise tokens, which has no segmentation).
+    num_noise_tokens = min(max(int(round(tokens_length * noise_density)), 1), tokens_length - 1)
     num_nonnoise_tokens = tokens_length - num_noise_tokens
     num_noise_spans = max(int(round(min(num_noise_tokens, num_nonnoise_tokens) / mean_noise_span_length)), 1)
     return num_noise_tokens, num_nonnoise_tokens, num_noise_spans
@@ -40,6 +42,8 @@ def compute_input_and_target_lengths(inputs_length: int, noise_density: float = 
         return nonnoise + spans + 1, noise + spans + 1  # +1: EOS
 
     tokens_length = inputs_length
+    while tokens_length > 2 and inputs_targets(tokens_length)[0] > inputs_length:  # tiny densities: 1 noise token
+        tokens_length -= 1
     while inputs_targets(tokens_length + 1)[0] <= inputs_length:
         tokens_length += 1
     _, targets_length = inputs_targets(tokens_length)

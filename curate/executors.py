@@ -1,0 +1,180 @@
+"""datatrove executors for the stages of a plan: local, Slurm or Ray, built from the same YAML.
+
+Ray: `RayCluster` attaches to the cluster at `executor.address` / $RAY_ADDRESS, or starts a local instance bound to
+127.0.0.1 (and stops it at the end). Each stage runs as Ray tasks through datatrove's RayPipelineExecutor, one
+stage after the other; a task whose worker dies is retried by datatrove (3 times), and a stage that still has
+unfinished tasks fails the run naming them (`StageFailed`), so that a rerun resumes it.
+
+Locally, every stage of a run shares one process pool. datatrove's LocalPipelineExecutor starts a Manager process
+and a fresh pool of workers per stage, and each worker imports datatrove, pyarrow and the steps again: a few
+seconds per worker that a multi-stage run (distributed dedup: 4-6 stages) paid again and again, more than the
+work itself on small inputs. Here the pool's processes are forked from a forkserver that has already imported the
+plan's modules, once per run (benchmarks/stage_overhead.py measures the difference).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+import multiprocess
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.utils.logging import logger
+from datatrove.utils.stats import PipelineStats
+
+from curate.config import ConfigError, PipelineConfig
+from curate.errors import StageFailed
+
+
+class SharedPool:
+    """A process pool (and the Manager datatrove's ranks queue needs) for all the stages of one local run."""
+
+    def __init__(self, workers: int, preload: list[str]):
+        ctx = multiprocess.get_context("forkserver")
+        ctx.set_forkserver_preload(sorted(set(preload)))  # only takes effect before the forkserver first starts
+        self.workers = workers
+        self.manager = multiprocess.Manager()
+        self.pool = ctx.Pool(workers)
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
+        self.manager.shutdown()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is not None:
+            self.pool.terminate()
+            self.manager.shutdown()
+        else:
+            self.close()
+
+
+class PooledLocalExecutor(LocalPipelineExecutor):
+    """datatrove's local executor, running its tasks in a `SharedPool` (tasks of a stage run in parallel on up to
+    the pool's workers; completions, logs and stats exactly as datatrove writes them)."""
+
+    def __init__(self, *args, shared: SharedPool | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shared = shared
+
+    def __getstate__(self):  # the executor travels to the workers; the pool does not
+        state = self.__dict__.copy()
+        state["shared"] = None
+        return state
+
+    def run(self):
+        if self.shared is None or self.workers == 1:
+            return super().run()
+        self._launched = True
+        ranks = self.get_incomplete_ranks(range(self.local_rank_offset, self.local_rank_offset + self.local_tasks))
+        if not ranks:
+            logger.info(f"Not doing anything as all {self.local_tasks} tasks have already been completed.")
+            return None
+        self.save_executor_as_json()
+        mg = self.shared.manager
+        ranks_q = mg.Queue()
+        for i in range(self.shared.workers):
+            ranks_q.put(i)
+        # the proxies must live in this process until the tasks are done: a proxy dropped here deletes its object
+        # in the manager before a worker can use it
+        completed, lock = mg.Value("i", self.local_tasks - len(ranks)), mg.Lock()
+        stats = list(self.shared.pool.imap_unordered(
+            partial(self._launch_run_for_rank, ranks_q=ranks_q, completed=completed, completed_lock=lock), ranks))
+        stats = sum(stats, start=PipelineStats())
+        with self.logging_dir.open("stats.json", "wt") as statsfile:
+            stats.save_to_disk(statsfile)
+        return stats
+
+
+def _rank_worker_cls():
+    """datatrove's Ray actor, running its ranks in the actor process itself. datatrove's runs them in a
+    multiprocess Pool inside the actor: when the pool process dies (the OOM killer, a segfault in a library), the
+    pool replaces it and waits forever for the lost task, so the stage hangs instead of being retried. Here the
+    actor dies with the task, Ray reports the actor's death, and datatrove resubmits the rank."""
+    from datatrove.executor.ray import RankWorker
+
+    class InProcessRankWorker(RankWorker):
+        def run_for_rank(self, executor_ref, ranks, node_ips, node_idx):
+            os.environ["RAY_NODELIST"] = ",".join(node_ips)
+            os.environ["RAY_NODEID"] = str(node_idx)
+            node_rank = -1 if executor_ref.nodes_per_task == 1 else node_idx
+            stats = PipelineStats()
+            for rank_id, rank in enumerate(ranks, start=0 if executor_ref.log_first else 1):
+                stats += executor_ref._run_for_rank(rank, rank_id, node_rank=node_rank)
+            return stats
+
+    return InProcessRankWorker
+
+
+class RayCluster:
+    """`with RayCluster(address)`: Ray initialised for the run (attached, or a local instance on 127.0.0.1)."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None):
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self.workers = workers
+        self.started = False
+
+    def __enter__(self):
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError("executor ray needs the `ray` package: pip install -e '.[ray]'") from None
+        if not ray.is_initialized():
+            env = {"env_vars": {k: os.environ[k] for k in ("HF_HUB_OFFLINE", "CURATE_VERBOSE", "PYTHONPATH")
+                                if k in os.environ}}
+            if self.address:
+                ray.init(address=self.address, runtime_env=env, log_to_driver=False)
+            else:  # a local instance: loopback only, no dashboard, a small object store (we pass paths, not data)
+                ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, num_cpus=self.workers,
+                         object_store_memory=256 * 2**20, runtime_env=env, log_to_driver=False,
+                         configure_logging=False)
+                # datatrove warns that a local logging folder must be shared by all nodes: here there is one node
+                logger.disable("datatrove.executor.ray")
+            self.started = True
+        import datatrove.executor.ray as datatrove_ray
+
+        self._rank_worker = datatrove_ray.RankWorker
+        datatrove_ray.RankWorker = _rank_worker_cls()  # what RayTaskManager.submit_task instantiates
+        return self
+
+    def __exit__(self, *exc):
+        import datatrove.executor.ray as datatrove_ray
+
+        datatrove_ray.RankWorker = self._rank_worker
+        if self.started:
+            import ray
+
+            logger.enable("datatrove.executor.ray")
+            ray.shutdown()
+
+
+def run_stage(executor, stage) -> None:
+    """Run one stage's executor and check that every task completed."""
+    executor.run()
+    missing = executor.get_incomplete_ranks(range(stage.tasks), skip_completed=True)
+    if missing:
+        raise StageFailed(f"stage {stage.name}: task(s) {', '.join(map(str, missing[:20]))} did not complete "
+                          f"(their logs: {stage.logging_dir}/logs/); rerun the same command to resume")
+
+
+def make_executor(cfg: PipelineConfig, stage, depends=None, shared: SharedPool | None = None):
+    """datatrove's executor for one stage. `depends`: the executor of the previous stage (Slurm/Ray start a stage
+    only when the one before it has finished; locally, stages simply run one after the other)."""
+    ex = cfg.executor
+    if ex.type == "local":
+        workers = ex.workers if ex.workers != -1 else ex.tasks  # -1: as many as the pipeline has tasks
+        return PooledLocalExecutor(stage.pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
+                                   logging_dir=stage.logging_dir, shared=shared, **ex.options)
+    if ex.type == "slurm":
+        from datatrove.executor import SlurmPipelineExecutor
+
+        return SlurmPipelineExecutor(stage.pipeline, tasks=stage.tasks, logging_dir=stage.logging_dir,
+                                     depends=depends, **ex.options)
+    from datatrove.executor import RayPipelineExecutor
+
+    workers = ex.workers if ex.workers != -1 else ex.tasks
+    return RayPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=workers, logging_dir=stage.logging_dir,
+                               **ex.options)
