@@ -173,6 +173,31 @@ def test_scores_are_stored_as_typed_columns_and_decided_from_them():
     assert step.decide(stored, "en") == "short_line_ratio"
 
 
+
+def test_every_stored_measure_that_a_rule_reads_has_its_limits_in_the_report():
+    """report.html draws a step's thresholds on the histogram of each measure a rule compares with them: declared
+    in `measure_limits`, or found by the parameter's name (gopher_repetition's `dup_line_frac`)."""
+    from curate.report_scores import _limits
+
+    classifier = step_class("quality_classifier")
+    for cls in (GopherQuality, GopherRepetition, C4Quality, FineWebQuality, step_class("length"), classifier):
+        for measure, names in getattr(cls, "measure_limits", {}).items():
+            assert measure in cls.measures and set(names) <= set(cls.Params.model_fields), (cls.type_name, measure)
+
+    def limits(cls, measure, **params):
+        step = {"name": "s", "type": cls.type_name, "cls": cls,
+                "params": cls.Params.model_construct(**params).model_dump()}
+        return [t["parameter"] for t in _limits(f"s_{measure}", (step, measure))]
+
+    for measure, limit, _, _ in GopherQuality.RULES:
+        assert f"s.{limit}" in limits(GopherQuality, measure)
+
+    assert limits(GopherQuality, "alpha_words_ratio") == ["s.max_non_alpha_words_ratio"]
+    assert limits(GopherRepetition, "dup_line_frac") == ["s.dup_line_frac"]
+    assert limits(FineWebQuality, "char_dup_ratio") == ["s.char_duplicates_ratio"]
+    assert limits(classifier, "score", model_path="m.bin") == ["s.threshold"]
+
+
 # -- extraction keeps code -------------------------------------------------------------------------------------------
 def test_html_extract_keeps_code_blocks_fenced_and_joins_wrapped_paragraphs():
     html = ("<html><body><article><h1>Compression</h1><p>The filter compresses\nresponses before they are\nsent "

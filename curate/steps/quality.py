@@ -96,15 +96,15 @@ class HeuristicStep(ScoredStep):
 
 # -- Gopher quality -------------------------------------------------------------------------------------------------
 class GopherQualityParams(HeuristicParams):
-    min_doc_words: int | None = 50
-    max_doc_words: int | None = 100000
-    min_avg_word_length: int | None = 3
-    max_avg_word_length: int | None = 10
-    max_symbol_word_ratio: float | None = 0.1
-    max_bullet_lines_ratio: float | None = 0.9
-    max_ellipsis_lines_ratio: float | None = 0.3
+    min_doc_words: int | None = 50  # fewer words of prose (code and links not counted) is too short; null: off
+    max_doc_words: int | None = 100000  # more words is too long; null: off
+    min_avg_word_length: int | None = 3  # shorter mean word length (characters) is removed; null: off
+    max_avg_word_length: int | None = 10  # longer mean word length is removed; null: off
+    max_symbol_word_ratio: float | None = 0.1  # most "#" or ellipses per word (each counted on its own); null: off
+    max_bullet_lines_ratio: float | None = 0.9  # most lines starting with a bullet (•, -); null: off
+    max_ellipsis_lines_ratio: float | None = 0.3  # most lines ending in an ellipsis; null: off
     max_non_alpha_words_ratio: float | None = 0.8  # datatrove's name: the *minimum* share of words with a letter
-    min_stop_words: int | None = 2
+    min_stop_words: int | None = 2  # fewest distinct stop words (the, of, and...) a document must hold; null: off
     stop_words: list[str] | None = None  # default: Gopher's English ones
 
 
@@ -121,6 +121,11 @@ class GopherQuality(HeuristicStep):
     retunable = frozenset({"min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length",
                            "max_symbol_word_ratio", "max_bullet_lines_ratio", "max_ellipsis_lines_ratio",
                            "max_non_alpha_words_ratio", "min_stop_words"})
+    # the parameters that limit each measure (report.html draws them on the measure's histogram)
+    measure_limits = {"words": ("min_doc_words", "max_doc_words"), "hash_ratio": ("max_symbol_word_ratio",),
+                      "ellipsis_ratio": ("max_symbol_word_ratio",), "bullet_lines_ratio": ("max_bullet_lines_ratio",),
+                      "end_ellipsis_lines_ratio": ("max_ellipsis_lines_ratio",),
+                      "alpha_words_ratio": ("max_non_alpha_words_ratio",), "stop_words": ("min_stop_words",)}
 
     def measure(self, doc: Document) -> dict[str, Any]:
         lang = self.lang_of(doc)
@@ -174,11 +179,13 @@ LINES = regex.compile(r"\n+")
 
 
 class GopherRepetitionParams(HeuristicParams):
-    dup_line_frac: float | None = 0.3
-    dup_para_frac: float | None = 0.3
-    dup_line_char_frac: float | None = 0.2
-    dup_para_char_frac: float | None = 0.2
+    dup_line_frac: float | None = 0.3  # most lines that repeat an earlier line (share of lines); null: off
+    dup_para_frac: float | None = 0.3  # most paragraphs that repeat an earlier one (share of paragraphs); null: off
+    dup_line_char_frac: float | None = 0.2  # most characters in repeated lines (share of characters); null: off
+    dup_para_char_frac: float | None = 0.2  # most characters in repeated paragraphs; null: off
+    # [n, limit]: the most frequent n-gram's characters may cover at most this share of the text (n: 2, 3, 4)
     top_n_grams: list[tuple[int, float]] = [(2, 0.2), (3, 0.18), (4, 0.16)]
+    # [n, limit]: characters in n-grams that occur more than once, as a share of the text (n: 5 to 10)
     dup_n_grams: list[tuple[int, float]] = [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)]
 
     @field_validator("top_n_grams", "dup_n_grams")
@@ -242,15 +249,15 @@ class GopherRepetition(HeuristicStep):
 # -- C4 -------------------------------------------------------------------------------------------------------------
 class C4QualityParams(HeuristicParams):
     # split_paragraph=False would need NLTK's punkt download, so it is not offered
-    remove_citations: bool = True
-    filter_no_terminal_punct: bool = True
-    min_num_sentences: int = 5
-    min_words_per_line: int = 3
-    max_word_length: int = 1000
-    filter_lorem_ipsum: bool = True
-    filter_javascript: bool = True
-    filter_curly_bracket: bool = True
-    filter_policy: bool = True
+    remove_citations: bool = True  # strip Wikipedia-style citation marks ([1], [citation needed]) from lines
+    filter_no_terminal_punct: bool = True  # drop prose lines that do not end in terminal punctuation
+    min_num_sentences: int = 5  # fewer sentences left after the line rules removes the document
+    min_words_per_line: int = 3  # drop prose lines with fewer words
+    max_word_length: int = 1000  # drop prose lines holding a longer word (characters); -1: off
+    filter_lorem_ipsum: bool = True  # remove a document with "lorem ipsum" in its prose
+    filter_javascript: bool = True  # drop prose lines mentioning "javascript" (C4's cookie/JS notices)
+    filter_curly_bracket: bool = True  # remove a document with a "{" in its prose (code, in C4's view)
+    filter_policy: bool = True  # drop prose lines naming a terms of use, privacy or cookie policy
 
 
 class C4Quality(HeuristicStep):
@@ -262,6 +269,7 @@ class C4Quality(HeuristicStep):
     measures = {"sentences": pa.int64(), "lines_dropped": pa.int64(), "lorem_ipsum_line": pa.int64(),
                 "curly_bracket_line": pa.int64()}
     retunable = frozenset({"min_num_sentences", "filter_lorem_ipsum", "filter_curly_bracket"})
+    measure_limits = {"sentences": ("min_num_sentences",)}
     rewrites_text = True
 
     def lines(self, doc: Document) -> list[tuple[str, str | None]]:
@@ -336,12 +344,12 @@ class C4Quality(HeuristicStep):
 
 # -- FineWeb --------------------------------------------------------------------------------------------------------
 class FineWebQualityParams(HeuristicParams):
-    line_punct_thr: float = 0.12
-    line_punct_exclude_zero: bool = False
-    short_line_thr: float = 0.67
-    short_line_length: int = 30
-    char_duplicates_ratio: float = 0.01
-    new_line_ratio: float = 0.3
+    line_punct_thr: float = 0.12  # fewest lines ending in terminal punctuation (share of lines)
+    line_punct_exclude_zero: bool = False  # true: a document with no such line at all passes that rule (FineWeb-2)
+    short_line_thr: float = 0.67  # most lines of at most short_line_length characters (share of lines)
+    short_line_length: int = 30  # a line this long or shorter (characters) is short
+    char_duplicates_ratio: float = 0.01  # most characters in lines that repeat an earlier line (share of characters)
+    new_line_ratio: float = 0.3  # most line breaks per word (lists and menus have many)
 
 
 class FineWebQuality(HeuristicStep):
@@ -353,6 +361,8 @@ class FineWebQuality(HeuristicStep):
                 "list_ratio": pa.float64()}
     retunable = frozenset({"line_punct_thr", "line_punct_exclude_zero", "short_line_thr", "char_duplicates_ratio",
                            "new_line_ratio"})
+    measure_limits = {"line_punct_ratio": ("line_punct_thr",), "short_line_ratio": ("short_line_thr",),
+                      "char_dup_ratio": ("char_duplicates_ratio",), "list_ratio": ("new_line_ratio",)}
     stop_chars = tuple(TERMINAL_PUNCTUATION)
 
     def measure(self, doc: Document) -> dict[str, Any]:
@@ -398,12 +408,12 @@ class FineWebQuality(HeuristicStep):
 
 # -- URL and length -------------------------------------------------------------------------------------------------
 class UrlFilterParams(StepParams):
-    soft_word_threshold: int = 2
-    extra_domains: list[str] = []
-    extra_urls: list[str] = []
-    banned_words: list[str] = []
-    banned_subwords: list[str] = []
-    soft_banned_words: list[str] = []
+    soft_word_threshold: int = 2  # a URL holding this many soft-banned words is removed
+    extra_domains: list[str] = []  # domains to block, besides the bundled list
+    extra_urls: list[str] = []  # full URLs to block
+    banned_words: list[str] = []  # words that block a URL when they appear as a token of it
+    banned_subwords: list[str] = []  # strings that block a URL wherever they appear in it
+    soft_banned_words: list[str] = []  # words counted towards soft_word_threshold
     use_integrated_lists: bool = True  # the block lists bundled inside datatrove (no download)
 
 
@@ -436,9 +446,9 @@ class UrlFilter(CurateStep):
 
 
 class LengthParams(ScoredParams):
-    min_chars: int = 0
-    max_chars: int | None = None
-    min_lines: int = 0
+    min_chars: int = 0  # shorter documents (characters) are removed
+    max_chars: int | None = None  # longer documents are removed; null: no limit
+    min_lines: int = 0  # documents with fewer lines are removed
 
 
 class LengthFilter(ScoredStep):
@@ -448,6 +458,7 @@ class LengthFilter(ScoredStep):
     Params = LengthParams
     measures = {"chars": pa.int64(), "lines": pa.int64()}
     retunable = frozenset({"min_chars", "max_chars", "min_lines"})
+    measure_limits = {"chars": ("min_chars", "max_chars"), "lines": ("min_lines",)}
 
     def measure(self, doc: Document) -> dict[str, Any]:
         return {"chars": len(doc.text), "lines": doc.text.count("\n") + 1}

@@ -20,14 +20,14 @@ from curate.steps.scored import ScoredParams, ScoredStep
 
 
 class QualityClassifierParams(ScoredParams):
-    backend: Literal["fasttext", "embedding"] = "fasttext"
+    backend: Literal["fasttext", "embedding"] = "fasttext"  # fastText classifier, or a head on a local encoder
     model_path: str  # fastText .bin/.ftz, or a folder from `curate train-classifier --task quality --encoder DIR`
     label: str = "hq"  # fastText: the label whose probability is the score
     threshold: float | None = 0.5  # keep a document scoring at least this
     keep_top_fraction: float | None = Field(None, gt=0, le=1)  # keep the best fraction instead (needs `reference`)
     reference: str | None = None  # a sample of the input, scored to turn keep_top_fraction into a threshold
-    max_chars: int = Field(20_000, gt=0)  # the model reads the first characters of a document
-    batch_size: int = Field(64, ge=1)
+    max_chars: int = Field(20_000, gt=0)  # fastText reads this many first characters (a head keeps its own)
+    batch_size: int = Field(64, ge=1)  # documents embedded at once (embedding backend)
 
     @model_validator(mode="after")
     def _keep_rule(self):
@@ -45,6 +45,7 @@ class QualityClassifier(ScoredStep):
     Params = QualityClassifierParams
     measures = {"score": pa.float64()}
     retunable = frozenset({"threshold", "keep_top_fraction"})
+    measure_limits = {"score": ("threshold",)}
 
     def __init__(self, params: QualityClassifierParams, ctx, name=None):
         for key in ("model_path", "reference"):
