@@ -19,6 +19,7 @@ def cli():
     curate run pipelines/web.yaml --input 'crawl/*.jsonl.gz' --output runs/web
     curate report runs/demo                             what came in, what was kept, removed and why
     curate steps                                        the step types a pipeline can use, with their parameters
+    curate retune runs/web --set gopher_quality.min_stop_words=1 -o runs/web-2   re-decide from stored scores
     curate dedup in.jsonl -o out.jsonl --removed dups.jsonl   exact + near-duplicate removal on one JSONL file
     """
 
@@ -127,6 +128,40 @@ def report_cmd(run_dir, as_json, html):
         click.echo(os.path.join(run_dir, "report.html"))
     else:
         click.echo(to_markdown(rep))
+
+
+@cli.command("retune")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--set", "settings", multiple=True, required=True, metavar="STEP.PARAM=VALUE",
+              help="A new threshold, e.g. gopher_quality.min_stop_words=1 or lang.thresholds='{en: 0.5}'; repeatable.")
+@click.option("--output", "-o", metavar="DIR", help="Write the re-decided run here (default: only print the change).")
+def retune_cmd(run_dir, settings, output):
+    """Re-decide RUN_DIR's kept/removed from its stored scores with new thresholds, without reading the input.
+
+    Scored steps (language, gopher_*, c4_quality, fineweb_quality, length, quality_classifier) decide again from
+    their stored columns; the other steps keep their decisions. With --output a new run folder is written
+    (shards, removed/, manifest.json, report); without it the change is printed and nothing is written.
+    """
+    from curate.retune import RetuneError, retune
+    from curate.summary import print_summary
+
+    try:
+        outcome = retune(run_dir, list(settings), output=output)
+    except RetuneError as e:
+        raise click.ClickException(str(e)) from None
+    for reason, delta in sorted(outcome.changes.items(), key=lambda kv: -abs(kv[1])):
+        click.echo(f"{delta:+8,d}  {reason}")
+    if not outcome.changes:
+        click.echo("no document changes its fate")
+    for step, n in outcome.unchecked.items():
+        click.echo(f"note: {n:,} documents passed {step} unchecked: the run removed them before it (retune does "
+                   "not redo it; rerun for exact results)")
+    if output:
+        print_summary(outcome.manifest)
+    else:
+        m = outcome.manifest
+        click.echo(f"kept {m['documents_kept']:,} of {m['documents_in']:,} (dry run: nothing written; "
+                   "--output DIR writes the new run)")
 
 
 @cli.command("steps")

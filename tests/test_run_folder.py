@@ -46,7 +46,7 @@ def comparable(run_dir: Path) -> tuple[dict, list[dict], list[dict]]:
     m = json.loads((run_dir / "manifest.json").read_text())
     for key in ("started_at", "finished_at", "run_dir", "versions", "config", "config_hash"):
         m.pop(key)
-    for step in m["steps"]:  # time spent, not a result: 0.0 vs 0.008 s on a loaded machine
+    for step in m["steps"]:  # how long a step took is not part of the result (0.0 or 0.001 s as the machine goes)
         step.pop("seconds")
     kept = pl.read_parquet(run_dir / "data" / "*.parquet").sort("id").drop("file").to_dicts()
     removed = pl.read_parquet(run_dir / "removed" / "**" / "*.parquet").sort("id").drop("file").to_dicts()

@@ -85,12 +85,17 @@ def _labelled(path: str, text_field: str, label_field: str):
 
 
 @click.command("train-classifier")
-@click.argument("labelled", metavar="LABELED.jsonl")
+@click.argument("labelled", metavar="LABELED.jsonl", required=False)
+@click.option("--task", type=click.Choice(["toxicity", "quality"]), default="toxicity", show_default=True,
+              help="quality: a model for the quality_classifier step (see --positive, --negative, --encoder).")
+@click.option("--positive", multiple=True, metavar="PATH", help="quality: documents to keep (JSONL, Parquet, a run).")
+@click.option("--negative", multiple=True, metavar="PATH", help="quality: documents to tell apart (e.g. raw crawl).")
+@click.option("--encoder", metavar="DIR", help="quality: fit a regression head on this local encoder's embeddings.")
 @click.option("-o", "--output", required=True, metavar="MODEL.bin", help="Where to write the fastText model.")
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--label-field", default="label", show_default=True)
-@click.option("--epoch", default=25, show_default=True)
-@click.option("--lr", default=0.25, show_default=True)
+@click.option("--epoch", type=int, help="Training epochs [default: 25].")
+@click.option("--lr", type=float, help="Learning rate [default: 0.25; --task quality: 1.0, one update per document].")
 @click.option("--word-ngrams", default=2, show_default=True)
 @click.option("--dim", default=50, show_default=True)
 @click.option("--minn", default=2, show_default=True, help="Shortest character n-gram (0: none).")
@@ -98,16 +103,24 @@ def _labelled(path: str, text_field: str, label_field: str):
 @click.option("--seed", default=0, show_default=True)
 @click.option("--quantize", is_flag=True, help="Quantize the model (write a small .ftz).")
 def train_classifier_cmd(labelled, output, text_field, label_field, epoch, lr, word_ngrams, dim, minn, maxn, seed,
-                         quantize):
+                         quantize, task, positive, negative, encoder):
     """Train a supervised fastText classifier (e.g. toxic / non_toxic) on LABELED.jsonl records with a text and a
     label (a string, number, bool or list of them); the `toxicity` step loads the model (backend: fasttext).
     Training is single-threaded with a fixed seed (fastText itself is not bit-for-bit repeatable across runs)."""
     from curate.langid import FasttextInstallError
     from curate.scrub.toxicity import train_fasttext
 
+    fasttext_options = {k: v for k, v in dict(epoch=epoch, lr=lr, word_ngrams=word_ngrams, dim=dim, minn=minn,
+                                                  maxn=maxn, seed=seed, quantize=quantize).items() if v is not None}
+    if task == "quality":
+        from curate.quality_model import train_quality_command
+
+        return train_quality_command(labelled, positive, negative, output, encoder, text_field, label_field,
+                                     fasttext_options)
+    if labelled is None:
+        raise click.UsageError("give LABELED.jsonl")
     try:
-        info = train_fasttext(_labelled(labelled, text_field, label_field), output, epoch=epoch, lr=lr,
-                              word_ngrams=word_ngrams, dim=dim, minn=minn, maxn=maxn, seed=seed, quantize=quantize)
+        info = train_fasttext(_labelled(labelled, text_field, label_field), output, **fasttext_options)
     except (FasttextInstallError, ValueError) as e:
         raise click.ClickException(str(e)) from None
     labels = ", ".join(f"{k}: {v}" for k, v in sorted(info["labels"].items()))

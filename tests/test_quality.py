@@ -1,0 +1,243 @@
+"""Quality heuristics that see words, not markup: the prose view, datatrove equivalence of the raw view, junk still
+removed, real technical pages kept, code kept as code by the extractor, language ID calibrated for the bundled
+model and usable with a local one."""
+
+import copy
+import gzip
+import json
+import random
+
+import pytest
+from datatrove.data import Document
+from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+from datatrove.pipeline.filters.base_filter import get_filter_result
+
+from conftest import REPO, SHARED
+from curate.config import load_pipeline
+from curate.langid import BUNDLED_THRESHOLDS, FINEWEB_THRESHOLD, default_threshold
+from curate.steps import RunContext, step_class
+from curate.steps.extract import CodeAwareTrafilatura
+from curate.steps.language import LanguageID, LanguageParams
+from curate.steps.prose import prose_view
+from curate.steps.quality import (C4Quality, FineWebQuality, GopherQuality, GopherRepetition, word_tokenizer_for)
+from fixtures.junk import KINDS, junk_pages
+
+DOC = """# Configuring the cache
+
+The cache keeps responses on disk so that the server does not ask the backend again. You enable it with the
+`CacheEnable` directive and choose where entries live with `CacheRoot`, as in this example:
+
+```apache
+CacheEnable disk /
+CacheRoot "/var/cache/apache2/mod_cache_disk"
+CacheDirLevels 2
+```
+
+See [the reference](https://httpd.apache.org/docs/current/mod/mod_cache.html) and /etc/apache2/conf.d/cache.conf
+for every option.
+
+| Directive | Default |
+| --- | --- |
+| CacheDirLevels | 2 |
+"""
+
+
+def demo_documents() -> list[dict]:
+    docs = []
+    for name, lang in (("web_en.jsonl.gz", "en"), ("web_ko.jsonl", "ko")):
+        path = REPO / "pipelines" / "demo_data" / name
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                rec = json.loads(line)
+                if isinstance(rec.get("text"), str) and rec["text"].strip():
+                    docs.append({"id": str(rec.get("id")), "text": rec["text"], "lang": lang})
+    return docs
+
+
+def real_documents(n: int) -> list[dict]:
+    path = SHARED / "corpora" / "web_en_ko.jsonl.gz"
+    if not path.exists():
+        return []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        docs = [json.loads(line) for line in f]
+    return random.Random(0).sample(docs, n)
+
+
+# -- the prose view -------------------------------------------------------------------------------------------------
+def test_prose_view_sets_code_links_paths_and_markup_aside():
+    view = prose_view(DOC)
+    assert "CacheDirLevels 2" not in view.text and "/var/cache" not in view.text  # the fenced block
+    assert "httpd.apache.org" not in view.text and "/etc/apache2" not in view.text  # URL and path
+    assert "the reference" in view.text  # a link's text is prose
+    assert "CacheEnable directive" in view.text  # a name in inline code reads as a word of its sentence
+    assert "Default" not in view.text and "|" not in view.text  # the table
+    assert "#" not in view.text and view.lines[0] == "Configuring the cache" and 0 in view.headings
+    # the wrapped sentence is one logical line, and the line before the code block ends with the code
+    intro = next(i for i, line in enumerate(view.lines) if line.startswith("The cache keeps"))
+    assert view.lines[intro].endswith("as in this example:") and intro in view.introduces_code
+    assert view.code_chars > 80 and view.link_chars > 60 and view.markup_chars > 20
+    assert view.code_chars + view.link_chars + view.markup_chars < view.chars
+
+
+def test_rest_literal_blocks_prompts_and_inline_only_lines_are_code():
+    text = ("Here is an example of the module at work::\n\n    import heapq\n    heapq.heappush(h, 3)\n\n"
+            "After that the heap holds the item.\n\n>>> sorted([3, 1, 2])\n[1, 2, 3]\n\n- Print the version:\n\n"
+            "`tool --version`\n")
+    view = prose_view(text)
+    assert "heapq.heappush" not in view.text and "sorted(" not in view.text and "--version" not in view.text
+    assert "After that the heap holds the item." in view.lines
+    assert any(line.startswith("- Print the version") for line in view.lines)
+
+
+def test_a_page_of_only_code_links_or_markup_has_no_prose_and_fails_gopher():
+    step = GopherQuality(GopherQuality.Params(), RunContext(run_dir="/tmp"))
+    for text in ("```\n" + "var a = b(c);\n" * 60 + "```", "\n".join(f"https://spam{i}.biz/buy-now" for i in range(80)),
+                 "\n".join(f"| cell {i} | cell {i + 1} |" for i in range(80))):
+        doc = Document(text=text, id="x", metadata={"lang": "en"})
+        assert step.process(doc) == "gopher_short_doc"
+        assert doc.metadata["gopher_quality_words"] < 10
+
+
+# -- the raw view is datatrove's filters --------------------------------------------------------------------------
+@pytest.mark.parametrize("ours, theirs, kwargs", [
+    (GopherQuality, GopherQualityFilter, {}), (GopherRepetition, GopherRepetitionFilter, {}),
+    (C4Quality, C4QualityFilter, {}), (C4Quality, C4QualityFilter, {"filter_no_terminal_punct": False}),
+    (FineWebQuality, FineWebQualityFilter, {})])
+def test_raw_view_decides_exactly_as_datatrove(ours, theirs, kwargs):
+    docs = demo_documents() + real_documents(60)
+    assert len(docs) > 100
+    removed = 0
+    for rec in docs:
+        step = ours(ours.Params(view="raw", **kwargs), RunContext(run_dir="/tmp"))
+        reference = theirs(language=word_tokenizer_for(rec["lang"]), **kwargs)
+        a = Document(text=rec["text"], id=rec["id"], metadata={"lang": rec["lang"]})
+        b = copy.deepcopy(a)
+        keep, reason = get_filter_result(reference.filter(b))
+        assert step.process(a) == (None if keep else reason), rec["id"]
+        assert a.text == b.text  # C4 rewrites kept documents the same way
+        removed += not keep
+    assert 0 < removed < len(docs)  # the comparison exercised both outcomes
+
+
+# -- the shipped pipelines: junk goes, technical pages stay ---------------------------------------------------------
+def judging_steps(pipeline: str) -> list:
+    cfg = load_pipeline(str(REPO / "pipelines" / pipeline))
+    steps = []
+    for spec in cfg.steps:
+        if spec.type in ("language", "gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality"):
+            cls = step_class(spec.type)
+            steps.append(cls(cls.Params.model_validate(spec.params()), RunContext(run_dir="/tmp"), name=spec.type))
+    return steps
+
+
+def judge(steps, records) -> dict[str, str | None]:
+    docs = [Document(text=r["text"], id=r["id"], metadata={}) for r in records]
+    for step in steps:
+        docs = list(step.run(iter(docs)))
+    return {d.id: d.metadata.get("_removed") for d in docs}
+
+
+def test_web_pipeline_still_removes_the_junk_the_heuristics_are_for():
+    pages = [p for p in junk_pages("en", per_kind=4, seed=3) if p["kind"] != "word_salad"]
+    outcome = judge(judging_steps("web.yaml"), pages)
+    for kind in set(KINDS) - {"word_salad"}:
+        assert all(outcome[p["id"]] for p in pages if p["kind"] == kind), kind
+
+
+def test_web_pipeline_keeps_real_technical_pages():
+    path = SHARED / "corpora" / "web_en_ko.jsonl.gz"
+    if not path.exists():
+        pytest.skip("../shared/corpora is not present")
+    labels = {}
+    for line in (REPO / "benchmarks" / "quality_labels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        doc_id, label, _ = line.split("\t")
+        labels[doc_id] = label
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        keep = [r for r in map(json.loads, f) if labels.get(r["id"]) == "keep" and r["lang"] == "en"]
+    sample = random.Random(1).sample(keep, 40)
+    before = judge([s for s in judging_steps("web.yaml")], [dict(r) for r in sample])
+    kept = sum(reason is None for reason in before.values())
+    assert kept >= 0.75 * len(sample), {i: r for i, r in before.items() if r}
+
+
+def test_scores_are_stored_as_typed_columns_and_decided_from_them():
+    step = FineWebQuality(FineWebQuality.Params(), RunContext(run_dir="/tmp"))
+    assert set(step.columns) == {f"fineweb_quality_{m}" for m in step.measures}
+    doc = Document(text=DOC, id="d", metadata={"lang": "en"})
+    reason = step.process(doc)
+    stored = step.stored(doc.metadata)
+    assert stored is not None and step.decide(stored, "en") == reason
+    strict = step.Params(char_duplicates_ratio=0.01, short_line_thr=0.0)
+    step.retuned(strict)
+    assert step.decide(stored, "en") == "short_line_ratio"
+
+
+
+def test_every_stored_measure_that_a_rule_reads_has_its_limits_in_the_report():
+    """report.html draws a step's thresholds on the histogram of each measure a rule compares with them: declared
+    in `measure_limits`, or found by the parameter's name (gopher_repetition's `dup_line_frac`)."""
+    from curate.report_scores import _limits
+
+    classifier = step_class("quality_classifier")
+    for cls in (GopherQuality, GopherRepetition, C4Quality, FineWebQuality, step_class("length"), classifier):
+        for measure, names in getattr(cls, "measure_limits", {}).items():
+            assert measure in cls.measures and set(names) <= set(cls.Params.model_fields), (cls.type_name, measure)
+
+    def limits(cls, measure, **params):
+        step = {"name": "s", "type": cls.type_name, "cls": cls,
+                "params": cls.Params.model_construct(**params).model_dump()}
+        return [t["parameter"] for t in _limits(f"s_{measure}", (step, measure))]
+
+    for measure, limit, _, _ in GopherQuality.RULES:
+        assert f"s.{limit}" in limits(GopherQuality, measure)
+
+    assert limits(GopherQuality, "alpha_words_ratio") == ["s.max_non_alpha_words_ratio"]
+    assert limits(GopherRepetition, "dup_line_frac") == ["s.dup_line_frac"]
+    assert limits(FineWebQuality, "char_dup_ratio") == ["s.char_duplicates_ratio"]
+    assert limits(classifier, "score", model_path="m.bin") == ["s.threshold"]
+
+
+# -- extraction keeps code -------------------------------------------------------------------------------------------
+def test_html_extract_keeps_code_blocks_fenced_and_joins_wrapped_paragraphs():
+    html = ("<html><body><article><h1>Compression</h1><p>The filter compresses\nresponses before they are\nsent "
+            "to the client, which saves bandwidth on slow links and costs some CPU time on the server.</p>"
+            "<pre class='prettyprint'>SetOutputFilter DEFLATE\nDeflateCompressionLevel 9</pre>"
+            "<div class='example'><p><code>$ apxs -c mod_foo.c<br/>$ apachectl restart</code></p></div>"
+            "<p>Use <code>AddOutputFilterByType</code> to restrict it to some types of content.</p>"
+            "</article></body></html>")
+    text = CodeAwareTrafilatura(favour_precision=False).extract(html)
+    assert "```\nSetOutputFilter DEFLATE\nDeflateCompressionLevel 9\n```" in text
+    assert "```\n$ apxs -c mod_foo.c\n$ apachectl restart\n```" in text
+    assert "The filter compresses responses before they are sent to the client" in text
+    assert "`AddOutputFilterByType` to restrict" in text
+
+
+# -- language ID ---------------------------------------------------------------------------------------------------
+def test_language_id_reads_the_prose_and_uses_thresholds_calibrated_for_the_bundled_model():
+    step = LanguageID(LanguageParams(languages=["en"]), RunContext(run_dir="/tmp"))
+    raw = LanguageID(LanguageParams(languages=["en"], view="raw"), RunContext(run_dir="/tmp"))
+    a, b = Document(text=DOC, id="a"), Document(text=DOC, id="b")
+    step.process(a)
+    raw.process(b)
+    assert a.metadata["lang"] == "en" and a.metadata["lang_score"] > b.metadata["lang_score"]
+    assert default_threshold("en", None) == BUNDLED_THRESHOLDS["en"] < FINEWEB_THRESHOLD
+    assert step.decide({"lang": "en", "score": BUNDLED_THRESHOLDS["en"] - 0.01}, "en") == "below_threshold"
+    assert step.decide({"lang": "en", "score": BUNDLED_THRESHOLDS["en"]}, "en") is None
+
+
+def test_a_local_lid_model_is_used_with_fineweb_thresholds(tmp_path):
+    from curate.scrub.toxicity import train_fasttext
+
+    en = ["the cat sat on the mat and looked at the garden", "we walked to the station in the morning rain"]
+    ko = ["고양이가 매트 위에 앉아 정원을 바라보았다", "우리는 아침 비를 맞으며 역까지 걸어갔다"]
+    model = tmp_path / "lid.bin"
+    train_fasttext([(t, "__label__en".removeprefix("__label__")) for t in en * 20] + [(t, "ko") for t in ko * 20],
+                   str(model), epoch=30, lr=1.0)
+    step = LanguageID(LanguageParams(model_path=str(model), languages=["en", "ko"]), RunContext(run_dir="/tmp"))
+    doc = Document(text="고양이가 정원에 앉아 있다", id="k")
+    step.process(doc)
+    assert doc.metadata["lang"] == "ko"
+    assert default_threshold("ko", str(model)) == FINEWEB_THRESHOLD
+    with pytest.raises(FileNotFoundError, match="lid.176.bin"):
+        LanguageID(LanguageParams(model_path=str(tmp_path / "missing.bin")), RunContext(run_dir="/tmp"))
