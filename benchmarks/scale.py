@@ -17,7 +17,7 @@ not one language; translated docs are not near duplicates at 5-grams), counted a
 
     python benchmarks/scale.py                      # 1M documents: hours on 2 cores
     python benchmarks/scale.py --docs 20000 --runs local1 local2 ray2
-    python benchmarks/scale.py --docs 10000 --runs local2 --rss-sizes 10000 40000   # RSS flatness at 2 sizes
+    python benchmarks/scale.py --docs 10000 --runs local1 local2 ray2 --rss-sizes 2500   # + RSS at 2,500 vs 10,000
 """
 
 from __future__ import annotations
@@ -191,7 +191,8 @@ def main() -> None:
     ap.add_argument("--runs", nargs="+", default=["local1", "local2", "ray2"],
                     help="engine + tasks: local1, local2, ray2, ...")
     ap.add_argument("--rss-sizes", type=int, nargs="*", default=[],
-                    help="also run local2 at these corpus sizes and print the per-stage peak worker RSS side by side")
+                    help="also run local2 at these corpus sizes and print the per-stage peak worker RSS side by side "
+                         "(with the local2 run at --docs)")
     ap.add_argument("--workdir", default=None, help="keep the corpus and runs here (default: a temporary folder)")
     a = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # a long run prints as it goes, also into a file
@@ -206,11 +207,14 @@ def main() -> None:
         print(f"corpus: {a.docs:,} documents, {disk_bytes(tmp / 'data') / 2**30:.2f} GiB in {a.files} files, "
               f"{len(planted):,} planted copies, built in {time.perf_counter() - started:.0f} s")
         totals: dict[str, float] = {}
+        by_size: dict[int, dict[str, float]] = {}  # corpus size -> stage -> peak worker RSS (MB), local2
         print(f"{'run':<8} {'stage':<26} {'wall s':>8} {'docs/s':>9} {'worker RSS MB':>14} {'work/ MB':>9}")
         for name in a.runs:
             engine, tasks = name.rstrip("0123456789"), int(name[len(name.rstrip('0123456789')):])
             stages, total, run_dir = run_once(write_pipeline(tmp, tmp / "data", tasks, engine), engine, a.docs)
             totals[name] = total
+            if name == "local2":
+                by_size[a.docs] = {s["stage"]: s["peak_worker_rss_mb"] for s in stages}
             for s in stages:
                 print(f"{name:<8} {s['stage']:<26} {s['seconds']:>8.1f} {s['docs_per_s']:>9.0f} "
                       f"{s['peak_worker_rss_mb']:>14.0f} {s['work_mb']:>9.0f}")
@@ -226,17 +230,20 @@ def main() -> None:
             print(f"Ray / local at 2 tasks (throughput): {totals['local2'] / totals['ray2']:.2f}x")
         if a.rss_sizes:
             print("peak worker RSS (MB) per stage, local2, by corpus size")
-            by_size = {}
             for n in a.rss_sizes:
+                if n in by_size:
+                    continue
                 data = tmp / f"data-{n}"
                 build_corpus(data, n, a.files)
                 stages, _, run_dir = run_once(write_pipeline(tmp, data, 2, "local"), "local", n)
                 by_size[n] = {s["stage"]: s["peak_worker_rss_mb"] for s in stages}
                 shutil.rmtree(run_dir, ignore_errors=True)
                 shutil.rmtree(data, ignore_errors=True)
-            first, last = a.rss_sizes[0], a.rss_sizes[-1]
+            sizes = sorted(by_size)
+            first, last = sizes[0], sizes[-1]
+            print(f"  {'stage':<26} " + " ".join(f"{n:>8,}" for n in sizes))
             for stage in by_size[first]:
-                print(f"  {stage:<26} " + " ".join(f"{by_size[n].get(stage, 0):>8.0f}" for n in a.rss_sizes)
+                print(f"  {stage:<26} " + " ".join(f"{by_size[n].get(stage, 0):>8.0f}" for n in sizes)
                       + f"   x{by_size[last].get(stage, 0) / max(by_size[first][stage], 1):.2f}")
     finally:
         if a.workdir is None:
