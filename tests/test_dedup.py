@@ -21,9 +21,13 @@ from curate.dedup.minhash import MinHasher, lsh_params
 from curate.dedup.text import NormConfig, Shingler, normalize_url, text_hash
 from curate.runner import run
 from curate.util import read_json
+from fixtures.dedup_corpus import pages
 
 SHARED = Path(__file__).parents[1].parent / "shared" / "corpora"
 needs_shared = pytest.mark.skipif(not (SHARED / "web_en_ko.jsonl.gz").exists(), reason="../shared/corpora absent")
+# The pages copies are planted in: generated pages committed as a fixture (every clone runs these), and the real
+# documentation pages of ../shared (skipped where it is absent).
+CORPORA = ["fixture", pytest.param("shared", marks=pytest.mark.shared)]
 
 
 def load_docs(n: int | None = None, lang: str | None = None, seed: int = 0) -> list[dict]:
@@ -31,6 +35,19 @@ def load_docs(n: int | None = None, lang: str | None = None, seed: int = 0) -> l
     docs = [d for d in docs if lang is None or d["lang"] == lang]
     random.Random(seed).shuffle(docs)
     return docs[:n] if n else docs
+
+
+def documents(corpus: str, n: int, min_chars: int = 0, seed: int = 0) -> list[dict]:
+    """n documents longer than min_chars from a corpus of CORPORA, in an order of the seed."""
+    if corpus == "shared":
+        if not (SHARED / "web_en_ko.jsonl.gz").exists():
+            pytest.skip("../shared/corpora absent")
+        docs = load_docs(seed=seed)
+    else:
+        docs = pages(n, seed=seed)
+    docs = [d for d in docs if len(d["text"]) > min_chars][:n]
+    assert len(docs) == n, f"{corpus}: {len(docs)} documents of over {min_chars} characters, not {n}"
+    return docs
 
 
 def edit_words(text: str, frac: float, seed: int) -> str:
@@ -122,16 +139,16 @@ def test_keep_policies_pick_the_survivor():
     assert cluster(4, src, dst, order, policy="longest", length=length, is_reference=ref).survivor.tolist() == [2, 2, 2, 3]
 
 
-# -- pipelines on the shared corpus ---------------------------------------------------------------------------------
+# -- pipelines on a corpus with planted copies ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    """400 real documents + exact copies (case/whitespace changed), near copies (~10% words replaced, Korean too),
-    and URL duplicates; returns (folder, input file, expectations)."""
-    if not (SHARED / "web_en_ko.jsonl.gz").exists():
-        pytest.skip("../shared/corpora absent")
-    tmp = tmp_path_factory.mktemp("planted")
-    base = [d for d in load_docs(seed=1) if len(d["text"]) > 1500][:400]
+def planted(request, tmp_path_factory):
+    """400 documents (of the corpus `request.param`, default the fixture) + exact copies (case/whitespace changed),
+    near copies (5% of the words cut, 1% replaced; Korean too), and URL duplicates; returns (folder, input file,
+    expectations, original ids)."""
+    corpus = getattr(request, "param", "fixture")
+    base = documents(corpus, 400, min_chars=1500, seed=1)
+    tmp = tmp_path_factory.mktemp(f"planted-{corpus}")
     records = [dict(d) for d in base]
     expect: dict[str, tuple[str, str]] = {}  # planted id -> (kind, original id)
     for i, d in enumerate(base[:20]):  # exact copies: only case and spacing differ
@@ -156,6 +173,7 @@ STEPS = [{"type": "dedup_exact"}, {"type": "dedup_exact", "name": "dedup_url", "
          {"type": "dedup_minhash"}]
 
 
+@pytest.mark.parametrize("planted", CORPORA, indirect=True)
 def test_planted_duplicates_found_and_traceable(planted):
     tmp, path, expect, originals = planted
     run_dir, manifest = run_pipeline(tmp, [path], STEPS, out="run_planted")
@@ -217,10 +235,9 @@ def test_rerun_is_complete_and_same(planted):
     assert m3["removed"] == m1["removed"] and m3["documents_kept"] == m1["documents_kept"]
 
 
-def test_incremental_against_reference_index(tmp_path):
-    if not (SHARED / "web_en_ko.jsonl.gz").exists():
-        pytest.skip("../shared/corpora absent")
-    docs = [d for d in load_docs(seed=2) if len(d["text"]) > 1000][:300]
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_incremental_against_reference_index(tmp_path, corpus):
+    docs = documents(corpus, 300, min_chars=1000, seed=2)
     old, new_only = docs[:200], docs[200:]
     first, _ = run_pipeline(tmp_path, [write_jsonl(tmp_path / "old.jsonl", old)],
                             [{"type": "dedup_minhash"}, {"type": "dedup_exact"}], out="first")
@@ -278,9 +295,9 @@ class MinHashDedupHelper:
         return len(src) == 1
 
 
-@needs_shared
-def test_cli_stdin_stdout(tmp_path):
-    docs = load_docs(60, seed=3)
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_cli_stdin_stdout(tmp_path, corpus):
+    docs = documents(corpus, 60, seed=3)
     records = docs + [docs[0] | {"id": "dup-a", "text": docs[0]["text"].lower()},
                       docs[1] | {"id": "dup-b", "text": near_copy(docs[1]["text"], 1)}]
     data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

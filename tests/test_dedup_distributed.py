@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_dedup import SHARED, load_docs, near_copy, run_pipeline, shards, write_jsonl  # noqa: E402
+from test_dedup import CORPORA, documents, near_copy, run_pipeline, shards, write_jsonl  # noqa: E402
 
 from curate.runner import Run, run  # noqa: E402
 
@@ -22,10 +22,10 @@ def decisions(run_dir: Path) -> dict[str, tuple]:
     return removed | kept
 
 
-@pytest.mark.skipif(not (SHARED / "web_en_ko.jsonl.gz").exists(), reason="../shared/corpora absent")
+@pytest.mark.parametrize("corpus", CORPORA)
 @pytest.mark.parametrize("keep", ["first", pytest.param("longest", marks=pytest.mark.slow)])
-def test_single_and_distributed_agree(tmp_path, keep):
-    docs = [d for d in load_docs(seed=4) if len(d["text"]) > 800][:300]
+def test_single_and_distributed_agree(tmp_path, keep, corpus):
+    docs = documents(corpus, 300, min_chars=800, seed=4)
     copies = [d | {"id": f"copy-{i}", "text": near_copy(d["text"], i)} for i, d in enumerate(docs[:60])]
     half = (docs + copies)[::2], (docs + copies)[1::2]  # copies land in the other file (the other task) too
     files = [write_jsonl(tmp_path / "a.jsonl", half[0]), write_jsonl(tmp_path / "b.jsonl", half[1])]

@@ -1,11 +1,15 @@
 """End to end: the demo pipeline, the run folder contract, the accounting law, resume after kill -9."""
 
+import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -14,21 +18,90 @@ from conftest import DEMO_PIPELINE, REPO, shared_path
 from curate.runner import run
 
 
+def manifest_of(run_dir) -> dict:
+    return json.loads((run_dir / "manifest.json").read_text())
+
+
 def test_demo_run_obeys_the_accounting_law(demo_run):
-    m = json.loads((demo_run / "manifest.json").read_text())
+    """Every document read is kept or removed for one reason: documents_in = kept + removed."""
+    m = manifest_of(demo_run)
+    assert m["documents_kept"] > 0 and m["removed"]
     assert m["documents_in"] == m["documents_kept"] + sum(m["removed"].values())
-    assert m["documents_kept"] > 50
-    # every stage did real work on the demo corpus
+
+
+def test_documents_in_are_the_documents_of_the_inputs(demo_run):
+    m = manifest_of(demo_run)
+    assert m["documents_in"] == sum(i["documents"] for i in m["inputs"])
+
+
+def test_each_step_removed_what_its_reasons_count(demo_run):
+    """A step's `removed` is the sum of its `step:reason` counts; unreadable records go to `invalid:*` before any step."""
+    m = manifest_of(demo_run)
+    by_step = Counter()
+    for reason, n in m["removed"].items():
+        by_step[reason.split(":")[0]] += n
+    assert {s["name"]: s["removed"] for s in m["steps"] if s["removed"]} == \
+        {step: n for step, n in by_step.items() if step != "invalid"}
+
+
+def test_the_demo_corpus_gives_each_filter_work(demo_run):
+    """The demo corpus plants spam URLs, other languages, repetitive and low-quality pages, copies and
+    non-commercial licenses: each filtering step removes some."""
+    m = manifest_of(demo_run)
     steps = {r.split(":")[0] for r in m["removed"]}
-    assert {"invalid", "url_filter", "lang", "gopher_repetition"} <= steps
-    assert {"invalid:json", "invalid:utf8", "invalid:missing_text", "invalid:empty_text", "invalid:oversize",
-            "invalid:truncated_stream"} <= set(m["removed"])
-    assert {s["name"] for s in m["steps"]} >= {"html_extract", "url_filter", "lang", "gopher_quality"}
+    assert {"url_filter", "lang", "gopher_repetition", "gopher_quality", "dedup_exact", "dedup_minhash",
+            "license"} <= steps
+
+
+def test_every_kind_of_broken_record_is_counted_by_reason(demo_run):
+    """demo_data/broken.jsonl and truncated.jsonl.gz hold one of each kind of bad record."""
+    assert {"invalid:json", "invalid:utf8", "invalid:not_object", "invalid:missing_text", "invalid:empty_text",
+            "invalid:oversize", "invalid:truncated_stream"} <= set(manifest_of(demo_run)["removed"])
+
+
+def test_the_manifest_lists_the_configured_steps_in_order(demo_run):
+    m = manifest_of(demo_run)
+    assert [s["name"] for s in m["steps"]] == [s["name"] or s["type"] for s in m["config"]["steps"]]
+
+
+def test_the_output_shards_hold_exactly_the_kept_documents(demo_run):
+    m = manifest_of(demo_run)
+    assert sorted(o["path"] for o in m["outputs"]) == \
+        sorted(str(f.relative_to(demo_run)) for f in (demo_run / "data").glob("*.parquet"))
+    for o in m["outputs"]:
+        assert pl.read_parquet(demo_run / o["path"]).height == o["documents"]
     assert sum(o["documents"] for o in m["outputs"]) == m["documents_kept"]
-    assert {i["path"].rsplit("/", 1)[-1] for i in m["inputs"]} >= {"web_en.jsonl.gz", "crawl.warc.gz", "broken.jsonl"}
-    assert all(len(i["sha256"]) == 64 and i["size"] > 0 for i in m["inputs"])
-    assert m["config_hash"] and m["versions"]["datatrove"] and m["started_at"] <= m["finished_at"]
-    assert sum(v["documents"] for v in m["licenses"].values()) == m["documents_kept"]
+
+
+def test_each_input_file_is_recorded_with_its_size_and_hash(demo_run):
+    m = manifest_of(demo_run)
+    assert {Path(i["path"]).name for i in m["inputs"]} == {"web_en.jsonl.gz", "web_ko.jsonl", "forum.jsonl",
+                                                           "code.jsonl", "crawl.warc.gz", "broken.jsonl",
+                                                           "truncated.jsonl.gz"}
+    for i in m["inputs"]:
+        data = Path(i["path"]).read_bytes()
+        assert (i["size"], i["sha256"]) == (len(data), hashlib.sha256(data).hexdigest()), i["path"]
+
+
+def test_the_manifest_records_config_versions_and_times(demo_run):
+    from importlib.metadata import version
+
+    m = manifest_of(demo_run)
+    assert re.fullmatch(r"[0-9a-f]{64}", m["config_hash"]) and m["config"]["name"] == "demo"
+    assert m["versions"]["datatrove"] == version("datatrove") and m["versions"]["polars"] == pl.__version__
+    assert m["started_at"] <= m["finished_at"]
+
+
+def test_kept_documents_and_bytes_are_counted_per_license_language_and_source(demo_run):
+    """The manifest's breakdowns are those of the kept shards (a document without a language counts as unknown)."""
+    m = manifest_of(demo_run)
+    kept = pl.read_parquet(demo_run / "data" / "*.parquet").with_columns(
+        pl.col("lang").fill_null("unknown"), pl.col("text").str.len_bytes().alias("bytes"))
+    assert kept["bytes"].sum() == m["bytes_kept"]
+    for key, column in (("licenses", "license"), ("languages", "lang"), ("sources", "source")):
+        counted = {r[column]: (r["len"], r["bytes"])
+                   for r in kept.group_by(column).agg(pl.len(), pl.col("bytes").sum()).iter_rows(named=True)}
+        assert counted == {k: (v["documents"], v["bytes"]) for k, v in m[key].items()}, key
 
 
 def test_shards_have_the_contract_columns_and_load_in_polars_and_datasets(demo_run):
@@ -82,23 +155,43 @@ def test_rerun_of_a_complete_run_does_nothing(demo_run):
     assert state == "complete" and sorted(p.name for p in (demo_run / "data").iterdir()) == before
 
 
+def summary_rows(output: str) -> dict[str, tuple[str, str, str]]:
+    """The rows of the table `curate run` prints: {label: (documents, %, MB)} as shown."""
+    rows = (re.fullmatch(r"\s*(\S.*?)\s+([\d,]+)\s+([\d.]+)\s+([\d,.]+)\s*", line) for line in output.splitlines())
+    return {m[1]: (m[2], m[3], m[4]) for m in rows if m}
+
+
 def test_cli_run_with_input_and_output_overrides(tmp_path):
+    """`--input`/`--output` replace the YAML's; the printed summary shows the manifest's numbers."""
     from click.testing import CliRunner
 
     from curate.cli import cli
 
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join(json.dumps({"id": f"d{i}", "text": f"Document number {i} is long enough."})
-                             for i in range(5)) + "\n")
+    short = [{"id": f"d{i}", "text": f"Document number {i} is long enough."} for i in range(5)]
+    bodies = ["def area(width, height):\n    return width * height\n",
+              "class Stack:\n    def __init__(self):\n        self.items = []\n",
+              "import sys\n\nfor line in sys.stdin:\n    print(line.upper(), end='')\n"]
+    code = [{"id": f"c{i}", "path": f"src/m{i}.py", "text": f"# SPDX-License-Identifier: MIT\n{body}"}
+            for i, body in enumerate(bodies)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in short + code))
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["run", str(REPO / "pipelines" / "code.yaml"), "--input", str(src),
                                    "--output", str(out), "--tasks", "1", "--no-progress"])
     assert res.exit_code == 0, res.output
-    assert "kept" in res.output
     m = json.loads((out / "manifest.json").read_text())
-    assert m["documents_in"] == 5 and m["removed"] == {"length:too_short": 5}
+    assert m["run_dir"] == str(out) and [i["path"] for i in m["inputs"]] == [str(src)]
+    assert m["documents_in"] == 8 and m["documents_kept"] == 3 and m["removed"] == {"length:too_short": 5}
+    assert set(pl.read_parquet(out / "data" / "*.parquet")["id"]) == {"c0", "c1", "c2"}
+    rows = summary_rows(res.output)
+    assert rows["in"] == ("8", "100.0", f"{m['bytes_in'] / 1e6:,.2f}")
+    assert rows["kept"] == ("3", "37.5", f"{m['bytes_kept'] / 1e6:,.2f}")
+    assert rows["length:too_short"] == ("5", "62.5", f"{m['removed_bytes']['length:too_short'] / 1e6:,.2f}")
+    assert f"runfolder:{out}" in "".join(res.output.split())  # the caption may wrap, even inside the path
     res = CliRunner().invoke(cli, ["report", str(out)])
-    assert res.exit_code == 0 and "length:too_short" in res.output
+    assert res.exit_code == 0, res.output
+    assert "8 documents in" in res.output and "3 kept (37.5%" in res.output
+    assert f"| length:too_short | 5 | {m['removed_bytes']['length:too_short']} |" in res.output
 
 
 def _make_big_input(folder, files=6, docs=1500):

@@ -36,10 +36,37 @@ def test_model_card_other_license_and_spdx_license():
     assert custom.metadata["license"] == "other" and custom.metadata["license_name"]
 
 
-def test_model_card_from_report():
+def test_model_card_credits_each_dataset_under_its_license_and_clause():
+    """ODC-By §4.3 and CC BY-SA §3(a)(1) ask for credit: each dataset gets a line with its license and the clause."""
+    card = model_card_section(REQ)
+    assert card.credits == [
+        "- allenai/c4: licensed under ODC-By-1.0 (if you Publicly Use a Produced Work, You must include a notice "
+        "associated with the Produced Work - §4.3)",
+        "- wiki: licensed under CC-BY-SA-4.0 (If You Share the Licensed Material (including in modified form), You "
+        "must - §3(a)(1))"]
+    assert card.attribution_file() == "\n".join(card.credits) + "\n"
+    section = card.markdown.split("### Training data attribution", 1)[1]
+    assert all(line in section for line in card.credits)
+    # the Llama license's use restriction binds whoever receives the model
+    assert "### Use restrictions" in card.markdown and "- Llama Acceptable Use Policy" in card.markdown
+
+
+def test_model_card_from_report_says_what_the_request_does():
+    """A card built from an existing report (and its request) carries the same license, notices, attributions
+    and credits as one audited from the request."""
     req = parse_request(REQ)
-    card = model_card_section(audit(req), request=req)
-    assert card.metadata["datasets"] == ["allenai/c4", "wiki"]
+    report = audit(req)
+    card, direct = model_card_section(report, request=req), model_card_section(REQ)
+    assert card.report is report
+    assert card.metadata == {"license": "llama3.2", "base_model": "meta-llama/Llama-3.2-1B",
+                             "datasets": ["allenai/c4", "wiki"]}
+    assert card.attributions == ["Built with Llama"] and card.notices == direct.notices
+    assert card.credits == direct.credits and len(card.credits) == 2
+    assert card.render() == direct.render()
+    # the obligations the card shows are the report's model-scope obligations, by type
+    shown = {(o.type, o.text) for o in report.obligations if o.scope == "model"}
+    assert {("display_attribution", "Built with Llama"), ("notice_file", card.notices[0]),
+            ("use_restriction_passthrough", "Llama Acceptable Use Policy")} <= shown
 
 
 def test_spdx3_document_structure():

@@ -27,16 +27,27 @@ def test_normalize_shapes():
     assert normalize_mc({"ctx": "c", "endings": ["x"], "label": 0}) == ("c", ["x"], 0)
 
 
+# Validation perplexity of the 40-step tiny models (conftest `pretrained`), measured over pretraining seeds 0-2:
+# llama 22.6-24.8, t5 (span-corruption targets) 126-162, where the uniform bound is len(tok) = 937 and the same
+# models untrained score 961-974 (llama) and 1396-1862 (t5). A bound of a tenth (llama) or a third (t5) of the
+# uniform one leaves a 4x/2x margin over the worst seed and still fails a model that did not learn.
+FAR_BETTER_THAN_UNIFORM = {"llama": 10, "t5": 3}
+
+
 @pytest.mark.parametrize("arch", ["llama", "t5"])
 def test_perplexity_and_accuracy(pretrained, tokens_dir, mc_files, arch):
     model, tok = load_for_eval(pretrained[arch])
     r = perplexity(model, tok, tokens_dir, split="val", seq_len=64, batch_size=4, max_batches=4)
-    assert r["tokens"] > 0 and 1 < r["perplexity"] < len(tok)  # trained: far better than uniform
+    assert r["tokens"] > 0 and 1 < r["perplexity"] < len(tok) / FAR_BETTER_THAN_UNIFORM[arch]
+    assert r["perplexity"] == pytest.approx(math.exp(r["nll"]))
     for name in ("mmlu", "hellaswag"):
         r0 = multiple_choice(model, tok, mc_files / f"{name}.jsonl", shots=0)
         r1 = multiple_choice(model, tok, mc_files / f"{name}.jsonl", shots=1)
-        for res in (r0, r1):
-            assert res["n"] == 2 and 0 <= res["acc"] <= 1 and 0 <= res["acc_norm"] <= 1
+        # Two items measure no skill (an untrained model scores 1.0 on these too): what is asserted is that the
+        # accuracies count items of the file, for 0 and 1 shots.
+        for shots, res in enumerate((r0, r1)):
+            assert (res["task"], res["shots"], res["n"]) == (name, shots, 2)
+            assert res["acc"] * 2 in (0, 1, 2) and res["acc_norm"] * 2 in (0, 1, 2)
     # The corpus phrase is more likely than gibberish under the pretrained model.
     good, bad = _continuation_logprobs(model, tok, [("The research team studied", " the water supply."),
                                                     ("The research team studied", " qqq zzz")])
@@ -61,8 +72,11 @@ def test_eval_cli_prints(pretrained, tokens_dir, mc_files, tmp_path):
                                     "--mc", str(mc_files / "mmlu.jsonl"), "--shots", "1", "--out",
                                     str(tmp_path / "r.json")])
     assert res.exit_code == 0, res.output
-    assert "perplexity (causal, val" in res.output and "mmlu (1-shot, n=2): acc" in res.output
-    assert json.loads((tmp_path / "r.json").read_text())["perplexity"]["perplexity"] > 1
+    r = json.loads((tmp_path / "r.json").read_text())
+    ppl, mmlu = r["perplexity"], r["mmlu"]
+    assert f"perplexity (causal, val, {ppl['tokens']:,} tokens): {ppl['perplexity']:.3f}" in res.output
+    assert f"mmlu (1-shot, n=2): acc {mmlu['acc']:.3f}  acc_norm {mmlu['acc_norm']:.3f}" in res.output
+    assert 1 < ppl["perplexity"] < 1024 / FAR_BETTER_THAN_UNIFORM["llama"]  # 1024: the fixture vocab_size
 
 
 def test_eval_masks_documents_as_training_did(pretrained, tokens_dir, tmp_path):
