@@ -7,6 +7,7 @@ import glob
 import json
 import os
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
@@ -54,11 +55,13 @@ class ShardSink(PipelineStep):
         self._columns = [k for k in self.kept_schema.names if k not in ("id", "text", D.EXTRA, INTERNAL_COLUMN)]
         self._known = frozenset(self.kept_schema.names)  # metadata keys that are columns, not `extra`
         self.removed_schema = shard_schema(step_columns, removed=True)
+        # datatrove calls adapter(writer, doc): the partials bind this sink in front
         self.kept_writer = ParquetWriter(data_dir, output_filename="${rank}.parquet", compression="zstd",
-                                         adapter=self._kept_row, schema=self.kept_schema, max_file_size=max_file_size)
+                                         adapter=partial(ShardSink._kept_row, self), schema=self.kept_schema,
+                                         max_file_size=max_file_size)
         self.removed_writer = ParquetWriter(removed_dir, output_filename="${_removed_step}/${rank}.parquet",
-                                            compression="zstd", adapter=self._removed_row, schema=self.removed_schema,
-                                            max_file_size=max_file_size)
+                                            compression="zstd", adapter=partial(ShardSink._removed_row, self),
+                                            schema=self.removed_schema, max_file_size=max_file_size)
 
     # -- Document -> row ------------------------------------------------------------------------------------------
     def _row(self, doc: Document) -> dict[str, Any]:
@@ -72,20 +75,15 @@ class ShardSink(PipelineStep):
         row[D.EXTRA] = json.dumps(extra, ensure_ascii=False, default=str) if extra else None
         return row
 
-    def _kept(self, doc: Document) -> dict[str, Any]:
+    def _kept_row(self, _writer, doc: Document) -> dict[str, Any]:
         row = self._row(doc)
         if self.intermediate:
             internal = {k: v for k, v in doc.metadata.items() if D.is_internal(k)}
             row[INTERNAL_COLUMN] = json.dumps(internal, ensure_ascii=False)
         return row
 
-    @staticmethod
-    def _kept_row(writer, doc: Document) -> dict[str, Any]:  # datatrove binds adapters as methods of the writer
-        return writer._sink._kept(doc)
-
-    @staticmethod
-    def _removed_row(writer, doc: Document) -> dict[str, Any]:
-        row = writer._sink._row(doc)
+    def _removed_row(self, _writer, doc: Document) -> dict[str, Any]:
+        row = self._row(doc)
         reason = D.removal_reason(doc)
         row["removed_reason"] = reason
         row["removed_step"] = reason.split(":", 1)[0]
@@ -116,7 +114,6 @@ class ShardSink(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self.clean_task(rank)  # runs before the first document is read: the pipeline is a chain of generators
-        self.kept_writer._sink = self.removed_writer._sink = self
         kept = {"documents": 0, "bytes": 0}
         removed: dict[str, int] = defaultdict(int)
         removed_bytes: dict[str, int] = defaultdict(int)
