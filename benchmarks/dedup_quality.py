@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from curate.dedup.steps import MinHashDedupParams
+from curate.steps.dedup import MinHashDedupParams
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 SENT_RE = re.compile(r"(?<=[.!?。다요])\s+|\n+")

@@ -25,7 +25,7 @@ from datatrove.data import Document
 from curate import document as D
 
 if TYPE_CHECKING:
-    from curate.scrub.steps import PiiStep
+    from curate.steps.scrub import PiiStep
 
 
 def new_id_key() -> str:

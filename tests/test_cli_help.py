@@ -1,6 +1,8 @@
 """`curate steps TYPE` explains every parameter; -h works on every command; near misses in a pipeline get a
 "did you mean"."""
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -86,3 +88,12 @@ steps:
     assert "steps[0] (dedup_minhash).treshold: unknown key (did you mean 'threshold'?)" in msg
     assert ".normalization.lowercas: unknown key (did you mean 'lowercase'?)" in msg
     assert ".apply_to.source: unknown key (did you mean 'sources'?)" in msg
+
+
+def test_every_step_says_what_it_does_and_the_readme_table_is_current():
+    from curate.steps import STEP_TYPES, step_class
+    from curate.steps.help import readme_with_table
+
+    assert [name for name in STEP_TYPES if not step_class(name).summary] == []
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert readme_with_table(readme) == readme, "run: python -m curate.steps.help --readme"

@@ -282,7 +282,7 @@ class MinHashDedupHelper:
     """The default MinHash step's parameters on a single pair: both documents in the same cluster?"""
 
     def __init__(self):
-        from curate.dedup.steps import MinHashDedupParams
+        from curate.steps.dedup import MinHashDedupParams
 
         self.p = MinHashDedupParams()
         self.hasher = self.p.hasher()

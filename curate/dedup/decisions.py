@@ -22,7 +22,7 @@ from curate.dedup.clusters import ClusterResult, cluster_id
 from curate.dedup.columns import CLUSTER_ID, CLUSTER_SIZE, DUPLICATE_OF, SIMILARITY
 
 if TYPE_CHECKING:
-    from curate.dedup.steps import ClusterDedupStep
+    from curate.steps.dedup import ClusterDedupStep
 
 
 def write_decisions(path: str, pos: np.ndarray, rows: np.ndarray, ids: list[str], result: ClusterResult,

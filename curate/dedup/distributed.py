@@ -36,7 +36,7 @@ from curate.document import ORDER
 from curate.util import atomic_write_json, read_json
 
 if TYPE_CHECKING:
-    from curate.dedup.steps import MinHashDedup
+    from curate.steps.dedup import MinHashDedup
 
 
 class DedupStage(PipelineStep):

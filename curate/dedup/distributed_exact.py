@@ -36,7 +36,7 @@ from curate.document import ORDER
 from curate.util import atomic_write_json
 
 if TYPE_CHECKING:
-    from curate.dedup.steps import ExactDedup
+    from curate.steps.dedup import ExactDedup
 
 META_SCHEMA = pa.schema([("id", pa.string()), ("order", pa.int64()), ("length", pa.int64()),
                          ("quality", pa.float64()), ("weight", pa.int64())])

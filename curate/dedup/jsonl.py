@@ -11,7 +11,7 @@ from typing import IO, Any, Iterator
 
 from datatrove.data import Document
 
-from curate.dedup.steps import (
+from curate.steps.dedup import (
     CLUSTER_ID,
     DUPLICATE_OF,
     SIMILARITY,

@@ -1,4 +1,4 @@
-"""PII and secret scrubbing, toxicity filtering (library code; the pipeline steps are in curate.scrub.steps).
+"""PII and secret scrubbing, toxicity filtering (library code; the pipeline steps are in curate.steps.scrub).
 
 `import_presidio()` is called by the modules of this package that import Presidio, before they do: it imports it
 with torch and transformers hidden:

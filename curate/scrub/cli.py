@@ -34,7 +34,7 @@ def scrub_cmd(input_path, output_path, field, all_fields, rejects, quiet):
     entity type (never values) go to stderr; the output file appears only when complete."""
     from curate.jsonl_io import AtomicOutput, read_records
     from curate.scrub.pii import PiiScrubber
-    from curate.scrub.steps import scrub_values
+    from curate.scrub.fields import scrub_values
 
     scrubber = PiiScrubber()
     totals: Counter = Counter()

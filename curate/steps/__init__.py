@@ -27,12 +27,12 @@ STEP_TYPES: dict[str, str] = {
     "license_detect": "curate.steps.license:LicenseDetect",
     "license_policy": "curate.steps.license:LicensePolicy",
     # PII and secrets scrubbing, toxicity filtering
-    "pii": "curate.scrub.steps:PiiStep",
-    "toxicity": "curate.scrub.steps:ToxicityStep",
+    "pii": "curate.steps.scrub:PiiStep",
+    "toxicity": "curate.steps.scrub:ToxicityStep",
     # deduplication and decontamination (curate/dedup/)
-    "dedup_exact": "curate.dedup.steps:ExactDedup",
-    "dedup_minhash": "curate.dedup.steps:MinHashDedup",
-    "decontaminate": "curate.dedup.decontam:Decontaminate",
+    "dedup_exact": "curate.steps.dedup:ExactDedup",
+    "dedup_minhash": "curate.steps.dedup:MinHashDedup",
+    "decontaminate": "curate.steps.decontaminate:Decontaminate",
 }
 
 

@@ -110,6 +110,10 @@ class GopherQualityParams(HeuristicParams):
 
 class GopherQuality(HeuristicStep):
     """Gopher's quality rules (word counts, word length, symbols, bullets, stop words) on the document's prose."""
+    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+        "Gopher's quality rules (as `GopherQualityFilter`) on the document's prose: code, URLs, paths and "
+        "markup set aside"
+    )
 
     type_name = "gopher_quality"
     Params = GopherQualityParams
@@ -200,6 +204,7 @@ class GopherRepetitionParams(HeuristicParams):
 
 class GopherRepetition(HeuristicStep):
     """Gopher's repetition rules (duplicate lines/paragraphs, top and duplicated n-grams) on the document's prose."""
+    summary = "Gopher's repetition rules (as `GopherRepetitionFilter`) on the document's prose"
 
     type_name = "gopher_repetition"
     Params = GopherRepetitionParams
@@ -263,6 +268,7 @@ class C4QualityParams(HeuristicParams):
 class C4Quality(HeuristicStep):
     """C4's line and document rules. It rewrites the text: prose lines failing a line rule are dropped (with
     `view: prose`, code blocks and markup lines are kept as they are and are not counted as sentences)."""
+    summary = "C4's line rules (as `C4QualityFilter`)"
 
     type_name = "c4_quality"
     Params = C4QualityParams
@@ -354,6 +360,7 @@ class FineWebQualityParams(HeuristicParams):
 
 class FineWebQuality(HeuristicStep):
     """FineWeb's line rules (terminal punctuation, short lines, duplicated characters, lists) on the prose."""
+    summary = "FineWeb's rules (as `FineWebQualityFilter`)"
 
     type_name = "fineweb_quality"
     Params = FineWebQualityParams
@@ -419,6 +426,7 @@ class UrlFilterParams(StepParams):
 
 class UrlFilter(CurateStep):
     """datatrove's URL filter (FineWeb's block lists, bundled in the wheel). Documents without a URL pass."""
+    summary = "FineWeb's URL block lists, bundled in datatrove (`URLFilter`)"
 
     type_name = "url_filter"
     Params = UrlFilterParams
@@ -453,6 +461,7 @@ class LengthParams(ScoredParams):
 
 class LengthFilter(ScoredStep):
     """Plain length bounds, in characters and lines, for code and other text the word heuristics do not fit."""
+    summary = "character / line bounds, e.g. for code"
 
     type_name = "length"
     Params = LengthParams

@@ -40,6 +40,10 @@ class QualityClassifierParams(ScoredParams):
 
 class QualityClassifier(ScoredStep):
     """Score every document with a quality model (fastText or a head on a local encoder); keep the good ones."""
+    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+        "a trained quality model: fastText (DCLM) or a regression head on a local encoder's embeddings "
+        "(FineWeb-Edu); keep by threshold or top fraction"
+    )
 
     type_name = "quality_classifier"
     Params = QualityClassifierParams

@@ -250,6 +250,10 @@ class ExactDedupParams(DedupParams):
 
 class ExactDedup(ClusterDedupStep):
     """Exact duplicates of the normalised text (or URL): one survivor per group, the others point to it."""
+    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+        "exact duplicates of the normalised text or of the URL (hashes only in memory); `mode: distributed` "
+        "across all tasks"
+    )
 
     type_name = "dedup_exact"
     Params = ExactDedupParams
@@ -335,6 +339,12 @@ class MinHashDedupParams(DedupParams):
 
 class MinHashDedup(ClusterDedupStep):
     """MinHash LSH near-duplicates (word n-gram shingles, datasketch permutations), clustered, one survivor each."""
+    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+        "near duplicates: vectorised MinHash signatures (bit-identical to datasketch), LSH, connected "
+        "components; keep `first`/`longest`/`quality`; `mode: distributed` runs datatrove-style signature → "
+        "bucket → cluster → filter stages over many tasks; `reference_index` dedups a new crawl against an "
+        "earlier run"
+    )
 
     type_name = "dedup_minhash"
     Params = MinHashDedupParams

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from typing import Any, Callable, Literal
-from urllib.parse import unquote_plus
+from typing import Any, Literal
 
 import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
@@ -15,6 +14,7 @@ from pydantic import Field, model_validator
 from curate.dedup.columns import DUPLICATE_OF
 from curate.document import EXTRA, LANG, SCRUBBED, URL
 from curate.privacy import keyed_id
+from curate.scrub.fields import scrub_url, scrub_values
 from curate.scrub.pii import PiiParams
 from curate.steps.base import CurateStep, StepParams
 from curate.sections import write_section_part
@@ -50,34 +50,6 @@ def write_report_section(step: CurateStep, rank: int, data: dict[str, Any], rend
     write_section_part(step.ctx.run_dir, step.step_name, rank, data, merge)
 
 
-def scrub_url(url: str, scrub: Callable[[str], str]) -> str:
-    """A URL scrubbed as a whole (credentials, addresses), then each query value and the fragment on their own: in a
-    URL the recognizers take a number for an id or a date (rules.py: inside_url), but the value of a query
-    parameter is whatever the parameter holds (`?tel=010-2345-6789`). The rest of the URL is left as it was."""
-    url = scrub(url)
-    head, sep, fragment = url.partition("#")
-    base, qsep, query = head.partition("?")
-
-    def value(v: str) -> str:
-        out = scrub(unquote_plus(v))
-        return v if out == unquote_plus(v) else out
-
-    if query:
-        query = "&".join(k + eq + value(v) for k, eq, v in (p.partition("=") for p in query.split("&")))
-    return base + qsep + query + sep + (value(fragment) if fragment else "")
-
-
-def scrub_values(value: Any, scrub: Callable[[str], str]) -> Any:
-    """Every string inside a JSON-like value (dict values, list items), scrubbed; keys and numbers unchanged."""
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, dict):
-        return {k: scrub_values(v, scrub) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub_values(v, scrub) for v in value]
-    return value
-
-
 # -- PII ------------------------------------------------------------------------------------------------------------
 class PiiStepParams(PiiParams, StepParams):
     languages: list[str] | None = None  # scrub only documents in these languages (None: all)
@@ -88,6 +60,13 @@ class PiiStepParams(PiiParams, StepParams):
 class PiiStep(CurateStep):
     """Replace PII (e-mail, phones, cards, IBAN, IPs, credentials, SSN, Korean RRN/BRN/passport/licence) and
     secrets with typed placeholders, masks or salted hashes; counts per document in `pii_counts`."""
+    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+        "Presidio pattern recognizers (its no-op NLP engine: no model, offline) behind exact gates + "
+        "detect-secrets, then named precision rules (counted per rule): e-mail, phones (KR included), cards, "
+        "IBAN, IPs, credential URLs, US SSN, Korean RRN/BRN/passport/driver's licence with Korean context "
+        "words (also glued to Korean particles), API keys and private keys → `<EMAIL>`, `<PHONE>`, "
+        "`<KR_RRN>`, `<SECRET>`…; also scrubs documents in `removed/`"
+    )
 
     type_name = "pii"
     Params = PiiStepParams
@@ -214,6 +193,11 @@ class ToxicityParams(StepParams):
 
 class ToxicityStep(CurateStep):
     """Drop toxic documents, or only their toxic lines, with a fastText model, alt-profanity-check or word lists."""
+    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+        "default `auto`: Korean documents with a shipped fastText model (trained on MIT-licensed curse "
+        "labels), others with alt-profanity-check's bundled English model; or your fastText model (`curate "
+        "train-classifier`), or word lists; drop documents or only offending lines"
+    )
 
     type_name = "toxicity"
     Params = ToxicityParams

@@ -63,6 +63,7 @@ def eval_texts(spec: EvalSet) -> list[str]:
 
 class Decontaminate(CurateStep):
     """Documents sharing long n-grams (13 by default) with local evaluation sets: removed or flagged, per set."""
+    summary = "documents sharing 13-grams with local evaluation sets (MMLU / HellaSwag-shaped JSONL), per set"
 
     type_name = "decontaminate"
     Params = DecontaminateParams
