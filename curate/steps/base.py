@@ -53,7 +53,8 @@ class CurateStep(PipelineStep):
     """
 
     type_name: ClassVar[str]
-    summary: ClassVar[str] = ""  # what the step does, in one line: the README's table of step types (python -m curate.steps.help --readme)
+    # what the step does, in one line: the README's table of step types (python -m curate.steps.help --readme)
+    summary: ClassVar[str] = ""
     Params: ClassVar[type[StepParams]] = StepParams
     columns: ClassVar[dict[str, pa.DataType]] = {}
     batch_size: int = 1  # >1: `process_batch` sees lists of documents (vectorised models)
