@@ -8,7 +8,8 @@ Real documents: 296 pages from ../shared/corpora (web_en_ko.jsonl.gz and the htt
 labeled keep or remove by reading it (benchmarks/quality_labels.tsv: id, label, one-line reason; the reading rules
 are in benchmarks/quality_labels.md; the texts stay in ../shared). Junk: tests/fixtures/junk.py, eleven kinds
 (keyword stuffing, boilerplate, lorem ipsum, word salad, repeated lines, link farms, code dumps, number tables,
-mojibake, spam hidden in code fences, error pages), in English and Korean.
+mojibake, spam hidden in code fences, error pages), in English and Korean, and a twelfth kind no generator of
+ours wrote: real pages outside the labeled set with their words shuffled within each line (scrambled).
 
 Each pipeline's judging steps (html_extract, language, the Gopher/C4/FineWeb heuristics, length, quality_classifier)
 are built from its YAML and run over its language's documents: English documents and pages through web.yaml,
@@ -43,13 +44,13 @@ from datatrove.data import Document  # noqa: E402
 from curate.config import load_pipeline  # noqa: E402
 from curate.document import LANG, SOURCE, removal_reason  # noqa: E402
 from curate.steps import RunContext, step_class  # noqa: E402
-from fixtures.junk import junk_pages  # noqa: E402
+from fixtures.junk import junk_pages, scramble_lines  # noqa: E402
 
 CORPORA = os.path.join(os.path.dirname(REPO), "shared", "corpora")
 LABELS = os.path.join(REPO, "benchmarks", "quality_labels.tsv")
 PIPELINES = {"web": "en", "korean": "ko"}
 VARIANTS = {"before": os.path.join(REPO, "benchmarks", "quality_baseline"), "after": os.path.join(REPO, "pipelines")}
-JUDGING = {"language", "gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality", "length",
+JUDGING = {"language", "gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality", "word_order", "length",
            "quality_classifier"}
 JUNK_PER_KIND = 20
 
@@ -217,6 +218,16 @@ def unlabeled_positives(labels: dict, lang: str) -> dict[str, list[str]]:
     return out
 
 
+def scrambled_pages(labels: dict, lang: str, n: int, seed: int) -> list[dict]:
+    """Junk no generator of ours wrote: `n` real pages of the language outside the labeled set (pages of at least
+    100 words), their words shuffled within each line, a line's closing punctuation kept at its end (spun or
+    scrambled copies, as made to get past duplicate detection)."""
+    rng = random.Random(f"{seed}:{lang}:scrambled")
+    pool = sorted(t for texts in unlabeled_positives(labels, lang).values() for t in texts if len(t.split()) >= 100)
+    return [{"id": f"junk:{lang}:scrambled:{i}", "text": scramble_lines(text, rng), "lang": lang, "kind": "scrambled"}
+            for i, text in enumerate(rng.sample(pool, n))]
+
+
 JUNK_FOLDS = ({"keyword_stuffing", "lorem_ipsum", "repeated", "code_dump", "mojibake", "error_page"},
               {"boilerplate", "word_salad", "link_farm", "number_table", "fenced_spam"})
 
@@ -314,7 +325,8 @@ def main() -> None:
     groups = {r["id"]: r["group"] for r in real}
     summary, classifier = {}, {}
     for pipeline in args.pipeline or sorted(PIPELINES, reverse=True):
-        junk = junk_pages(PIPELINES[pipeline], per_kind=JUNK_PER_KIND, seed=16)
+        lang = PIPELINES[pipeline]
+        junk = junk_pages(lang, per_kind=JUNK_PER_KIND, seed=16) + scrambled_pages(labels, lang, JUNK_PER_KIND, 16)
         for variant in args.variant or ["before", "after"]:
             result = evaluate(pipeline, variant, real, junk)
             summary[pipeline, variant] = report(result | {"explain": args.explain})

@@ -22,6 +22,7 @@ STEP_TYPES: dict[str, str] = {
     "c4_quality": "curate.steps.quality:C4Quality",
     "fineweb_quality": "curate.steps.quality:FineWebQuality",
     "length": "curate.steps.quality:LengthFilter",
+    "word_order": "curate.steps.word_order:WordOrder",
     "quality_classifier": "curate.steps.quality_classifier:QualityClassifier",
     # license provenance and policy (matching and normalisation by license_registry)
     "license_detect": "curate.steps.license:LicenseDetect",
