@@ -2,8 +2,9 @@
 
 Ray: `RayCluster` attaches to the cluster at `executor.address` / $RAY_ADDRESS, or starts a local instance bound to
 127.0.0.1 (and stops it at the end). Each stage runs as Ray tasks through datatrove's RayPipelineExecutor, one
-stage after the other; a task whose worker dies is retried by datatrove (3 times), and a stage that still has
-unfinished tasks fails the run naming them (`StageFailed`), so that a rerun resumes it.
+stage after the other, on actors kept for the whole run (curate/ray_actors.py); a task whose worker dies is retried
+by datatrove (3 times), and a stage that still has unfinished tasks fails the run naming them (`StageFailed`), so
+that a rerun resumes it.
 
 Locally, every stage of a run shares one process pool. datatrove's LocalPipelineExecutor starts a Manager process
 and a fresh pool of workers per stage, and each worker imports datatrove, pyarrow and the steps again: a few
@@ -89,28 +90,6 @@ class PooledLocalExecutor(LocalPipelineExecutor):
         return stats
 
 
-def _rank_worker_cls():
-    """datatrove's Ray actor, running its ranks in the actor process itself. datatrove's runs them in a
-    multiprocess Pool inside the actor: when the pool process dies (the OOM killer, a segfault in a library), the
-    pool replaces it and waits forever for the lost task, so the stage hangs instead of being retried. Here the
-    actor dies with the task, Ray reports the actor's death, and datatrove resubmits the rank."""
-    from datatrove.executor.ray import RankWorker
-
-    class InProcessRankWorker(RankWorker):
-        def run_for_rank(self, executor_ref, ranks, node_ips, node_idx):
-            os.environ["RAY_NODELIST"] = ",".join(node_ips)
-            os.environ["RAY_NODEID"] = str(node_idx)
-            node_rank = -1 if executor_ref.nodes_per_task == 1 else node_idx
-            stats = PipelineStats()
-            for rank_id, rank in enumerate(ranks, start=0 if executor_ref.log_first else 1):
-                # a group resubmitted after its actor died: the ranks it had finished stay finished
-                if not executor_ref.is_rank_completed(rank):
-                    stats += executor_ref._run_for_rank(rank, rank_id, node_rank=node_rank)
-            return stats
-
-    return InProcessRankWorker
-
-
 class RayCluster:
     """`with RayCluster(address)`: Ray initialised for the run (attached, or a local instance on 127.0.0.1)."""
 
@@ -136,16 +115,15 @@ class RayCluster:
                 # datatrove warns that a local logging folder must be shared by all nodes: here there is one node
                 logger.disable("datatrove.executor.ray")
             self.started = True
-        import datatrove.executor.ray as datatrove_ray
+        from curate import ray_actors
 
-        self._rank_worker = datatrove_ray.RankWorker
-        datatrove_ray.RankWorker = _rank_worker_cls()  # what RayTaskManager.submit_task instantiates
+        self.actors = ray_actors.install()  # datatrove's executor gets our actors, kept for the whole run
         return self
 
     def __exit__(self, *exc):
-        import datatrove.executor.ray as datatrove_ray
+        from curate import ray_actors
 
-        datatrove_ray.RankWorker = self._rank_worker
+        ray_actors.uninstall(self.actors)
         if self.started:
             import ray
 
@@ -179,9 +157,8 @@ def make_executor(cfg: PipelineConfig, stage, depends=None, shared: SharedPool |
     from datatrove.executor import RayPipelineExecutor
 
     workers = ex.workers if ex.workers != -1 else ex.tasks
-    # every job is a new Ray actor: a new process that imports datatrove and the steps before its first document
-    # (seconds each). One job per rank made a 25-band bucket stage pay 25 start-ups; grouping a stage's ranks into
-    # one job per worker pays `workers` (the retry unit is then the group; finished ranks are not run again)
+    # one job per worker (the retry unit is then the group; finished ranks are not run again): an actor runs one job
+    # at a time, so more jobs than workers would only queue (curate/ray_actors.py keeps the actors between stages)
     options = {"tasks_per_job": max(1, -(-stage.tasks // workers))} | ex.options
     return RayPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=workers, logging_dir=stage.logging_dir,
                                **options)

@@ -33,3 +33,19 @@ class DieOnce(CurateStep):
                 open(self.params.marker, "w").close()
             os._exit(137)
         return None
+
+
+class RecordPid(CurateStep):
+    """Appends the id of the process that runs it to `path`, once per task (which processes ran a plan's stages)."""
+
+    type_name = "record_pid"
+
+    class Params(CurateStep.Params):
+        path: str
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        import os
+
+        with open(self.params.path, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        yield from data
