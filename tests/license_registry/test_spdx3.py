@@ -1,5 +1,5 @@
 """The SPDX 3.0.1 AI BOM: built with the SPDX bindings (spdx-python-model), read back by them, valid against the
-official SPDX 3.0.1 JSON schema, and conformant with the AI and Dataset profiles."""
+official SPDX 3.0.1 JSON schema and the model's SHACL shapes, and conformant with the AI and Dataset profiles."""
 
 import copy
 import json
