@@ -212,7 +212,7 @@ def audit_cmd(target: Path, fmt: str, output: Path | None, use, distribution, mo
         if attribution:
             attribution.write_text(card.attribution_file(), encoding="utf-8")
     if spdx:
-        spdx.write_text(spdx_json(_with_run_data(req), report), encoding="utf-8")
+        spdx.write_text(spdx_json(req, report), encoding="utf-8")  # reads the run folder's sources itself
     severity = {"allowed": 0, "obligations": 1, "review": 2, "blocked": 3}[report.verdict]
     if (fail_on == "block" and severity >= 3) or (fail_on == "review" and severity >= 2):
         sys.exit(2)
@@ -246,7 +246,7 @@ def verify_clauses(texts_dir: Path | None, as_json: bool) -> None:
 
 
 def _with_run_data(req):
-    """The request with the run folder's data sources inlined (for model card and SPDX datasets)."""
+    """The request with the run folder's data sources inlined (for the model card and attribution)."""
     if not req.run_dir:
         return req
     from .audit.run_folder import data_sources_from_run

@@ -7,9 +7,11 @@ data source, simplelicensing_LicenseExpression elements, and Relationships (trai
 hasConcludedLicense, descendantOf). Beyond what the classes require, the document fills what the AI and Dataset
 profiles ask of their packages (`PROFILE_FIELDS`): who supplied the model and where to get it, its version and
 release time; who originated each dataset (the upstream creators when the request lists them), where it comes
-from, when it was built and released. What the request does not know is stated as such: suppliedBy/originatedBy
-the SPDX `NoAssertionElement`, a packageVersion of "NOASSERTION". `profile_gaps()` checks a document against the
-profile rules (tests/license_registry/test_spdx3.py).
+from, when it was built and released. What the request does not know is not invented: a downloadLocation of the SPDX
+`NoAssertionElement`, a packageVersion of "NOASSERTION"; an unknown supplier or originator is left out, because SPDX
+3.0.1 has no "no assertion" Agent (`NoAssertionElement` is an IndividualElement, not an Agent, and the model's SHACL
+shapes reject it where an Agent is due), and `profile_gaps()` names it. The tests check every document against the
+SPDX 3.0.1 JSON schema and SHACL shapes (tests/license_registry/spdx_checks.py).
 """
 
 from __future__ import annotations
@@ -66,10 +68,8 @@ class _Builder:
         self.elements.append(obj)
         return obj
 
-    def organization(self, name: str | None):
-        """An Organization element per name (the supplier, an upstream creator), or NoAssertionElement."""
-        if not name:
-            return NO_ASSERTION
+    def organization(self, name: str):
+        """One Organization element per name (the supplier, an upstream creator)."""
         if name not in self._agents:
             self._agents[name] = self.add(spdx.Organization, "Organization", name, name=name)
         return self._agents[name]
@@ -108,7 +108,9 @@ def spdx_document(request: AuditRequest, report: AuditReport | None = None,
                   software_primaryPurpose=spdx.software_SoftwarePurpose.model, releaseTime=created,
                   software_packageVersion=request.model_version or "NOASSERTION",
                   software_downloadLocation=request.model_download_location or NO_ASSERTION,
-                  suppliedBy=b.organization(request.model_supplier), ai_autonomyType=spdx.PresenceType.noAssertion)
+                  ai_autonomyType=spdx.PresenceType.noAssertion)
+    if request.model_supplier:
+        model.suppliedBy = b.organization(request.model_supplier)
     if request.application:
         model.ai_domain.append(request.application)
     if report is not None:
@@ -119,11 +121,15 @@ def spdx_document(request: AuditRequest, report: AuditReport | None = None,
         if obligations:
             model.comment = "License obligations: " + "; ".join(obligations)
         model.ai_informationAboutApplication = f"License audit verdict: {report.verdict}"
-    if request.data:
-        model.ai_informationAboutTraining = "Trained on: " + "; ".join(_describe_source(s) for s in request.data)
+    # a curate run folder's sources are found at its shards; the request's own sources where their upstream says
+    run_data = _run_sources(request.run_dir) if request.run_dir else []
+    run_location = Path(request.run_dir, "data").resolve().as_uri() if request.run_dir else None
+    if request.data or run_data:
+        model.ai_informationAboutTraining = "Trained on: " + "; ".join(
+            _describe_source(s) for s in [*request.data, *run_data])
     b.licensed(model, request.model_license or base_model_license(request))
 
-    datasets = [_dataset(b, src, request) for src in request.data]
+    datasets = [_dataset(b, src, None) for src in request.data] + [_dataset(b, src, run_location) for src in run_data]
     if datasets:
         b.relate("trainedOn", model, datasets)
     if request.base_model:
@@ -144,16 +150,13 @@ def spdx_document(request: AuditRequest, report: AuditReport | None = None,
     return spdx.JSONLDSerializer().serialize_data(b.objects)
 
 
-def _dataset(b: _Builder, src: DataSource, request: AuditRequest):
+def _dataset(b: _Builder, src: DataSource, location: str | None):
     ds = b.add(spdx.dataset_DatasetPackage, "DatasetPackage", src.name, name=src.name,
                software_primaryPurpose=spdx.software_SoftwarePurpose.data, builtTime=b.created,
-               releaseTime=b.created, software_downloadLocation=_dataset_location(src, request))
+               releaseTime=b.created, software_downloadLocation=_dataset_location(src, location))
     ds.dataset_datasetType.append(spdx.dataset_DatasetType.text)
     creators = [u.source for u in src.upstream] or ([src.generated_by.name] if src.generated_by else [])
-    if creators:
-        ds.originatedBy.extend(b.organization(c) for c in creators)
-    else:
-        ds.originatedBy.append(NO_ASSERTION)
+    ds.originatedBy.extend(b.organization(c) for c in creators)
     if src.bytes is not None:
         ds.dataset_datasetSize = src.bytes
     if src.generated_by:
@@ -162,14 +165,18 @@ def _dataset(b: _Builder, src: DataSource, request: AuditRequest):
     return ds
 
 
-def _dataset_location(src: DataSource, request: AuditRequest) -> str:
-    """The one upstream URL, else the curate run folder's shards (file URI), else no assertion."""
+def _run_sources(run_dir: str) -> list[DataSource]:
+    from .audit.run_folder import data_sources_from_run  # local import: reads Parquet, only for run folders
+
+    return data_sources_from_run(run_dir)
+
+
+def _dataset_location(src: DataSource, location: str | None) -> str:
+    """The one upstream URL, else where the source is known to be (a run folder's shards), else no assertion."""
     urls = {u.url for u in src.upstream if u.url}
     if len(urls) == 1:
         return urls.pop()
-    if request.run_dir:
-        return Path(request.run_dir, "data").resolve().as_uri()
-    return NO_ASSERTION
+    return location or NO_ASSERTION
 
 
 def _describe_source(src: DataSource) -> str:

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from spdx_checks import bindings_errors, shacl_errors
 
 from license_registry.cli import main
 
@@ -117,7 +118,8 @@ def test_audit_writes_model_card_and_spdx(runner, request_file, tmp_path):
     assert r.exit_code == 2 and "verdict: blocked" in r.output
     assert json.loads(out.read_text())["verdict"] == "blocked"
     assert card.read_text().startswith("---\nlicense: llama3.2\n")
-    assert any(n["type"] == "ai_AIPackage" for n in json.loads(spdx.read_text())["@graph"])
+    doc = json.loads(spdx.read_text())
+    assert any(n["type"] == "ai_AIPackage" for n in doc["@graph"]) and bindings_errors(doc) == []
 
 
 def test_audit_flags_override_request(runner, request_file):
@@ -148,6 +150,19 @@ def test_audit_run_folder(runner, tmp_path):
     review = [f for f in data["findings"] if f["rule"] == "unknown_license"]
     assert review[0]["subject"] == "data web"
     assert any(o["type"] == "name_prefix" and o["satisfied"] for o in data["obligations"])
+
+
+def test_audit_run_folder_spdx(runner, tmp_path):
+    """The datasets of a run folder are its sources, found at the run's shards (a file URI); the document is valid."""
+    run, spdx = make_run(tmp_path), tmp_path / "bom.spdx.json"
+    r = runner.invoke(main, ["audit", str(run), "--use", "research", "--model-name", "Acme-Research",
+                             "--format", "json", "--spdx", str(spdx)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(spdx.read_text())
+    datasets = {n["name"]: n for n in doc["@graph"] if n["type"] == "dataset_DatasetPackage"}
+    assert set(datasets) == {"wiki-news", "forum", "web"}
+    assert {d["software_downloadLocation"] for d in datasets.values()} == {(run / "data").resolve().as_uri()}
+    assert shacl_errors(doc) == [] and bindings_errors(doc) == []  # the JSON schema: test_spdx3.py
 
 
 def test_audit_run_folder_markdown_and_model_card(runner, tmp_path):
