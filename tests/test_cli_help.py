@@ -111,6 +111,12 @@ def test_the_committed_step_and_parameter_tables_are_current():
 
     stale = [str(path.relative_to(REPO)) for path, (now, current) in generated().items() if now != current]
     assert stale == [], f"generated tables out of date in {stale}; run: {GENERATE}"
+    # and no doc keeps the block of a step whose class now names another doc
+    import re
+
+    blocks = {(f"docs/{path.name}", name) for path in (REPO / "docs").glob("*.md")
+              for name in re.findall(r"<!-- params:(\w+) ", path.read_text(encoding="utf-8"))}
+    assert blocks == {(step_class(name).doc, name) for name in STEP_TYPES}
 
 
 def test_a_stale_parameter_table_is_found_and_rewritten():
