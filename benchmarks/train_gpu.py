@@ -21,7 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the packages; tests/fixtures/
 
 import torch  # noqa: E402
 
@@ -32,7 +32,7 @@ CPU_CONFIGS = ["pretrain_llama_tiny", "pretrain_t5_tiny"]
 def prepare(root: Path, vocab: int, n_docs: int) -> Path:
     """Tokenizer (with T5 sentinels, usable by both model families) + token shards, built once by rank 0."""
     from train.shards import tokenize_run
-    from train.synthetic import make_run_from_jsonl, make_synthetic_run
+    from fixtures.run_folders import make_run_from_jsonl, make_synthetic_run
     from train.tokenizer import train_tokenizer
 
     tokens = root / "tokens"

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the packages; tests/fixtures/
 
 RECIPES = {
     "old": ["--set", "optim.name=adafactor", "--lr", "1e-2", "--set", "optim.schedule=constant"],
@@ -40,7 +40,7 @@ def main():
     from train.config import load_config
     from train.pretrain import pretrain
     from train.shards import tokenize_run
-    from train.synthetic import make_run_from_jsonl, make_synthetic_run
+    from fixtures.run_folders import make_run_from_jsonl, make_synthetic_run
     from train.tokenizer import train_tokenizer
 
     torch.set_num_threads(1)

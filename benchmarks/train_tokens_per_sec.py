@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the packages; tests/fixtures/
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -24,7 +25,7 @@ import torch  # noqa: E402
 
 def prepare(root: Path, n_docs: int) -> Path:
     from train.shards import tokenize_run
-    from train.synthetic import make_synthetic_run
+    from fixtures.run_folders import make_synthetic_run
     from train.tokenizer import train_tokenizer
 
     run = make_synthetic_run(root / "run", n_docs=n_docs)

@@ -180,9 +180,10 @@ def steps_cmd(step_type):
     width = min(shutil.get_terminal_size((100, 24)).columns, 110)
     for name in sorted(STEP_TYPES) if not step_type else [step_type]:
         cls = step_class(name)
-        doc = cls.__doc__.strip().splitlines()[0] if cls.__doc__ else ""
-        click.echo(f"{name}: {doc}")
+        first_paragraph = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
+        click.echo(f"{name}: {first_paragraph}")
         if step_type:
+            click.echo(f"  (code: {cls.__module__}.{cls.__name__}; doc: {cls.doc}; tests: {', '.join(cls.tests)})")
             click.echo("\n".join(format_parameters(cls.Params, width)))
 
 

@@ -90,10 +90,46 @@ steps:
     assert ".apply_to.source: unknown key (did you mean 'sources'?)" in msg
 
 
-def test_every_step_says_what_it_does_and_the_readme_table_is_current():
-    from curate.steps import STEP_TYPES, step_class
-    from curate.steps.help import readme_with_table
+@pytest.mark.parametrize("step_type", list(STEP_TYPES))
+def test_every_step_names_what_it_does_its_doc_and_its_tests(step_type):
+    """From a YAML `type` to its code, doc and tests in one hop: the README's table, made of these."""
+    import re
 
-    assert [name for name in STEP_TYPES if not step_class(name).summary] == []
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert readme_with_table(readme) == readme, "run: python -m curate.steps.help --readme"
+    cls, repo = step_class(step_type), Path(__file__).resolve().parents[1]
+    assert cls.summary and cls.doc and cls.tests
+    assert (repo / cls.doc).is_file()
+    # a test file of the step names it (test_html_extract_... too) or its class
+    mentions = re.compile(rf"(?<![A-Za-z])({step_type}|{cls.__name__})(?![A-Za-z])")
+    for pattern in cls.tests:
+        files = sorted(repo.glob(pattern))
+        assert files, f"{cls.__name__}.tests: {pattern} matches no file"
+        assert any(mentions.search(path.read_text(encoding="utf-8")) for path in files), (pattern, step_type)
+
+
+def test_the_committed_step_and_parameter_tables_are_current():
+    from curate.steps.help import GENERATE, REPO, generated
+
+    stale = [str(path.relative_to(REPO)) for path, (now, current) in generated().items() if now != current]
+    assert stale == [], f"generated tables out of date in {stale}; run: {GENERATE}"
+    # and no doc keeps the block of a step whose class now names another doc
+    import re
+
+    blocks = {(f"docs/{path.name}", name) for path in (REPO / "docs").glob("*.md")
+              for name in re.findall(r"<!-- params:(\w+) ", path.read_text(encoding="utf-8"))}
+    assert blocks == {(step_class(name).doc, name) for name in STEP_TYPES}
+
+
+def test_a_stale_parameter_table_is_found_and_rewritten():
+    from curate.steps.help import GENERATE, doc_with_tables, params_begin
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "dedup.md").read_text(encoding="utf-8")
+    row = "| `threshold` | number (> 0, < 1) | `0.5` |"
+    assert doc.count(row) == 1  # the MinHash threshold's row, as generated
+    stale = doc.replace(row, "| `threshold` | number | `0.7` |")
+    types = ["dedup_exact", "dedup_minhash", "decontaminate"]
+    assert doc_with_tables("docs/dedup.md", stale, types) == doc
+    # a step whose class names this doc but has no block in it is an error that says what to add
+    no_block = stale.replace(params_begin("decontaminate"), "")
+    with pytest.raises(ValueError, match=r"docs/dedup.md: no parameter block for \['decontaminate'\]"):
+        doc_with_tables("docs/dedup.md", no_block, types)
+    assert GENERATE in params_begin("x")

@@ -4,6 +4,7 @@ the run's manifest feeds the license audit."""
 import json
 
 import polars as pl
+import pytest
 from click.testing import CliRunner
 
 
@@ -39,6 +40,32 @@ def test_record_and_declared_licenses_and_the_policy_step(demo_run):
     assert set(removed["source"]) == {"forum"}
     assert not df["license"].is_in(["CC-BY-NC-4.0", "NOASSERTION"]).any()
     assert (df["license_confidence"] > 0).all()
+
+
+def test_license_policy_checks_allow_then_deny_then_the_policies(tmp_path):
+    from datatrove.data import Document
+
+    from curate import document as D
+    from curate.steps import RunContext, step_class
+
+    cls = step_class("license_policy")
+
+    def verdicts(**params) -> dict[str, str | None]:
+        step = cls(cls.Params(**params), RunContext(run_dir=str(tmp_path)), name="license")
+        return {lic: step.process(Document(text="x", id=lic, metadata={D.LICENSE: lic}))
+                for lic in ("MIT", "CC-BY-NC-4.0", "GPL-3.0-only", "NOASSERTION", "MIT OR CC-BY-NC-4.0")}
+
+    assert verdicts(policy=["commercial-safe"]) == {
+        "MIT": None, "CC-BY-NC-4.0": "CC-BY-NC-4.0", "GPL-3.0-only": None, "NOASSERTION": "NOASSERTION",
+        "MIT OR CC-BY-NC-4.0": None}  # a choice passes when one side does
+    assert verdicts(policy=["permissive-only"])["GPL-3.0-only"] == "GPL-3.0-only"
+    # allow before deny before the policies; on_unknown decides NOASSERTION instead of the policy
+    assert verdicts(policy=["commercial-safe"], allow=["CC-BY-NC-4.0"], deny=["MIT"], on_unknown="keep") == {
+        "MIT": "MIT", "CC-BY-NC-4.0": None, "GPL-3.0-only": None, "NOASSERTION": None,
+        "MIT OR CC-BY-NC-4.0": "MIT OR CC-BY-NC-4.0"}
+    assert verdicts()["CC-BY-NC-4.0"] is None  # no policy: everything passes
+    with pytest.raises(ValueError, match="unknown policy"):
+        verdicts(policy=["commercial-safe-ish"])
 
 
 def test_manifest_counts_tokens_per_license_when_a_tokenizer_is_given(tmp_path):

@@ -53,8 +53,12 @@ class CurateStep(PipelineStep):
     """
 
     type_name: ClassVar[str]
-    # what the step does, in one line: the README's table of step types (python -m curate.steps.help --readme)
+    # The README's table of step types is made of these three (python -m curate.steps.help --docs): what the step
+    # does, in one line; the doc that explains it (its parameter table is generated there, between
+    # `<!-- params:TYPE ... -->` and `<!-- /params -->`); the test files that specify it (paths or globs).
     summary: ClassVar[str] = ""
+    doc: ClassVar[str] = ""
+    tests: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type[StepParams]] = StepParams
     columns: ClassVar[dict[str, pa.DataType]] = {}
     batch_size: int = 1  # >1: `process_batch` sees lists of documents (vectorised models)

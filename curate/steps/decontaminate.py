@@ -35,7 +35,8 @@ class DecontaminateParams(StepParams):
     ngram: int = Field(13, ge=3)  # words per n-gram (13, as GPT-3's decontamination)
     min_matches: int = Field(1, ge=1)  # n-grams in common with one set before a document counts as contaminated
     action: Literal["remove", "flag"] = "remove"  # remove contaminated documents, or only mark them
-    normalization: NormConfig = NormConfig(digits=False)  # numbers matter in benchmark answers
+    # how text is normalised before n-grams are taken; digits are kept: numbers matter in benchmark answers
+    normalization: NormConfig = NormConfig(digits=False)
 
 
 def eval_texts(spec: EvalSet) -> list[str]:
@@ -66,6 +67,8 @@ class Decontaminate(CurateStep):
     summary = "documents sharing 13-grams with local evaluation sets (MMLU / HellaSwag-shaped JSONL), per set"
 
     type_name = "decontaminate"
+    doc = "docs/dedup.md"
+    tests = ("tests/test_dedup_decontam.py",)
     Params = DecontaminateParams
     columns = {"contaminated_by": pa.string(), "contamination_ngrams": pa.int64()}
 

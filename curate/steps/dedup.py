@@ -256,6 +256,8 @@ class ExactDedup(ClusterDedupStep):
     )
 
     type_name = "dedup_exact"
+    doc = "docs/dedup.md"
+    tests = ("tests/test_dedup.py", "tests/test_dedup_global.py")
     Params = ExactDedupParams
     kind = "exact"
 
@@ -347,6 +349,8 @@ class MinHashDedup(ClusterDedupStep):
     )
 
     type_name = "dedup_minhash"
+    doc = "docs/dedup.md"
+    tests = ("tests/test_dedup.py", "tests/test_dedup_global.py", "tests/test_dedup_distributed.py")
     Params = MinHashDedupParams
     kind = "minhash"
 

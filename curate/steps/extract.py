@@ -95,6 +95,8 @@ class HtmlExtract(CurateStep):
     )
 
     type_name = "html_extract"
+    doc = "docs/quality.md"
+    tests = ("tests/test_quality.py", "tests/test_pipeline.py")
     Params = HtmlExtractParams
 
     def __init__(self, params: HtmlExtractParams, ctx, name=None):

@@ -20,11 +20,14 @@ from curate.steps.scored import ScoredParams, ScoredStep
 
 
 class LanguageParams(ScoredParams):
-    languages: list[str] | None = None  # ISO 639-1 codes to keep; None keeps every language
-    threshold: float | None = None  # minimum probability of the predicted language; None: calibrated per language
-    thresholds: dict[str, float] = {}  # per-language overrides, e.g. {ko: 0.5}
-    model_path: str | None = None  # a local fastText LID model (e.g. the full lid.176.bin); default: the bundled .ftz
-    view: Literal["prose", "raw"] = "prose"  # what the model reads (raw: the whole text, as datatrove does)
+    languages: list[str] | None = None  # ISO 639-1 codes to keep; null keeps every language
+    # minimum probability of the predicted language, one for every language; null: the calibrated ones
+    threshold: float | None = None
+    thresholds: dict[str, float] = {}  # per-language thresholds, over `threshold`, e.g. {ko: 0.5}
+    # a local fastText LID model (e.g. the full lid.176.bin), never downloaded; null: the bundled lid.176.ftz
+    model_path: str | None = None
+    # what the model reads: the prose (code, URLs, markup set aside) or the raw text (as datatrove does)
+    view: Literal["prose", "raw"] = "prose"
     label_only: bool = False  # annotate, never remove
 
 
@@ -36,6 +39,8 @@ class LanguageID(ScoredStep):
     )
 
     type_name = "language"
+    doc = "docs/language_id.md"
+    tests = ("tests/test_quality.py", "tests/test_language_korean.py")
     Params = LanguageParams
     measures = {"lang": pa.string(), "score": pa.float64()}
     core_columns = {"lang": LANG, "score": LANG_SCORE}

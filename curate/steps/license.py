@@ -56,6 +56,8 @@ class LicenseDetect(CurateStep):
     )
 
     type_name = "license_detect"
+    doc = "docs/license_registry.md"
+    tests = ("tests/test_license_provenance.py", "tests/test_license_notices_real.py")
     Params = LicenseDetectParams
     columns = {"license_detected": pa.string()}
 
@@ -114,8 +116,8 @@ class LicenseDetect(CurateStep):
 
 
 class LicensePolicyParams(StepParams):
-    policy: list[str] = []  # license_registry policies, all must pass: commercial-safe, permissive-only,
-    # deny-nc-nd, deny-unknown
+    # license_registry policies, all must pass: commercial-safe, permissive-only, deny-nc-nd, deny-unknown
+    policy: list[str] = []
     allow: list[str] = []  # license ids always kept (checked first)
     deny: list[str] = []  # license ids always removed
     on_unknown: Literal["policy", "keep", "remove"] = "policy"  # NOASSERTION / unresolvable licenses
@@ -129,6 +131,8 @@ class LicensePolicy(CurateStep):
     )
 
     type_name = "license_policy"
+    doc = "docs/license_registry.md"
+    tests = ("tests/test_license_provenance.py",)
     Params = LicensePolicyParams
 
     def __init__(self, params: LicensePolicyParams, ctx, name=None):

@@ -116,6 +116,8 @@ class GopherQuality(HeuristicStep):
     )
 
     type_name = "gopher_quality"
+    doc = "docs/quality.md"
+    tests = ("tests/test_quality.py", "tests/test_retune.py")
     Params = GopherQualityParams
     measures = {"words": pa.int64(), "avg_word_length": pa.float64(), "hash_ratio": pa.float64(),
                 "ellipsis_ratio": pa.float64(), "bullet_lines_ratio": pa.float64(),
@@ -207,6 +209,8 @@ class GopherRepetition(HeuristicStep):
     summary = "Gopher's repetition rules (as `GopherRepetitionFilter`) on the document's prose"
 
     type_name = "gopher_repetition"
+    doc = "docs/quality.md"
+    tests = ("tests/test_quality.py", "tests/test_retune.py")
     Params = GopherRepetitionParams
     measures = {"chars": pa.int64(), "dup_para_frac": pa.float64(), "dup_para_char_frac": pa.float64(), "dup_line_frac": pa.float64(),
                 "dup_line_char_frac": pa.float64(),
@@ -271,6 +275,8 @@ class C4Quality(HeuristicStep):
     summary = "C4's line rules (as `C4QualityFilter`)"
 
     type_name = "c4_quality"
+    doc = "docs/quality.md"
+    tests = ("tests/test_quality.py", "tests/test_retune.py")
     Params = C4QualityParams
     measures = {"sentences": pa.int64(), "lines_dropped": pa.int64(), "lorem_ipsum_line": pa.int64(),
                 "curly_bracket_line": pa.int64()}
@@ -363,6 +369,8 @@ class FineWebQuality(HeuristicStep):
     summary = "FineWeb's rules (as `FineWebQualityFilter`)"
 
     type_name = "fineweb_quality"
+    doc = "docs/quality.md"
+    tests = ("tests/test_quality.py", "tests/test_retune.py")
     Params = FineWebQualityParams
     measures = {"lines": pa.int64(), "line_punct_ratio": pa.float64(), "short_line_ratio": pa.float64(), "char_dup_ratio": pa.float64(),
                 "list_ratio": pa.float64()}
@@ -429,6 +437,8 @@ class UrlFilter(CurateStep):
     summary = "FineWeb's URL block lists, bundled in datatrove (`URLFilter`)"
 
     type_name = "url_filter"
+    doc = "docs/quality.md"
+    tests = ("tests/test_pipeline.py",)
     Params = UrlFilterParams
 
     def __init__(self, params, ctx, name=None):
@@ -464,6 +474,8 @@ class LengthFilter(ScoredStep):
     summary = "character / line bounds, e.g. for code"
 
     type_name = "length"
+    doc = "docs/quality.md"
+    tests = ("tests/test_quality.py",)
     Params = LengthParams
     measures = {"chars": pa.int64(), "lines": pa.int64()}
     retunable = frozenset({"min_chars", "max_chars", "min_lines"})

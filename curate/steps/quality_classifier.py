@@ -46,6 +46,8 @@ class QualityClassifier(ScoredStep):
     )
 
     type_name = "quality_classifier"
+    doc = "docs/quality.md"
+    tests = ("tests/test_quality_classifier.py",)
     Params = QualityClassifierParams
     measures = {"score": pa.float64()}
     retunable = frozenset({"threshold", "keep_top_fraction"})

@@ -69,6 +69,8 @@ class PiiStep(CurateStep):
     )
 
     type_name = "pii"
+    doc = "docs/scrubbing.md"
+    tests = ("tests/test_pii_*.py",)
     Params = PiiStepParams
     # JSON text ({"EMAIL_ADDRESS": 2}): a Parquet map would not load in `datasets`, which the shard contract promises
     columns = {PII_COUNTS: pa.string()}
@@ -200,6 +202,8 @@ class ToxicityStep(CurateStep):
     )
 
     type_name = "toxicity"
+    doc = "docs/scrubbing.md"
+    tests = ("tests/test_toxicity.py",)
     Params = ToxicityParams
     columns = {TOXICITY_SCORE: pa.float64(), TOXIC_LINES_REMOVED: pa.int64()}
 

@@ -67,6 +67,8 @@ class WordOrder(ScoredStep):
     summary = "word salad and scrambled text: too few function words, or function words where grammar puts none"
 
     type_name = "word_order"
+    doc = "docs/quality.md"
+    tests = ("tests/test_word_order.py",)
     Params = WordOrderParams
     measures = {"words": pa.int64(), "function_word_ratio": pa.float64(), "misplaced_ratio": pa.float64(),
                 "checked": pa.int64()}

@@ -1,12 +1,12 @@
 """The last step of every pipeline: kept documents to `data/`, removed ones to `removed/<step>/`, and the task's
-accounting (what it kept and removed, and why) to a JSON file the runner adds up into the manifest."""
+accounting (`curate.writers.accounting`: what it kept and removed, and why) to a JSON file the runner adds up into
+the manifest."""
 
 from __future__ import annotations
 
 import glob
 import json
 import os
-from collections import defaultdict
 from functools import partial
 from typing import Any
 
@@ -17,7 +17,9 @@ from datatrove.pipeline.writers import ParquetWriter
 
 from curate import document as D
 from curate.privacy import Redactor
+from curate.steps.base import CurateStep
 from curate.util import atomic_write_json
+from curate.writers.accounting import TaskAccounting, TokenCounter
 
 CORE_COLUMNS: dict[str, pa.DataType] = {key: getattr(pa, kind)() for key, kind in D.CORE_COLUMN_TYPES.items()}
 REMOVED_COLUMNS: dict[str, pa.DataType] = {"removed_reason": pa.string(), "removed_step": pa.string()}
@@ -34,17 +36,22 @@ def shard_schema(step_columns: dict[str, pa.DataType], removed: bool = False, in
 
 
 class ShardSink(PipelineStep):
-    """Writes documents and counts them; a removed document is first scrubbed by the run's `Redactor`."""
+    """Writes documents and counts them; a removed document is first scrubbed by the run's `Redactor`.
+
+    `steps` are the curate steps whose `step_stats()` this task reports (the segment's own, the global step it
+    collects for, the PII steps whose Redactor scrubs removed documents here)."""
 
     name = "sink"
     type = "💽 - WRITER"
 
     def __init__(self, data_dir: str, removed_dir: str, accounting_dir: str, step_columns: dict[str, pa.DataType],
-                 steps: list[PipelineStep], redactor: Redactor, max_file_size: int = 256 * 2**20,
+                 steps: list[CurateStep], redactor: Redactor, max_file_size: int = 256 * 2**20,
                  keep_removed: bool = True, tokenizer: str | None = None, intermediate: bool = False):
         super().__init__()
-        self.tokenizer_path = tokenizer
-        self._tokenizer = None
+        not_counted = [type(s).__name__ for s in steps if not isinstance(s, CurateStep)]
+        if not_counted:  # datatrove's own steps (a global step's collector...) report through the step they serve
+            raise TypeError(f"the sink reports the stats of curate steps only, not of {', '.join(not_counted)}")
+        self.tokens = TokenCounter(tokenizer) if tokenizer is not None else None
         self.step_columns = step_columns
         self.steps = steps  # the same objects as in the pipeline: their counters are read at the end
         self.redactor = redactor
@@ -89,19 +96,6 @@ class ShardSink(PipelineStep):
         row["removed_step"] = reason.split(":", 1)[0]
         return row
 
-    def count_tokens(self, text: str) -> int | None:
-        """Tokens of a kept document under the tokenizer named in `output.tokenizer` (None when there is none)."""
-        if self.tokenizer_path is None:
-            return None
-        if self._tokenizer is None:
-            from tokenizers import Tokenizer
-
-            path = self.tokenizer_path
-            if os.path.isdir(path):
-                path = os.path.join(path, "tokenizer.json")
-            self._tokenizer = Tokenizer.from_file(path)
-        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
-
     # -- the step ---------------------------------------------------------------------------------------------------
     def clean_task(self, rank: int) -> None:
         """Delete what an earlier attempt of this task wrote (a Ray retry, a rerun after a crash): a task's outputs
@@ -114,40 +108,20 @@ class ShardSink(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self.clean_task(rank)  # runs before the first document is read: the pipeline is a chain of generators
-        kept = {"documents": 0, "bytes": 0}
-        removed: dict[str, int] = defaultdict(int)
-        removed_bytes: dict[str, int] = defaultdict(int)
-        by = {"licenses": defaultdict(lambda: {"documents": 0, "bytes": 0}),
-              "sources": defaultdict(lambda: {"documents": 0, "bytes": 0}),
-              "languages": defaultdict(lambda: {"documents": 0, "bytes": 0})}
-        keys = {"licenses": D.LICENSE, "sources": D.SOURCE, "languages": D.LANG}
+        accounting = TaskAccounting(self.tokens)
         with self.kept_writer, self.removed_writer:
             for doc in data:
-                n = D.text_bytes(doc)
                 reason = D.removal_reason(doc)
                 if reason is None:
+                    accounting.kept(doc)
                     self.kept_writer.write(doc, rank)
-                    kept["documents"] += 1
-                    kept["bytes"] += n
-                    tokens = self.count_tokens(doc.text)
-                    for group, key in keys.items():
-                        entry = by[group][str(doc.metadata.get(key) or "unknown")]
-                        entry["documents"] += 1
-                        entry["bytes"] += n
-                        if tokens is not None:
-                            entry["tokens"] = entry.get("tokens", 0) + tokens
                 else:
+                    accounting.removed(doc, reason)  # its bytes as the step removed it, before the Redactor's
                     doc.metadata["_removed_step"] = reason.split(":", 1)[0]
                     if self.keep_removed:
                         self.redactor.document(doc)
                         self.removed_writer.write(doc, rank)
-                    removed[reason] += 1
-                    removed_bytes[reason] += n
-        atomic_write_json(os.path.join(self.accounting_dir, f"{rank:05d}.sink.json"), {
-            "documents_kept": kept["documents"], "bytes_kept": kept["bytes"],
-            "removed": dict(removed), "removed_bytes": dict(removed_bytes),
-            **{group: dict(v) for group, v in by.items()},
-            "steps": [s.step_stats() for s in self.steps if hasattr(s, "step_stats")],
-        })
+        atomic_write_json(os.path.join(self.accounting_dir, f"{rank:05d}.sink.json"),
+                          accounting.as_json([step.step_stats() for step in self.steps]))
         return
         yield  # a generator that yields nothing: the sink is the end of the pipeline

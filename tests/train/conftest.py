@@ -1,6 +1,6 @@
 """Fixtures for the train tests: a tiny run folder, tokenizer, token shards and tiny pretrained models.
 
-Everything is built once per session from deterministic synthetic text (train/synthetic.py), offline.
+Everything is built once per session from deterministic synthetic text (tests/fixtures/run_folders.py), offline.
 """
 
 import json
@@ -16,7 +16,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_helpers import REPO, tiny_cfg  # noqa: E402
 
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # the packages; tests/fixtures/
 
 import torch  # noqa: E402
 
@@ -26,7 +26,7 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory):
-    from train.synthetic import make_synthetic_run
+    from fixtures.run_folders import make_synthetic_run
 
     return make_synthetic_run(tmp_path_factory.mktemp("run") / "RUN", n_docs=360, seed=0)
 

@@ -177,7 +177,7 @@ def test_weighted_mixture_and_trackers(run_dir, tokenizer_dir, tokens_dir, tmp_p
     """Two token directories at 3:1, with TensorBoard and W&B (offline) logging besides log.jsonl."""
     from train.data import MixtureSampler
     from train.shards import tokenize_run
-    from train.synthetic import make_synthetic_run
+    from fixtures.run_folders import make_synthetic_run
 
     other = tokenize_run(make_synthetic_run(tmp_path / "run2", n_docs=60, seed=5), tokenizer_dir, tmp_path / "tok2",
                          heldout_fraction=0.0)

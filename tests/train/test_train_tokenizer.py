@@ -67,7 +67,7 @@ def test_token_shards(tokens_dir, run_dir, tokenizer_dir):
 @pytest.mark.shared
 @pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="../shared/corpora/web_en_ko.jsonl.gz absent")
 def test_real_corpus_chars_per_token(tmp_path):
-    from train.synthetic import make_run_from_jsonl
+    from fixtures.run_folders import make_run_from_jsonl
 
     run = make_run_from_jsonl(SHARED_CORPUS, tmp_path / "run", max_docs=1200)
     stats = train_tokenizer(run, tmp_path / "tok", vocab_size=8000, sentinels=100, heldout_fraction=0.05)
