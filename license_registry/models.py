@@ -55,6 +55,9 @@ class ReferenceText(_Strict):
     read_from: str             # where the copy we checked came from (repository@commit:path, or URL)
     retrieved: str             # ISO date the copy was read
     file: str | None = None    # bundled copy, relative to the package folder; only where the text's terms allow
+    # a ScanCode LicenseDB record holding this very text: clauses are checked against the copy the installed
+    # scancode-toolkit ships (the `licenses` extra), never bundled here
+    scancode_text: str | None = None
     terms: str                 # why it is (or is not) bundled: what the text's own terms say about copying it
     outline: bool = True       # False: its numbering cannot be followed mechanically; only quotes are checked
 
