@@ -359,11 +359,15 @@ _PLAIN_LABELS = {"display_attribution": "Display", "notice_file": "Ship a NOTICE
 
 
 def plain_obligation(ob: Obligation, p: Party, ctx: Context) -> Outcome:
-    """Obligations that are met by shipping or displaying something: listed, nothing to judge."""
-    out = Outcome()
-    detail = f" {ob.text!r}" if ob.text else f" ({p.license_name})"
+    """Obligations that are met by shipping or displaying something: listed, nothing to judge. A statement that
+    names the model ("<model name> is built using ...", TII Falcon 6.1) gets the request's model name."""
+    out, name = Outcome(), ctx.req.model_name
+    text = ob.text.replace("<model name>", name.split("/")[-1]) if ob.text and name else ob.text
+    detail = f" {text!r}" if text else f" ({p.license_name})"
     out.findings.append(finding("obligation", p, ob.clause, ob.type, f"{_PLAIN_LABELS[ob.type]}{detail}."))
-    out.obligations.append(obligation_item(p, ob))
+    item = obligation_item(p, ob)
+    item.text = text
+    out.obligations.append(item)
     return out
 
 
