@@ -2,21 +2,8 @@
 
 import pytest
 
-from license_registry import audit, classify_policy, parse_request, resolve
-
-
-def run(**req):
-    req.setdefault("use", "commercial")
-    req.setdefault("distribution", "weights")
-    return audit(parse_request(req))
-
-
-def findings(report, rule, severity=None):
-    return [f for f in report.findings if f.rule == rule and (severity is None or f.severity == severity)]
-
-
-def severities(report, rule):
-    return {f.severity for f in findings(report, rule)}
+from audit_cases import findings, run, severities
+from license_registry import classify_policy, resolve
 
 
 GEMMA = {"name": "google/gemma-2-9b-it"}

@@ -3,21 +3,12 @@ each license with a plan that passes with its obligations and one that breaks (o
 
 import pytest
 
-from license_registry import audit, get_registry, parse_request
+from audit_cases import findings, run, severities
+from license_registry import get_registry
 from license_registry.clauses import check_clause, check_entries
 from license_registry.scancode import license_text
 
 MISTRAL = "mistralai/Mistral-7B-v0.3"  # Apache-2.0 by the model-id table
-
-
-def run(**req):
-    req.setdefault("use", "commercial")
-    req.setdefault("distribution", "weights")
-    return audit(parse_request(req))
-
-
-def findings(report, rule, severity=None):
-    return [f for f in report.findings if f.rule == rule and (severity is None or f.severity == severity)]
 
 
 def obligation(report, otype):
@@ -63,7 +54,7 @@ def test_qwen_commercial_use_above_100_million_monthly_users_is_blocked():
 def test_the_qwen_cap_binds_commercial_use_only():
     research = run(use="research", base_model="Qwen/Qwen2.5-72B-Instruct", model_license="qwen",
                    monthly_active_users=150_000_000)
-    assert research.verdict == "obligations" and {f.severity for f in findings(research, "user_cap")} == {"info"}
+    assert research.verdict == "obligations" and severities(research, "user_cap") == {"info"}
     internal = run(use="internal", distribution="none", base_model="Qwen/Qwen2.5-72B-Instruct",
                    monthly_active_users=150_000_000)
     assert findings(internal, "user_cap", "review")  # is internal use "commercially using"? a human decides
@@ -96,8 +87,8 @@ def test_tongyi_qianwen_cap_counts_the_product_users_of_commercial_use_too():
     r = run(base_model="Qwen/Qwen-7B", monthly_active_users=150_000_000)
     f = findings(r, "user_cap", "block")[0]
     assert f.clause == "4" and "before any commercial use" in f.message
-    assert {f.severity for f in findings(run(use="research", base_model="Qwen/Qwen-7B",
-                                             monthly_active_users=150_000_000), "user_cap")} == {"info"}
+    research = run(use="research", base_model="Qwen/Qwen-7B", monthly_active_users=150_000_000)
+    assert severities(research, "user_cap") == {"info"}
 
 
 # -- TII Falcon License (Falcon 3, Falcon-H1) -----------------------------------------------------------------------
@@ -112,7 +103,7 @@ def test_falcon_3_fine_tune_passes_with_the_aup_passthrough_and_the_tii_statemen
     assert statement.text == ("Falcon3-Support-7B is built using artificial intelligence technology from the "
                               "Technology Innovation Institute")  # the statement names the released model
     assert obligation(r, "use_restriction_passthrough")[0].clause == "4.1.1"
-    assert {f.severity for f in findings(r, "restricted_applications")} == {"info"}  # no application to check
+    assert severities(r, "restricted_applications") == {"info"}  # no application to check
 
 
 def test_falcon_3_fine_tune_under_apache_alone_drops_the_aup_restrictions_and_is_blocked():
@@ -167,7 +158,7 @@ def test_falcon_180b_inside_an_end_user_app_over_an_api_is_review_not_block():
 
 def test_falcon_180b_weights_release_passes_and_passes_the_hosting_terms_on():
     r = run(use="research", base_model=FALCON180, model_license="falcon-180b-license")
-    assert r.verdict == "obligations" and {f.severity for f in findings(r, "hosting_use")} == {"info"}
+    assert r.verdict == "obligations" and severities(r, "hosting_use") == {"info"}
     assert {o.clause for o in obligation(r, "use_restriction_passthrough")} == {"4.1(a)", "4.1(b)"}
     assert obligation(r, "display_attribution")[0].clause == "6.1"
 
