@@ -149,9 +149,10 @@ def test_falcon_180b_served_as_an_inference_api_to_third_parties_is_blocked():
     assert "Apply to the licensor for a hosting license" in f.message
 
 
-def test_falcon_180b_inside_an_end_user_app_over_an_api_is_review_not_block():
-    r = run(base_model=FALCON180, model_license="falcon-180b-license", distribution="api",
-            application="assistant inside our banking app")
+@pytest.mark.parametrize("application", ["assistant inside our banking app",
+                                         "inference API for our own data-science team"])  # not to third parties
+def test_falcon_180b_behind_an_api_that_is_not_plainly_hosting_is_review_not_block(application):
+    r = run(base_model=FALCON180, model_license="falcon-180b-license", distribution="api", application=application)
     assert not findings(r, "hosting_use", "block")
     assert findings(r, "hosting_use", "review")[0].clause == "9.3"
 
