@@ -69,11 +69,12 @@ def raw_index() -> tuple[dict, ...]:
 
 
 def license_text(key: str) -> str | None:
-    """The text of LicenseDB record `key` (with its YAML front matter) as the installed scancode-toolkit ships it
-    (licensedcode/data/licenses/KEY.LICENSE); None when scancode-toolkit is not installed or has no such record."""
+    """The text of LicenseDB record `key` as the installed scancode-toolkit ships it (licensedcode/data/licenses/
+    KEY.LICENSE, without its YAML front matter); None when scancode-toolkit is not installed or has no such record."""
     spec = importlib.util.find_spec("licensedcode")
     for folder in (spec.submodule_search_locations or []) if spec else []:
         path = Path(folder) / "data" / "licenses" / f"{key}.LICENSE"
         if path.is_file():
-            return path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
+            return text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
     return None
