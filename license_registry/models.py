@@ -133,7 +133,7 @@ class Restriction(_Strict):
     applies_on: list[Distribution] = Field(default_factory=lambda: ["none", "api", "weights"])
     threshold: int | None = None            # user_cap
     counted: str | None = None              # user_cap: how the license counts the users (shown in the finding)
-    commercial_use_only: bool = False       # user_cap: binds only commercial use (Qwen: "If you are commercially using")
+    commercial_use_only: bool = False       # user_cap: binds commercial use only ("If you are commercially using")
     regions: list[str] = Field(default_factory=list)     # regional (ISO codes or "EU")
     modalities: list[str] = Field(default_factory=list)  # regional: only for these base-model modalities
     policy: str | None = None               # restricted_applications: name/URL of the policy

@@ -149,18 +149,19 @@ def user_cap(r: Restriction, p: Party, ctx: Context) -> Outcome:
     out, req = Outcome(), ctx.req
     mau, cap = req.monthly_active_users, r.threshold or 0
     counted = f" ({r.counted})" if r.counted else ""
-    known = "unknown" if mau is None else f"{mau:,}"
+    bound = "commercial use" if r.commercial_use_only else "use"
     if mau is not None and mau > cap and (req.use == "commercial" or not r.commercial_use_only):
         msg = (f"{mau:,} monthly active users exceeds the {cap:,} cap of {p.license_name}{counted}; a separate "
-               f"license from the licensor is required before any {'commercial ' if r.commercial_use_only else ''}use.")
+               f"license from the licensor is required before any {bound}.")
         out.findings.append(finding("block", p, r.clause, r.type, msg))
     elif mau is not None and mau > cap and req.use == "internal":
         msg = (f"{mau:,} monthly active users exceeds the {cap:,} cap that {p.license_name} sets on commercial use"
                f"{counted}; whether this internal use is commercial needs a human decision.")
         out.findings.append(finding("review", p, r.clause, r.type, msg))
     else:
-        scope = " on commercial use" if r.commercial_use_only else ""
-        msg = f"{p.license_name} caps monthly active users at {cap:,}{scope}{counted} (yours: {known}, use: {req.use})."
+        known = "unknown" if mau is None else f"{mau:,}"
+        msg = (f"{p.license_name} caps monthly active users at {cap:,} for {bound}{counted} (yours: {known}, "
+               f"use: {req.use}).")
         out.findings.append(finding("info", p, r.clause, r.type, msg))
     return out
 

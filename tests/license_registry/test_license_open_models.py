@@ -20,7 +20,8 @@ def obligation(report, otype):
 def test_qwen_and_falcon_2_citations_stand_in_scancodes_copies_of_their_texts():
     entries = [e for e in get_registry().ml_entries if any(t.scancode_text for t in e.texts.values())]
     checks = check_entries(entries)
-    assert {c.text_id for c in checks} >= {"qwen-license-2024", "falcon-2-11b-tii-license-1.0", "tongyi-qianwen-license"}
+    assert {c.text_id for c in checks} >= {"qwen-license-2024", "falcon-2-11b-tii-license-1.0",
+                                           "tongyi-qianwen-license"}
     assert [(c.license_id, c.section, c.problems) for c in checks if c.status not in ("ok", "quote ok")] == []
     # the section is checked where the copy keeps its numbering: the MAU clause is Qwen §4, not §3
     qwen = get_registry().entry("LicenseRef-Qwen-License")
