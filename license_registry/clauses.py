@@ -5,8 +5,10 @@ quotes a short phrase from the reference text it names. `check_clause` finds the
 numbering (markers such as "Section 3 --", "a.", "(e)", "4.2" at the start of a line, nested in order) and
 requires the quote inside it, so a wrong section number or a misquote fails.
 
-The texts whose own terms allow copying are bundled (`ReferenceText.file`); the others are named by URL and
-version, and a maintainer checks them with `license-registry verify-clauses --texts DIR` against copies in DIR.
+The texts whose own terms allow copying are bundled (`ReferenceText.file`); texts that ScanCode's LicenseDB holds
+are checked against the copy the installed scancode-toolkit ships (`ReferenceText.scancode_text`); the others are
+named by URL and version, and a maintainer checks them with `license-registry verify-clauses --texts DIR` against
+copies in DIR.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .models import Clause, LicenseEntry, ReferenceText
+from .scancode import license_text
 
 PACKAGE_DIR = Path(__file__).resolve().parent  # bundled texts are named relative to the package
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "})
@@ -172,14 +175,15 @@ def use_clause(restriction: Clause, use) -> Clause:
 
 
 def reference_text(ref: ReferenceText, texts_dir: Path | None = None) -> str | None:
-    """The text to check against: the bundled copy, else `<id>.*` in texts_dir, else None."""
+    """The text to check against: the bundled copy, else `<id>.*` in texts_dir, else the installed ScanCode
+    LicenseDB copy the text names, else None."""
     if ref.file:
         return (PACKAGE_DIR / ref.file).read_text(encoding="utf-8")
     if texts_dir:
         hits = sorted(texts_dir.glob(f"{ref.id}.*"))
         if hits:
             return hits[0].read_text(encoding="utf-8")
-    return None
+    return license_text(ref.scancode_text) if ref.scancode_text else None
 
 
 def check_entries(entries: list[LicenseEntry], texts_dir: Path | None = None) -> list[ClauseCheck]:

@@ -37,6 +37,7 @@ RestrictionType = Literal[
     "no_competing_models",      # API terms: outputs may not train competing models
     "no_improving_other_models",  # Llama 2/3, Tongyi Qianwen: outputs may not improve any other LLM (unconditional)
     "no_endorsement",           # BSD-3 clause 3
+    "hosting_use",              # Falcon-180B: serving the model to third parties as an inference API is not licensed
 ]
 
 
@@ -54,6 +55,9 @@ class ReferenceText(_Strict):
     read_from: str             # where the copy we checked came from (repository@commit:path, or URL)
     retrieved: str             # ISO date the copy was read
     file: str | None = None    # bundled copy, relative to the package folder; only where the text's terms allow
+    # a ScanCode LicenseDB record holding this very text: clauses are checked against the copy the installed
+    # scancode-toolkit ships (the `licenses` extra), never bundled here
+    scancode_text: str | None = None
     terms: str                 # why it is (or is not) bundled: what the text's own terms say about copying it
     outline: bool = True       # False: its numbering cannot be followed mechanically; only quotes are checked
 
@@ -128,10 +132,15 @@ class Restriction(_Strict):
     propagates: Propagation = Propagation()
     applies_on: list[Distribution] = Field(default_factory=lambda: ["none", "api", "weights"])
     threshold: int | None = None            # user_cap
+    counted: str | None = None              # user_cap: how the license counts the users (shown in the finding)
+    commercial_use_only: bool = False       # user_cap: binds commercial use only ("If you are commercially using")
     regions: list[str] = Field(default_factory=list)     # regional (ISO codes or "EU")
     modalities: list[str] = Field(default_factory=list)  # regional: only for these base-model modalities
     policy: str | None = None               # restricted_applications: name/URL of the policy
     uses: list[RestrictedUse] = Field(default_factory=list)
+    # restricted_applications: False where the policy's text was not found, so its items are not encoded (the TII
+    # Falcon Acceptable Use Policy): an application in the request then gets `review`, never a silent pass.
+    policy_items_read: bool = True
     exempt_licenses: list[str] = Field(default_factory=list)  # no_improving_other_models: base models allowed
     # non_commercial: the license also excludes a company's internal use (e.g. Mistral's "Research Purposes")
     excludes_internal_business_use: bool = False
@@ -144,8 +153,10 @@ class Restriction(_Strict):
             raise ValueError("user_cap needs a threshold")
         if self.type == "regional" and not self.regions:
             raise ValueError("regional needs regions")
-        if self.type == "restricted_applications" and not self.uses:
-            raise ValueError("restricted_applications needs uses")
+        if self.type == "restricted_applications" and not self.uses and self.policy_items_read:
+            raise ValueError("restricted_applications needs uses (or policy_items_read: false)")
+        if self.type == "hosting_use" and not self.uses:
+            raise ValueError("hosting_use needs uses: the applications that are hosting")
         return self
 
 

@@ -1,4 +1,5 @@
-"""Access to the ScanCode LicenseDB index that ships inside `license-expression`.
+"""Access to the ScanCode LicenseDB index that ships inside `license-expression`, and to the license texts that
+ship inside scancode-toolkit (the `licenses` extra) when it is installed.
 
 We never copy that index into this package: it is read at runtime from the installed
 `license_expression` data folder, so upgrading the dependency upgrades our coverage.
@@ -6,9 +7,11 @@ We never copy that index into this package: it is read at runtime from the insta
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import license_expression
 
@@ -63,3 +66,15 @@ def raw_index() -> tuple[dict, ...]:
     (read and parsed once: `load_index` types the same rows)."""
     with open(license_expression.vendored_scancode_licensedb_index_location, encoding="utf-8") as fh:
         return tuple(json.load(fh))
+
+
+def license_text(key: str) -> str | None:
+    """The text of LicenseDB record `key` as the installed scancode-toolkit ships it (licensedcode/data/licenses/
+    KEY.LICENSE, without its YAML front matter); None when scancode-toolkit is not installed or has no such record."""
+    spec = importlib.util.find_spec("licensedcode")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "data" / "licenses" / f"{key}.LICENSE"
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            return text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
+    return None

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..clauses import use_clause
 from ..models import Clause, LicenseEntry, Obligation, Propagation, Restriction
 from ..registry import CC_NC, CC_ND, CC_SA, PERMISSIVE_CATEGORIES, Registry
 from .report import SEVERITY_RANK, Finding, ObligationItem
@@ -145,16 +146,22 @@ def no_derivatives(r: Restriction, p: Party, ctx: Context) -> Outcome:
 
 
 def user_cap(r: Restriction, p: Party, ctx: Context) -> Outcome:
-    out, mau, cap = Outcome(), ctx.req.monthly_active_users, r.threshold or 0
-    counted = ("counted over the products or services made available by or for you or your affiliates, in the "
-               "calendar month before the version release date")
-    if mau is not None and mau > cap:
-        msg = (f"{mau:,} monthly active users exceeds the {cap:,} cap of {p.license_name} ({counted}); a separate "
-               f"license from the licensor is required before any use.")
+    out, req = Outcome(), ctx.req
+    mau, cap = req.monthly_active_users, r.threshold or 0
+    counted = f" ({r.counted})" if r.counted else ""
+    bound = "commercial use" if r.commercial_use_only else "use"
+    if mau is not None and mau > cap and (req.use == "commercial" or not r.commercial_use_only):
+        msg = (f"{mau:,} monthly active users exceeds the {cap:,} cap of {p.license_name}{counted}; a separate "
+               f"license from the licensor is required before any {bound}.")
         out.findings.append(finding("block", p, r.clause, r.type, msg))
+    elif mau is not None and mau > cap and req.use == "internal":
+        msg = (f"{mau:,} monthly active users exceeds the {cap:,} cap that {p.license_name} sets on commercial use"
+               f"{counted}; whether this internal use is commercial needs a human decision.")
+        out.findings.append(finding("review", p, r.clause, r.type, msg))
     else:
         known = "unknown" if mau is None else f"{mau:,}"
-        msg = f"{p.license_name} caps monthly active users at {cap:,}, {counted} (yours: {known})."
+        msg = (f"{p.license_name} caps monthly active users at {cap:,} for {bound}{counted} (yours: {known}, "
+               f"use: {req.use}).")
         out.findings.append(finding("info", p, r.clause, r.type, msg))
     return out
 
@@ -185,12 +192,14 @@ def regional(r: Restriction, p: Party, ctx: Context) -> Outcome:
 
 def restricted_applications(r: Restriction, p: Party, ctx: Context) -> Outcome:
     out, application = Outcome(), ctx.req.application
+    if not r.policy_items_read:
+        return _unread_policy(r, p, application)
     # A generator whose use restrictions do not follow its outputs binds us as its licensee only: whether
     # producing training data for an application is use "related to" it needs a human.
     licensee_only = p.role == "generator" and reach(r.propagates, p.role) == "no"
     matches = match_application(application, r.uses)
     for m in matches:
-        clause = _use_clause(r, m.use)
+        clause = use_clause(r.clause, m.use)
         if m.verdict == "restricted" and not licensee_only:
             msg = (f"application {application!r} is a restricted use of {p.license_name} ({r.policy}): {m.use.text} "
                    f"[{m.why}]. Change the application, or use a model without this restriction.")
@@ -208,9 +217,44 @@ def restricted_applications(r: Restriction, p: Party, ctx: Context) -> Outcome:
     return out
 
 
-def _use_clause(r: Restriction, use) -> Clause:
-    return Clause(section=use.section or r.clause.section, text=use.text, quote=use.quote,
-                  document=use.document or r.clause.document)
+def _unread_policy(r: Restriction, p: Party, application: str | None) -> Outcome:
+    """A policy incorporated by reference whose text this registry has not read: nothing to match against."""
+    out = Outcome()
+    if application:
+        msg = (f"{p.license_name} requires use consistent with {r.policy}, whose items this registry has not read; "
+               f"a human must check application {application!r} against the policy's current text.")
+        out.findings.append(finding("review", p, r.clause, r.type, msg))
+    else:
+        msg = (f"{p.license_name} requires use consistent with {r.policy} (its items are not encoded here); the "
+               f"model and its users must respect it.")
+        out.findings.append(finding("info", p, r.clause, r.type, msg))
+    return out
+
+
+def hosting_use(r: Restriction, p: Party, ctx: Context) -> Outcome:
+    """Falcon-180B §9: offering the model to third parties as an inference or fine-tuning API needs TII's separate
+    license; an application or end-user product that runs the model in the background is not Hosting Use."""
+    out, req = Outcome(), ctx.req
+    if req.distribution != "api":
+        msg = (f"{p.license_name} does not license Hosting Use (serving the model to third parties as an inference "
+               f"or fine-tuning API); this plan serves no API ({req.distribution}).")
+        out.findings.append(finding("info", p, r.clause, r.type, msg))
+        return out
+    hosting = [m for m in match_application(req.application, r.uses) if m.verdict == "restricted"]
+    if hosting:
+        m = hosting[0]
+        msg = (f"application {req.application!r} is Hosting Use under {p.license_name}: {m.use.text} [{m.why}], "
+               f"which this license does not grant. Apply to the licensor for a hosting license first, or serve an "
+               f"end-user product that uses the model in the background instead.")
+        out.findings.append(finding("block", p, use_clause(r.clause, m.use), r.type, msg))
+    else:
+        what = f"application {req.application!r}" if req.application else "the application (not stated)"
+        msg = (f"The model is served as an API; {p.license_name} does not license Hosting Use - shared instances or "
+               f"managed services offered to third parties in inference or fine-tuning API form - but an application "
+               f"or end-user product using the model in the background is not Hosting Use. Whether {what} is "
+               f"one or the other needs a human decision.")
+        out.findings.append(finding("review", p, r.clause, r.type, msg))
+    return out
 
 
 def no_competing_models(r: Restriction, p: Party, ctx: Context) -> Outcome:
@@ -261,6 +305,7 @@ RESTRICTION_RULES: dict[str, Callable[[Restriction, Party, Context], Outcome]] =
     "no_competing_models": no_competing_models,
     "no_improving_other_models": no_improving_other_models,
     "no_endorsement": no_endorsement,
+    "hosting_use": hosting_use,
 }
 
 
@@ -315,11 +360,15 @@ _PLAIN_LABELS = {"display_attribution": "Display", "notice_file": "Ship a NOTICE
 
 
 def plain_obligation(ob: Obligation, p: Party, ctx: Context) -> Outcome:
-    """Obligations that are met by shipping or displaying something: listed, nothing to judge."""
-    out = Outcome()
-    detail = f" {ob.text!r}" if ob.text else f" ({p.license_name})"
+    """Obligations that are met by shipping or displaying something: listed, nothing to judge. A statement that
+    names the model ("<model name> is built using ...", TII Falcon 6.1) gets the request's model name."""
+    out, name = Outcome(), ctx.req.model_name
+    text = ob.text.replace("<model name>", name.split("/")[-1]) if ob.text and name else ob.text
+    detail = f" {text!r}" if text else f" ({p.license_name})"
     out.findings.append(finding("obligation", p, ob.clause, ob.type, f"{_PLAIN_LABELS[ob.type]}{detail}."))
-    out.obligations.append(obligation_item(p, ob))
+    item = obligation_item(p, ob)
+    item.text = text
+    out.obligations.append(item)
     return out
 
 

@@ -2,21 +2,8 @@
 
 import pytest
 
-from license_registry import audit, classify_policy, parse_request, resolve
-
-
-def run(**req):
-    req.setdefault("use", "commercial")
-    req.setdefault("distribution", "weights")
-    return audit(parse_request(req))
-
-
-def findings(report, rule, severity=None):
-    return [f for f in report.findings if f.rule == rule and (severity is None or f.severity == severity)]
-
-
-def severities(report, rule):
-    return {f.severity for f in findings(report, rule)}
+from audit_cases import findings, run, severities
+from license_registry import classify_policy, resolve
 
 
 GEMMA = {"name": "google/gemma-2-9b-it"}
@@ -256,8 +243,10 @@ def test_qwen_releases_resolve_per_size():
     assert run(base_model="Qwen/Qwen2.5-7B-Instruct").verdict == "obligations"  # Apache-2.0
     research = run(base_model="Qwen/Qwen2.5-3B-Instruct")
     assert research.verdict == "blocked" and findings(research, "non_commercial", "block")[0].clause == "2(a), 2(b), 1(i)"
-    unread = run(base_model="Qwen/Qwen2.5-72B-Instruct")
-    assert unread.verdict == "review" and findings(unread, "unreviewed_terms", "review")
+    large = run(base_model="Qwen/Qwen2.5-72B-Instruct")  # Qwen LICENSE AGREEMENT: commercial use allowed
+    assert large.verdict == "obligations" and "Built with Qwen" in {o.text for o in large.obligations}
+    impact = run(base_model=MISTRAL, data=[{"name": "dolma-v1", "license": "impact-mr"}])
+    assert impact.verdict == "review" and findings(impact, "unreviewed_terms", "review")  # ImpACT: text not found
 
 
 def test_gemma_4_is_apache_and_deepseek_r1_distills_carry_their_base_license():
