@@ -3,6 +3,7 @@
     python benchmarks/quality_eval.py                  # web + korean, before (baseline) and after (pipelines/)
     python benchmarks/quality_eval.py --pipeline web --variant after
     python benchmarks/quality_eval.py --classifier     # + the quality_classifier step's precision/recall
+    python benchmarks/quality_eval.py --limit 3        # a smoke run: 3 documents per source and label, 3 per junk kind
 
 Real documents: 296 pages from ../shared/corpora (web_en_ko.jsonl.gz and the httpd manual in html_pages/), each
 labeled keep or remove by reading it (benchmarks/quality_labels.tsv: id, label, one-line reason; the reading rules
@@ -311,22 +312,33 @@ def classifier_report(result: dict, labels: dict, groups: dict[str, str]) -> lis
     return rows
 
 
+def _count(counter: Counter, key) -> int:
+    counter[key] += 1
+    return counter[key]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pipeline", choices=sorted(PIPELINES), action="append")
     ap.add_argument("--variant", choices=sorted(VARIANTS), action="append")
     ap.add_argument("--explain", action="store_true", help="list every wrong decision (ids and reasons)")
     ap.add_argument("--classifier", action="store_true", help="also train and evaluate the quality classifier")
+    ap.add_argument("--limit", type=int, default=None,
+                    help="at most N labeled documents per source and label, N junk pages per kind (a smoke run)")
     args = ap.parse_args()
     if not os.path.isdir(CORPORA):
         raise SystemExit(f"needs {CORPORA} (../shared/corpora is not present)")
     labels = read_labels()
     real = real_documents(labels)
+    if args.limit is not None:
+        taken: Counter = Counter()
+        real = [r for r in real if _count(taken, (r["group"], r["label"])) <= args.limit]
+    per_kind = JUNK_PER_KIND if args.limit is None else min(args.limit, JUNK_PER_KIND)
     groups = {r["id"]: r["group"] for r in real}
     summary, classifier = {}, {}
     for pipeline in args.pipeline or sorted(PIPELINES, reverse=True):
         lang = PIPELINES[pipeline]
-        junk = junk_pages(lang, per_kind=JUNK_PER_KIND, seed=16) + scrambled_pages(labels, lang, JUNK_PER_KIND, 16)
+        junk = junk_pages(lang, per_kind=per_kind, seed=16) + scrambled_pages(labels, lang, per_kind, 16)
         for variant in args.variant or ["before", "after"]:
             result = evaluate(pipeline, variant, real, junk)
             summary[pipeline, variant] = report(result | {"explain": args.explain})

@@ -24,7 +24,7 @@ TINY: dict[str, tuple[list[str], str]] = {
     "license_detect_eval.py": (["--engines", "builtin,cascade", "--throughput-docs", "40", "--raw-docs", "0"],
                                "httpd"),
     "langid_calibration.py": ([], "thresholds"),
-    "quality_eval.py": (["--pipeline", "web", "--variant", "after"], "junk removed"),
+    "quality_eval.py": (["--pipeline", "web", "--variant", "after", "--limit", "3"], "junk removed"),
     "pii_eval.py": (["--docs", "20"], "EMAIL"),
     "pii_throughput.py": (["--docs", "10", "--rounds", "1", "--real-docs", "5"], "MB/s"),
     "pipeline_throughput.py": (["--docs", "60", "--scale", "1"], "docs/s"),
