@@ -85,6 +85,8 @@ def test_misplaced_counts_name_the_grammar():
     # a predicate form ending its sentence is in place; one followed by more words of the sentence is not
     assert korean_misplaced("파일을 읽습니다. 서버가 멈춥니다") == (0, 2)
     assert korean_misplaced("읽습니다 파일을 서버가") == (1, 1)
+    # punctuation left alone by the prose view (inline code taken out before it) or a parenthesis still ends it
+    assert korean_misplaced("서명을 문서화합니다 . 예를 들어 정의합니다 (예: program.py ).") == (0, 2)
 
 
 def test_other_languages_pass_unless_given_a_list():

@@ -48,6 +48,7 @@ KOREAN_FINAL = regex.compile(
     r"|않다|싶다|진다|인다|온다|간다|준다|본다)$")
 WORD = regex.compile(r"[\p{L}\p{N}']+")
 TRAILING_MARKS = regex.compile(r"[\p{P}\p{S}]+$")
+CONTINUES = regex.compile(r"[^\p{P}\p{S}\s]")  # a next token that opens with a letter or digit continues the sentence
 
 
 class WordOrderParams(ScoredParams):
@@ -115,13 +116,15 @@ def english_misplaced(words: list[str]) -> tuple[int, int]:
 
 
 def korean_misplaced(text: str) -> tuple[int, int]:
-    """(predicate forms followed by another word on their line without closing punctuation, predicate forms)."""
+    """(predicate forms followed by another word of their sentence, predicate forms). A form ends its sentence when
+    punctuation follows it, attached or as the next token ("합니다 ." where the prose view took out inline code), or
+    a parenthesis opens after it ("합니다 (예: ...)")."""
     misplaced = checked = 0
     for line in text.splitlines():
         tokens = line.split()
-        for i, token in enumerate(tokens):
+        for token, following in zip(tokens, tokens[1:] + [""]):
             core = TRAILING_MARKS.sub("", token)
             if KOREAN_FINAL.search(core):
                 checked += 1
-                misplaced += i < len(tokens) - 1 and core == token
+                misplaced += core == token and CONTINUES.match(following) is not None
     return misplaced, checked
