@@ -17,11 +17,13 @@ def obligation(report, otype):
 
 # -- the citations, against ScanCode's copies of the texts ------------------------------------------------------
 @pytest.mark.skipif(license_text("qwen-2024") is None, reason="scancode-toolkit (the `licenses` extra) not installed")
-def test_qwen_and_falcon_2_citations_stand_in_scancodes_copies_of_their_texts():
+def test_qwen_falcon_2_and_llama_citations_stand_in_scancodes_copies_of_their_texts():
     entries = [e for e in get_registry().ml_entries if any(t.scancode_text for t in e.texts.values())]
-    checks = check_entries(entries)
+    in_scancode = {t.id for e in entries for t in e.texts.values() if t.scancode_text}
+    checks = [c for c in check_entries(entries) if c.text_id in in_scancode]
     assert {c.text_id for c in checks} >= {"qwen-license-2024", "falcon-2-11b-tii-license-1.0",
-                                           "tongyi-qianwen-license"}
+                                           "tongyi-qianwen-license", "llama-2-license", "llama-3.1-license",
+                                           "llama-3.2-license", "llama-3.3-license", "llama-4-license", "llama-4-aup"}
     assert [(c.license_id, c.section, c.problems) for c in checks if c.status not in ("ok", "quote ok")] == []
     # the section is checked where the copy keeps its numbering: the MAU clause is Qwen §4, not §3
     qwen = get_registry().entry("LicenseRef-Qwen-License")
@@ -29,6 +31,11 @@ def test_qwen_and_falcon_2_citations_stand_in_scancodes_copies_of_their_texts():
     text = license_text("qwen-2024")
     assert check_clause(text, cap) == []
     assert check_clause(text, cap.model_copy(update={"section": "3"})) == ["quote is not inside section 3"]
+    # Llama 4: ScanCode's `llama-4-license-2025` is the Acceptable Use Policy, not the agreement (`llama-4-cla-2025`)
+    llama4 = get_registry().entry("LicenseRef-scancode-llama-4-cla-2025")
+    notice = llama4.obligations[3].clause
+    assert notice.section == "1.b.iii" and check_clause(license_text("llama-4-cla-2025"), notice) == []
+    assert check_clause(license_text("llama-4-license-2025"), notice)[0].startswith("quote not in the text")
 
 
 # -- Qwen LICENSE AGREEMENT (Qwen2.5-72B, Qwen2.5-VL-72B) ---------------------------------------------------------

@@ -30,8 +30,11 @@ def test_model_card_other_license_and_spdx_license():
     assert gemma.metadata["license"] == "gemma"
     other = model_card_section({"use": "research", "model_license": "Zlib"})
     assert other.metadata["license"] == "zlib"
-    llama4 = model_card_section({"use": "research", "model_license": "LicenseRef-scancode-llama-4-license-2025"})
+    llama4 = model_card_section({"use": "research", "model_license": "LicenseRef-scancode-llama-4-cla-2025"})
     assert llama4.metadata["license"] == "llama4"
+    # ScanCode's `llama-4-license-2025` record is the Llama 4 Acceptable Use Policy: its id means Llama 4's terms
+    aup_id = model_card_section({"use": "research", "model_license": "LicenseRef-scancode-llama-4-license-2025"})
+    assert aup_id.metadata["license"] == "llama4"
     custom = model_card_section({"use": "research", "model_license": "LicenseRef-scancode-falcon-2-11b-1.0"})
     assert custom.metadata["license"] == "other" and custom.metadata["license_name"]
 

@@ -135,8 +135,8 @@ def test_model_ids_infer_terms():
 
 # Model ids people fine-tune in 2026 and the license each is released under (model_ids.yaml, with its sources).
 MODEL_IDS = {
-    "meta-llama/Llama-4-Scout-17B-16E-Instruct": "LicenseRef-scancode-llama-4-license-2025",
-    "meta-llama/Llama-4-Maverick-17B-128E": "LicenseRef-scancode-llama-4-license-2025",
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": "LicenseRef-scancode-llama-4-cla-2025",
+    "meta-llama/Llama-4-Maverick-17B-128E": "LicenseRef-scancode-llama-4-cla-2025",
     "meta-llama/Llama-3.3-70B-Instruct": "LicenseRef-scancode-llama-3.3-license-2024",
     "meta-llama/Llama-3.2-11B-Vision-Instruct": "LicenseRef-scancode-llama-3.2-license-2024",
     "google/gemma-3-27b-it": "LicenseRef-scancode-gemma-tou-2024-04-01",
@@ -197,7 +197,7 @@ def test_model_id_table_rejects_an_unknown_license():
 def test_search_puts_curated_entries_first():
     hits = get_registry().search("llama")
     assert hits[0].startswith("LicenseRef-") and get_registry().entry(hits[0]) is not None
-    assert "LicenseRef-scancode-llama-4-license-2025" in hits  # ScanCode-only rows are found too
+    assert "LicenseRef-scancode-llama-license-2023" in hits  # ScanCode-only rows are found too
 
 
 def test_stats_are_computed():
