@@ -190,8 +190,7 @@ def check_entries(entries: list[LicenseEntry], texts_dir: Path | None = None) ->
     """Every cited clause of every entry, checked where its reference text is at hand."""
     out = []
     for entry in entries:
-        terms = [(f"obligation {o.type}", o.clause) for o in entry.obligations]
-        terms += [(f"restriction {r.type}", r.clause) for r in entry.restrictions]
+        terms = entry.cited_clauses()
         # each restricted use is a citation too: its item number and quote, in the policy the restriction names
         terms += [(f"restricted use {u.id}", use_clause(r.clause, u)) for r in entry.restrictions for u in r.uses]
         for term, clause in terms:

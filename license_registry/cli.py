@@ -71,10 +71,14 @@ def show(license_id: str, as_json: bool) -> None:
     for r in data.get("restrictions", []):
         extra = f" threshold={r['threshold']:,}" if r.get("threshold") else ""
         extra += f" regions={','.join(r['regions'])}" if r.get("regions") else ""
+        extra += f" modalities={','.join(r['modalities'])}" if r.get("modalities") else ""
         click.echo(f"  restriction {r['type']}{extra}  [§{r['clause']['section']}]")
         _echo_clause(r["clause"], data)
         for u in r.get("uses", []):
             click.echo(f"      - {u['text']}" + (f" [§{u['section']}]" if u.get("section") else ""))
+    if data.get("outputs_may_train"):
+        click.echo(f"  permission: outputs may train other models  [§{data['outputs_may_train']['section']}]")
+        _echo_clause(data["outputs_may_train"], data)
     for key, ref in data.get("texts", {}).items():
         bundled = f"bundled: {ref['file']}" if ref.get("file") else "not bundled"
         click.echo(f"  text {ref['id']} ({key}): {ref['title']}, {ref['version']} - {ref['url']} ({bundled})")

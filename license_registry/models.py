@@ -35,6 +35,7 @@ RestrictionType = Literal[
     "regional",                 # e.g. Llama 3.2 multimodal: not granted in the EU
     "restricted_applications",  # acceptable-use / prohibited-use policies, RAIL attachment A
     "no_competing_models",      # API terms: outputs may not train competing models
+    "no_training_on_outputs",   # xAI Enterprise 3.2: outputs may train no AI model at all, whatever the purpose
     "no_improving_other_models",  # Llama 2/3, Tongyi Qianwen: outputs may not improve any other LLM (unconditional)
     "no_endorsement",           # BSD-3 clause 3
     "hosting_use",              # Falcon-180B: serving the model to third parties as an inference API is not licensed
@@ -135,7 +136,9 @@ class Restriction(_Strict):
     counted: str | None = None              # user_cap: how the license counts the users (shown in the finding)
     commercial_use_only: bool = False       # user_cap: binds commercial use only ("If you are commercially using")
     regions: list[str] = Field(default_factory=list)     # regional (ISO codes or "EU")
-    modalities: list[str] = Field(default_factory=list)  # regional: only for these base-model modalities
+    # regional: only for models of these modalities; no_competing_models: only for outputs of these modalities
+    # (Mistral 3.3: image outputs), judged by the generator's modality
+    modalities: list[str] = Field(default_factory=list)
     policy: str | None = None               # restricted_applications: name/URL of the policy
     uses: list[RestrictedUse] = Field(default_factory=list)
     # restricted_applications: False where the policy's text was not found, so its items are not encoded (the TII
@@ -174,6 +177,8 @@ class LicenseEntry(_Strict):
     permissions: Permissions = Permissions()
     obligations: list[Obligation] = Field(default_factory=list)
     restrictions: list[Restriction] = Field(default_factory=list)
+    # terms that expressly let outputs train other models (DeepSeek Open Platform 4.2): cited in the audit
+    outputs_may_train: Clause | None = None
     texts: dict[str, ReferenceText] = Field(default_factory=dict)  # the texts its clauses cite
     # "reviewed": every term below was read from `texts`; "unreviewed": identified (ids, names, models) but its
     # terms are not encoded clause by clause - audits say `review` instead of assuming it is harmless.
@@ -182,13 +187,21 @@ class LicenseEntry(_Strict):
 
     @model_validator(mode="after")
     def _clauses_cite_known_texts(self) -> "LicenseEntry":
-        for term in [*self.obligations, *self.restrictions]:
-            doc = term.clause.document
+        for kind, clause in self.cited_clauses():
+            doc = clause.document
             if doc is not None and doc not in self.texts:
-                raise ValueError(f"{self.id}: clause {term.clause.section} cites document {doc!r}, not in texts")
-            if self.texts and not term.clause.quote:
-                raise ValueError(f"{self.id}: clause {term.clause.section} ({term.type}) has no quote")
+                raise ValueError(f"{self.id}: clause {clause.section} cites document {doc!r}, not in texts")
+            if self.texts and not clause.quote:
+                raise ValueError(f"{self.id}: clause {clause.section} ({kind}) has no quote")
         return self
+
+    def cited_clauses(self) -> list[tuple[str, Clause]]:
+        """Every term's clause, named by the kind of term ("obligation attribution", "restriction user_cap", ...)."""
+        terms = [(f"obligation {o.type}", o.clause) for o in self.obligations]
+        terms += [(f"restriction {r.type}", r.clause) for r in self.restrictions]
+        if self.outputs_may_train:
+            terms.append(("permission outputs_may_train", self.outputs_may_train))
+        return terms
 
     @model_validator(mode="after")
     def _restricted_uses_are_quoted(self) -> "LicenseEntry":

@@ -29,7 +29,7 @@ class GeneratedBy(_Strict):
     name: str
     terms: str | None = None    # e.g. "openai"; resolved like a license
     license: str | None = None  # alternative spelling of `terms` for open models (e.g. "llama3.1")
-    modality: str | None = None  # text | multimodal | ...; if absent, inferred from the name where it says so
+    modality: str | None = None  # text | multimodal | image ...; if absent, inferred from the name where it says so
 
 
 class BaseModelSpec(_Strict):

@@ -259,6 +259,10 @@ def hosting_use(r: Restriction, p: Party, ctx: Context) -> Outcome:
 
 def no_competing_models(r: Restriction, p: Party, ctx: Context) -> Outcome:
     out, req = Outcome(), ctx.req
+    scope = _output_modality_scope(r, p)
+    if scope is not None:
+        out.findings.append(scope)
+        return out
     if req.use == "commercial":
         sev, msg = "block", (f"{p.subject}: {p.license_name} forbids using outputs to develop competing models; a "
                              f"commercial model trained on it is treated as competing (as the Data Provenance "
@@ -269,6 +273,31 @@ def no_competing_models(r: Restriction, p: Party, ctx: Context) -> Outcome:
     else:
         sev, msg = "info", f"{p.subject}: {p.license_name} restricts competing models; internal experiments only."
     out.findings.append(finding(sev, p, r.clause, r.type, msg))
+    return out
+
+
+def _output_modality_scope(r: Restriction, p: Party) -> Finding | None:
+    """For a term that binds outputs of some modalities only (Mistral 3.3: image outputs): the finding when these
+    outputs are not (info) or may not be (review: modality unknown, or multimodal) of them; None when they are."""
+    if not r.modalities or p.modality in r.modalities:
+        return None
+    kinds = "/".join(r.modalities)
+    if p.modality in (None, "multimodal"):
+        what = "is not known" if p.modality is None else "is multimodal"
+        msg = (f"{p.subject}: {p.license_name} restricts {kinds} outputs only, and the modality of {p.model} {what}: "
+               f"state the generator's output modality (`generated_by.modality`) - text outputs are not restricted.")
+        return finding("review", p, r.clause, r.type, msg)
+    msg = f"{p.subject}: {p.license_name} restricts {kinds} outputs only; {p.model} generates {p.modality}."
+    return finding("info", p, r.clause, r.type, msg)
+
+
+def no_training_on_outputs(r: Restriction, p: Party, ctx: Context) -> Outcome:
+    """xAI Enterprise 3.2: outputs may train no AI model - whatever the use, research and internal included."""
+    out = Outcome()
+    msg = (f"{p.subject}: {p.license_name} forbids using its outputs to train any AI model, whatever the purpose "
+           f"(research and internal experiments included), unless an order form expressly permits it. Remove the "
+           f"source, or get that permission in writing.")
+    out.findings.append(finding("block", p, r.clause, r.type, msg))
     return out
 
 
@@ -303,6 +332,7 @@ RESTRICTION_RULES: dict[str, Callable[[Restriction, Party, Context], Outcome]] =
     "regional": regional,
     "restricted_applications": restricted_applications,
     "no_competing_models": no_competing_models,
+    "no_training_on_outputs": no_training_on_outputs,
     "no_improving_other_models": no_improving_other_models,
     "no_endorsement": no_endorsement,
     "hosting_use": hosting_use,
@@ -414,6 +444,9 @@ def apply_entry(entry: LicenseEntry, p: Party, ctx: Context) -> Outcome:
         clause = Clause(section="-", text=entry.notes or "First-party data.")
         out.findings.append(finding("info", p, clause, "first_party",
                                     f"{p.subject} is the organization's own data ({entry.id}): no license terms."))
+    if entry.outputs_may_train and p.role == "generator":
+        msg = f"{p.subject}: {p.license_name} expressly lets its outputs train other models (distillation included)."
+        out.findings.append(finding("info", p, entry.outputs_may_train, "outputs_may_train", msg))
     for restriction in entry.restrictions:
         out.extend(apply_restriction(restriction, p, ctx))
     for obligation in entry.obligations:

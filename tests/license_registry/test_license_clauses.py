@@ -27,15 +27,15 @@ def test_every_clause_cited_from_a_bundled_text_stands_in_its_section():
 
 def test_every_term_quotes_a_dated_text():
     for entry in get_registry().ml_entries:
-        if not (entry.obligations or entry.restrictions):
+        if not entry.cited_clauses():
             continue
         assert entry.texts, entry.id
         for ref in entry.texts.values():
             assert ref.url.startswith("http") and ref.version and ref.read_from and ref.retrieved[:4] == "2026", ref.id
             if ref.file:
                 assert (PACKAGE_DIR / ref.file).is_file(), ref.file
-        for term in [*entry.obligations, *entry.restrictions]:
-            assert term.clause.quote and len(term.clause.quote) >= 10, (entry.id, term.type)
+        for kind, clause in entry.cited_clauses():
+            assert clause.quote and len(clause.quote) >= 10, (entry.id, kind)
 
 
 def test_bundled_texts_are_the_ones_whose_terms_allow_copying():
