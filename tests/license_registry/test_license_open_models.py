@@ -172,6 +172,21 @@ def test_falcon_180b_weights_release_passes_and_passes_the_hosting_terms_on():
     assert obligation(r, "display_attribution")[0].clause == "6.1"
 
 
+def test_falcon_180b_acceptable_use_policy_items_are_read_a_disinformation_app_is_blocked():
+    r = run(base_model=FALCON180, model_license="falcon-180b-license", application="fake news generator for campaigns")
+    f = findings(r, "restricted_applications", "block")[0]
+    assert r.verdict == "blocked" and f.clause == "Falcon 180B Acceptable Use Policy: item 3"
+    assert f.clause_quote == "To generate or disseminate verifiably false information with the purpose of harming others"
+    assert "September 2023" in f.clause_source
+
+
+def test_falcon_180b_ordinary_application_passes_its_read_policy_without_review():
+    # unlike Falcon 2/3, whose policies were not found (review), the 180B policy's four items are encoded
+    r = run(use="research", base_model=FALCON180, model_license="falcon-180b-license",
+            application="customer support chatbot for an online shop")
+    assert severities(r, "restricted_applications") == {"info"} and r.verdict == "obligations"
+
+
 def test_impact_licenses_stay_unreviewed_for_want_of_their_text():
     reg = get_registry()
     for lid in ("LicenseRef-AI2-ImpACT-LR", "LicenseRef-AI2-ImpACT-MR", "LicenseRef-AI2-ImpACT-HR"):
