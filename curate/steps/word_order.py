@@ -30,7 +30,7 @@ import regex
 from datatrove.data import Document
 
 from curate.document import LANG
-from curate.steps.prose import prose_view
+from curate.steps.prose import IDENTIFIER, INLINE_CODE, prose_view
 from curate.steps.scored import ScoredParams, ScoredStep, over, under
 
 ENGLISH_FUNCTION_WORDS = frozenset(
@@ -42,13 +42,20 @@ OPENS_NOUN_PHRASE = frozenset("the a an my your their our its his her of".split(
 CANNOT_BEGIN_NOUN_PHRASE = frozenset(
     "of and or is was were are be for with by from at on in as will can has have had not but if when to".split())
 ARTICLES = frozenset("the a an".split())
+ALL_FUNCTION_WORDS = ENGLISH_FUNCTION_WORDS | OPENS_NOUN_PHRASE | CANNOT_BEGIN_NOUN_PHRASE
 # sentence-final predicate forms: polite and plain declaratives, imperatives (eojeol endings)
 KOREAN_FINAL = regex.compile(
     r"(니다|세요|십시오|어요|아요|해요|이에요|예요|이다|한다|된다|있다|없다|하다|되다|였다|었다|았다|했다|같다|보다|주다|받다"
     r"|않다|싶다|진다|인다|온다|간다|준다|본다)$")
-WORD = regex.compile(r"[\p{L}\p{N}']+")
+WORD = regex.compile(r"[\p{L}\p{N}']+(?:-[\p{L}\p{N}']+)*")  # "to-do" is one word, not "to" + "do"
 TRAILING_MARKS = regex.compile(r"[\p{P}\p{S}]+$")
 CONTINUES = regex.compile(r"[^\p{P}\p{S}\s]")  # a next token that opens with a letter or digit continues the sentence
+# A word in backticks, emphasis or quotes is a name or a mention, not a word of the sentence's grammar: "the `for`
+# command", "both *a* and *b*", 'a "from" revision'. Inline code that is not a name ("The ``3`` in ``3.4.1a2``")
+# holds the place of one. The prose view keeps the first as its bare word and drops the second, either of which
+# puts an article before a preposition; such spans are read as the noun `name` instead.
+MENTIONED_WORD = regex.compile(
+    r"(?<![\w*_`])(\*{1,2}|_{1,2}|\"|“|')(\p{L}[\p{L}-]*)(\*{1,2}|_{1,2}|\"|”|')(?![\w*_])")
 
 
 class WordOrderParams(ScoredParams):
@@ -79,13 +86,14 @@ class WordOrder(ScoredStep):
     def measure(self, doc: Document) -> dict[str, Any]:
         lang = doc.metadata.get(LANG) or "en"
         p = self.params_for(lang)
-        text = prose_view(doc.text).text
+        text = prose_view(names_as_nouns(doc.text) if lang == "en" else doc.text).text
         if lang == "ko":
             words = text.split()
             misplaced, checked = korean_misplaced(text)
         else:
-            words = WORD.findall(text.lower())
-            misplaced, checked = english_misplaced(words) if lang == "en" else (0, 0)
+            lines = [WORD.findall(line) for line in text.lower().splitlines()]
+            words = [w for line in lines for w in line]
+            misplaced, checked = english_misplaced(lines) if lang == "en" else (0, 0)
         listed = frozenset(p.function_words) if p.function_words is not None else (
             ENGLISH_FUNCTION_WORDS if lang == "en" else None)
         ratio = sum(w in listed for w in words) / len(words) if listed is not None and words else None
@@ -104,14 +112,31 @@ class WordOrder(ScoredStep):
         return None
 
 
-def english_misplaced(words: list[str]) -> tuple[int, int]:
-    """(noun-phrase openers followed by a word that cannot begin the phrase, noun-phrase openers). "of the", "of a"
-    are the normal case and count as checked, not misplaced."""
+def names_as_nouns(text: str) -> str:
+    """`text` with inline code that is not a plain name, and function words written as names or mentions, replaced
+    by the word `name` in the same markup (so the prose view still sees a line of inline code as code)."""
+    def code(m: regex.Match) -> str:
+        inner = next((g for g in m.groups() if g), "").strip()
+        plain_name = IDENTIFIER.fullmatch(inner) and inner.lower() not in ALL_FUNCTION_WORDS
+        return m.group(0) if plain_name else "`name`"
+
+    def mention(m: regex.Match) -> str:
+        return f"{m.group(1)}name{m.group(3)}" if m.group(2).lower() in ALL_FUNCTION_WORDS else m.group(0)
+
+    return MENTIONED_WORD.sub(mention, INLINE_CODE.sub(code, text))
+
+
+def english_misplaced(lines: list[list[str]]) -> tuple[int, int]:
+    """(noun-phrase openers followed by a word that cannot begin the phrase, noun-phrase openers), over the words
+    of each line: a line break in the prose view is a paragraph or block boundary (a code block or a link-only line
+    set aside between "A" and "or"), not a place where grammar applies. "of the", "of a" are the normal case and
+    count as checked, not misplaced."""
     misplaced = checked = 0
-    for first, second in zip(words, words[1:]):
-        if first in OPENS_NOUN_PHRASE:
-            checked += 1
-            misplaced += second in CANNOT_BEGIN_NOUN_PHRASE and not (first == "of" and second in ARTICLES)
+    for words in lines:
+        for first, second in zip(words, words[1:]):
+            if first in OPENS_NOUN_PHRASE:
+                checked += 1
+                misplaced += second in CANNOT_BEGIN_NOUN_PHRASE and not (first == "of" and second in ARTICLES)
     return misplaced, checked
 
 
