@@ -89,16 +89,23 @@ def build_corpus(out: Path, docs: int, files: int, seed: int = 0) -> dict[str, s
     return planted
 
 
-def write_pipeline(tmp: Path, data: Path, tasks: int, engine: str) -> Path:
+STEPS = {
+    "language": "{type: language, name: lang, languages: [en, ko], threshold: 0.5}",
+    "gopher_repetition": "{type: gopher_repetition}",
+    "dedup_exact": "{type: dedup_exact, mode: distributed, bucket_tasks: BUCKET_TASKS}",
+    "dedup_minhash": "{type: dedup_minhash, mode: distributed, keep: longest}",
+    "pii": "{type: pii}",
+}
+
+
+def write_pipeline(tmp: Path, data: Path, tasks: int, engine: str, without: tuple[str, ...] = ()) -> Path:
     p = tmp / f"scale-{engine}{tasks}.yaml"
+    steps = "\n".join(f"  - {spec.replace('BUCKET_TASKS', str(2 * tasks))}"
+                       for name, spec in STEPS.items() if name not in without)
     p.write_text(f"""name: scale
 inputs: [{{name: docs, paths: ['{data}/*.jsonl']}}]
 steps:
-  - {{type: language, name: lang, languages: [en, ko], threshold: 0.5}}
-  - {{type: gopher_repetition}}
-  - {{type: dedup_exact, mode: distributed, bucket_tasks: {2 * tasks}}}
-  - {{type: dedup_minhash, mode: distributed, keep: longest}}
-  - {{type: pii}}
+{steps}
 output: {{dir: {tmp / f'run-{engine}{tasks}'}, shard_size_mb: 256}}
 executor: {{type: {engine}, tasks: {tasks}, workers: {tasks}}}
 """)
@@ -193,6 +200,9 @@ def main() -> None:
     ap.add_argument("--rss-sizes", type=int, nargs="*", default=[],
                     help="also run local2 at these corpus sizes and print the per-stage peak worker RSS side by side "
                          "(with the local2 run at --docs)")
+    ap.add_argument("--without", nargs="*", default=[], choices=sorted(STEPS),
+                    help="leave these steps out (e.g. gopher_repetition, whose word tokenizers (spaCy, Kiwi) take ~90%% "
+                         "of the time, to measure the dedup and shard stages at 1M documents in under an hour)")
     ap.add_argument("--workdir", default=None, help="keep the corpus and runs here (default: a temporary folder)")
     a = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # a long run prints as it goes, also into a file
@@ -204,6 +214,8 @@ def main() -> None:
     try:
         started = time.perf_counter()
         planted = build_corpus(tmp / "data", a.docs, a.files)
+        if a.without:
+            print(f"steps left out: {', '.join(a.without)}")
         print(f"corpus: {a.docs:,} documents, {disk_bytes(tmp / 'data') / 2**30:.2f} GiB in {a.files} files, "
               f"{len(planted):,} planted copies, built in {time.perf_counter() - started:.0f} s")
         totals: dict[str, float] = {}
@@ -211,7 +223,8 @@ def main() -> None:
         print(f"{'run':<8} {'stage':<26} {'wall s':>8} {'docs/s':>9} {'worker RSS MB':>14} {'work/ MB':>9}")
         for name in a.runs:
             engine, tasks = name.rstrip("0123456789"), int(name[len(name.rstrip('0123456789')):])
-            stages, total, run_dir = run_once(write_pipeline(tmp, tmp / "data", tasks, engine), engine, a.docs)
+            pipeline = write_pipeline(tmp, tmp / "data", tasks, engine, tuple(a.without))
+            stages, total, run_dir = run_once(pipeline, engine, a.docs)
             totals[name] = total
             if name == "local2":
                 by_size[a.docs] = {s["stage"]: s["peak_worker_rss_mb"] for s in stages}
@@ -235,7 +248,7 @@ def main() -> None:
                     continue
                 data = tmp / f"data-{n}"
                 build_corpus(data, n, a.files)
-                stages, _, run_dir = run_once(write_pipeline(tmp, data, 2, "local"), "local", n)
+                stages, _, run_dir = run_once(write_pipeline(tmp, data, 2, "local", tuple(a.without)), "local", n)
                 by_size[n] = {s["stage"]: s["peak_worker_rss_mb"] for s in stages}
                 shutil.rmtree(run_dir, ignore_errors=True)
                 shutil.rmtree(data, ignore_errors=True)
