@@ -40,7 +40,7 @@ def read_texts(path: str, text_field: str = "text") -> Iterator[tuple[str, dict]
     if path.endswith(".parquet"):
         import pyarrow.parquet as pq
 
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+        for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=1024):  # not the whole shard
             for n, rec in enumerate(batch.to_pylist(), 1):
                 if not isinstance(rec.get(text_field), str):
                     raise ValueError(f"{path}: record {n} has no string {text_field!r}")

@@ -139,6 +139,33 @@ def test_keep_policies_pick_the_survivor():
     assert cluster(4, src, dst, order, policy="longest", length=length, is_reference=ref).survivor.tolist() == [2, 2, 2, 3]
 
 
+def test_a_chain_is_not_one_duplicate_cluster():
+    """A~B and B~C put A and C in one connected component although they share little: C is removed only if it is
+    a near duplicate of the document it would point to; otherwise it is clustered again with what is left."""
+    rng = np.random.default_rng(0)
+
+    def changed(sig, positions):  # the values at these positions replaced: estimated Jaccard = share unchanged
+        out = sig.copy()
+        out[positions] = rng.integers(2**31, 2**32, len(positions), dtype=np.uint32)
+        return out
+
+    a = rng.integers(0, 2**31, 100, dtype=np.uint32)
+    b = changed(a, np.arange(0, 30))  # A~B 0.7
+    c = changed(b, np.arange(30, 60))  # B~C 0.7, A~C 0.4
+    d = changed(c, np.arange(60, 70))  # C~D 0.9, B~D 0.6, A~D 0.3
+    e = rng.integers(0, 2**31, 100, dtype=np.uint32)  # alone
+    sigs = np.stack([a, b, c, d, e])
+    src, dst = np.array([0, 1, 2]), np.array([1, 2, 3])  # the verified edges: a chain A-B-C-D
+    order = np.arange(5)
+    assert cluster(5, src, dst, order).survivor.tolist() == [0, 0, 0, 0, 4]  # components alone: one cluster
+    result = cluster(5, src, dst, order, sigs=sigs, threshold=0.65)
+    assert result.survivor.tolist() == [0, 0, 2, 2, 4]  # C is far from A: it survives, and D is its duplicate
+    assert result.size.tolist() == [2, 2, 2, 2, 1] and result.removed.tolist() == [False, True, False, True, False]
+    # the keep policy choosing D first: D takes C (B is 0.6 from D), then A and B are a pair
+    assert cluster(5, src, dst, np.array([3, 4, 1, 0, 2]), sigs=sigs, threshold=0.65).survivor.tolist() == [0, 0, 3, 3, 4]
+
+
+
 # -- pipelines on a corpus with planted copies ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -198,6 +225,9 @@ def test_planted_duplicates_found_and_traceable(planted):
         assert row["cluster_id"] and row["cluster_size"] >= 2 and 0 < row["similarity"] <= 1
         if kind == "near":
             assert row["similarity"] > 0.7
+    # every document MinHash removed is a near duplicate of the one it points to, not only of something in its cluster
+    minhash = removed.filter(pl.col("removed_reason") == "dedup_minhash:duplicate")
+    assert minhash.height and minhash["similarity"].min() >= 0.5
     # kept survivors of clusters carry the cluster size; singletons say 1
     assert kept.filter(pl.col("cluster_id").is_not_null())["cluster_size"].min() >= 2
     assert kept["cluster_size"].min() == 1

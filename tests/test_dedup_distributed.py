@@ -50,3 +50,64 @@ def test_single_and_distributed_agree(tmp_path, keep, corpus):
         state, m3 = run(str(tmp_path / "dist.yaml"), progress=False)
         assert state == "resume"
         assert decisions(dist) == b and m3["removed"] == m2["removed"]
+
+
+def test_collectors_spill_per_document_columns_a_batch_at_a_time(tmp_path):
+    """What the collectors keep per document goes to disk as it is made (a task's memory does not grow with its
+    documents): the columns in Parquet row groups of one batch each, band keys as rows of a file that np.load reads."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from curate.dedup.distributed import META_SCHEMA
+    from curate.dedup.store import ColumnSpill, RowStore
+
+    spill = ColumnSpill(str(tmp_path / "c" / "meta.parquet"), META_SCHEMA, batch_rows=4)
+    rows = [(f"doc-{i}", 10_000 + i, 50 * i, None if i % 3 else 0.5 * i, 1) for i in range(10)]
+    for row in rows:
+        spill.add(*row)
+    assert not (tmp_path / "c" / "meta.parquet").exists()  # complete files only
+    spill.close()
+    f = pq.ParquetFile(tmp_path / "c" / "meta.parquet")
+    assert f.metadata.num_row_groups == 3 and spill.rows == 10  # 4 + 4 + 2: never more than a batch held
+    assert [tuple(r.values()) for r in f.read().to_pylist()] == rows
+
+    store = RowStore(str(tmp_path / "c" / "bands.bin"), 5, np.uint64)
+    parts = [np.arange(k * 5, (k + 3) * 5, dtype=np.uint64).reshape(3, 5) + 2**63 for k in range(4)]
+    for part in parts:
+        store.add(part)
+    store.save_npy(str(tmp_path / "c" / "bands.npy"))
+    assert np.array_equal(np.load(tmp_path / "c" / "bands.npy"), np.concatenate(parts))
+    assert not (tmp_path / "c" / "bands.bin").exists()
+    empty = RowStore(str(tmp_path / "e" / "bands.bin"), 5, np.uint64)
+    empty.save_npy(str(tmp_path / "e" / "bands.npy"))
+    assert np.load(tmp_path / "e" / "bands.npy").shape == (0, 5)
+
+
+def test_segment_reader_holds_one_batch_not_the_shard(tmp_path):
+    """A later segment reads the shards of the one before; pyarrow's pre-buffering kept every row group read so far
+    (a worker grew by its whole shard, up to shard_size_mb: +250 MB at 500,000 documents per task)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curate.plan import SegmentReader
+    from curate.writers.sink import INTERNAL_COLUMN
+
+    data, acc = tmp_path / "data", tmp_path / "acc"
+    data.mkdir()
+    acc.mkdir()
+    rows, groups = 500, 40
+    schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("extra", pa.string()),
+                        (INTERNAL_COLUMN, pa.string())])
+    with pq.ParquetWriter(data / "000_00000.parquet", schema) as w:
+        for g in range(groups):  # 40 row groups of ~1 MB (random text: compression does not shrink it)
+            w.write_table(pa.table({"id": [f"d{g}-{i}" for i in range(rows)], "text": [os.urandom(1000).hex() for i in range(rows)],
+                                    "extra": [None] * rows, INTERNAL_COLUMN: ["{}"] * rows}, schema=schema))
+    (acc / "00000.sink.json").write_text(json.dumps({"documents_kept": rows * groups}))
+    peak, n = 0, 0
+    for doc in SegmentReader(str(data), str(acc)).run(None, 0, 1):
+        n += 1
+        peak = max(peak, pa.total_allocated_bytes())
+    assert n == rows * groups
+    assert peak < 8 * 2**20, peak  # the shard is ~40 MB of text

@@ -90,6 +90,22 @@ def test_rest_literal_blocks_prompts_and_inline_only_lines_are_code():
     assert any(line.startswith("- Print the version") for line in view.lines)
 
 
+def test_lines_that_are_only_links_are_set_aside_as_links_not_code():
+    # a dataset-catalog stub: a paragraph of link lines read as code before (`[Paper]( )` left brackets behind)
+    text = ("# tfds.image.mnist\n\nThe MNIST database of handwritten digits, with a training set of sixty thousand "
+            "examples.\n\n* [Homepage](http://yann.lecun.com/exdb/mnist/)\n* [Paper](https://arxiv.org/abs/1234.5678)"
+            "\n* <https://example.org/mnist>\n\nSee [the catalog](https://www.tensorflow.org/datasets) for others.\n")
+    view = prose_view(text)
+    assert view.code_chars == 0  # no line of it is code
+    assert "Homepage" not in view.text and "Paper" not in view.text  # navigation, not sentences
+    assert "See the catalog for others." in view.lines  # a link inside a sentence keeps its text
+    links = "".join(line for line in text.splitlines() if line.startswith("* "))
+    assert view.link_chars >= len(links.replace(" ", "")) + len("https://www.tensorflow.org/datasets")
+    # inside a block that reads as code, a link line does not vote: the block stays code
+    code = "```\nx = 1\n```\n\nfoo(bar);\nbaz(qux);\n[docs](https://example.org/x)\n"
+    assert "foo(" not in prose_view(code).text
+
+
 def test_a_page_of_only_code_links_or_markup_has_no_prose_and_fails_gopher():
     step = GopherQuality(GopherQuality.Params(), RunContext(run_dir="/tmp"))
     for text in ("```\n" + "var a = b(c);\n" * 60 + "```", "\n".join(f"https://spam{i}.biz/buy-now" for i in range(80)),

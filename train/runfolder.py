@@ -38,7 +38,7 @@ def iter_batches(run_dir: str | Path, columns=("id", "text", "lang", "source", "
                  batch_size: int = 1024) -> Iterator[dict[str, list]]:
     """Yield column dicts of up to `batch_size` documents, shard after shard, in a fixed order."""
     for path in shard_paths(run_dir):
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering would keep the shard's row groups read so far
         present = [c for c in columns if c in pf.schema_arrow.names]
         for batch in pf.iter_batches(batch_size=batch_size, columns=present):
             d = batch.to_pydict()

@@ -46,7 +46,7 @@ def write_decisions(path: str, pos: np.ndarray, rows: np.ndarray, ids: list[str]
 
 
 def _rows(path: str) -> Iterator[tuple[int, dict]]:
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
+    for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=4096):  # one batch in memory
         for row in batch.to_pylist():
             yield row["pos"], row
 

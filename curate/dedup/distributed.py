@@ -31,12 +31,16 @@ from datatrove.pipeline.base import PipelineStep
 from curate.dedup import report as dedup_report
 from curate.dedup.clusters import bucket_edges, cluster, cluster_id, dedupe_edges, survivor_similarity, verify_edges
 from curate.dedup.decisions import write_decisions
-from curate.dedup.store import RowStore, write_index
+from curate.dedup.store import ColumnSpill, RowStore, write_index
 from curate.document import ORDER
 from curate.util import atomic_write_json, read_json
 
 if TYPE_CHECKING:
     from curate.steps.dedup import MinHashDedup
+
+# what the keep policy needs of each document, in stream order (work/global/<step>/collect/<rank>/meta.parquet)
+META_SCHEMA = pa.schema([("id", pa.string()), ("order", pa.int64()), ("length", pa.int64()),
+                         ("quality", pa.float64()), ("weight", pa.int64())])
 
 
 class DedupStage(PipelineStep):
@@ -58,24 +62,24 @@ class SignatureWriter(DedupStage):
         step, p = self.step, self.step.params
         folder = step.work_dir("collect", f"{rank:05d}")
         shutil.rmtree(folder, ignore_errors=True)
+        # per document, only the validity flag (1 byte) stays in memory: signatures, band keys and the columns the
+        # keep policy needs go to disk as they are made, so a task's memory does not grow with its documents
         sigs = RowStore(os.path.join(folder, "sigs.bin"), p.num_perm)
-        bands, valid, meta = [], [], {"id": [], "order": [], "length": [], "quality": [], "weight": []}
+        bands = RowStore(os.path.join(folder, "bands.bin"), step.hasher.bands, np.uint64)
+        meta = ColumnSpill(os.path.join(folder, "meta.parquet"), META_SCHEMA)
+        valid: list[np.ndarray] = []
         batch: list[Document] = []
 
         def flush():
             s, v = step.hasher.signatures([d.text for d in batch])
             sigs.add(s)
-            bands.append(step.hasher.band_keys(s))
+            bands.add(step.hasher.band_keys(s))
             valid.append(v)
             batch.clear()
 
         for doc in data:
             if step.applies(doc):
-                meta["id"].append(doc.id)
-                meta["order"].append(doc.metadata[ORDER])
-                meta["length"].append(len(doc.text))
-                meta["quality"].append(step.quality_of(doc))
-                meta["weight"].append(step.weight_of(doc))
+                meta.add(doc.id, doc.metadata[ORDER], len(doc.text), step.quality_of(doc), step.weight_of(doc))
                 batch.append(doc)
                 if len(batch) >= 512:
                     flush()
@@ -83,13 +87,10 @@ class SignatureWriter(DedupStage):
         if batch:
             flush()
         sigs.array()
-        np.save(os.path.join(folder, "bands.npy"),
-                np.concatenate(bands) if bands else np.zeros((0, step.hasher.bands), np.uint64))
+        bands.save_npy(os.path.join(folder, "bands.npy"))
         np.save(os.path.join(folder, "valid.npy"), np.concatenate(valid) if valid else np.zeros(0, bool))
-        pq.write_table(pa.table(meta, schema=pa.schema([("id", pa.string()), ("order", pa.int64()), ("length", pa.int64()),
-                                                        ("quality", pa.float64()), ("weight", pa.int64())])),
-                       os.path.join(folder, "meta.parquet"))
-        atomic_write_json(os.path.join(folder, "done.json"), {"documents": len(meta["id"])})
+        meta.close()
+        atomic_write_json(os.path.join(folder, "done.json"), {"documents": meta.rows})
 
 
 class SigTables:
@@ -190,7 +191,8 @@ class ClusterStage(DedupStage):
         meta = tables.meta()
         n_ref, ids, order = tables.n_ref, meta["id"], meta["order"]
         result = cluster(tables.n, src, dst, order, policy=p.keep, length=meta["length"], quality=meta["quality"],
-                         is_reference=np.arange(tables.n) < n_ref, weight=meta["weight"])
+                         is_reference=np.arange(tables.n) < n_ref, weight=meta["weight"], sigs=tables,
+                         threshold=p.threshold if p.verify else None)
         sim = survivor_similarity(result, tables)
         for i, r in enumerate(tables.ranks):
             lo, hi = int(tables.offsets[i]), int(tables.offsets[i + 1])

@@ -31,7 +31,7 @@ from datatrove.pipeline.base import PipelineStep
 from curate.dedup import report as dedup_report
 from curate.dedup.clusters import bucket_edges, cluster, cluster_id
 from curate.dedup.decisions import write_decisions
-from curate.dedup.store import write_index
+from curate.dedup.store import ColumnSpill, write_index
 from curate.document import ORDER
 from curate.util import atomic_write_json
 
@@ -57,23 +57,19 @@ class KeyWriter(PipelineStep):
         folder = step.work_dir("collect", f"{rank:05d}")
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)
-        keys, has = array("Q"), array("b")
-        meta: dict[str, list] = {name: [] for name in META_SCHEMA.names}
+        keys, has = array("Q"), array("b")  # 9 bytes per document; the rest goes to disk a batch at a time
+        meta = ColumnSpill(os.path.join(folder, "meta.parquet"), META_SCHEMA)
         for doc in data:
             if step.applies(doc):
                 key, ok = step.key_of(doc)
                 keys.append(key)
                 has.append(ok)
-                meta["id"].append(doc.id)
-                meta["order"].append(doc.metadata[ORDER])
-                meta["length"].append(len(doc.text))
-                meta["quality"].append(step.quality_of(doc))
-                meta["weight"].append(step.weight_of(doc))
+                meta.add(doc.id, doc.metadata[ORDER], len(doc.text), step.quality_of(doc), step.weight_of(doc))
             yield doc
         np.save(os.path.join(folder, "keys.npy"), np.frombuffer(keys, np.uint64))
         np.save(os.path.join(folder, "has_key.npy"), np.frombuffer(has, np.int8).astype(bool))
-        pq.write_table(pa.table(meta, schema=META_SCHEMA), os.path.join(folder, "meta.parquet"))
-        atomic_write_json(os.path.join(folder, "done.json"), {"documents": len(meta["id"])})
+        meta.close()
+        atomic_write_json(os.path.join(folder, "done.json"), {"documents": meta.rows})
 
 
 class PartitionStage(PipelineStep):

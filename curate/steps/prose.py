@@ -8,9 +8,9 @@ rules should judge:
 
 * code blocks: Markdown fences and indented blocks, reST literal blocks (the paragraph after one ending in `::`),
   shell/REPL prompts, lines that are only inline code, and paragraphs whose lines read as code;
-* inline code, reST roles and `{{placeholders}}`; URLs, link targets and file paths; HTML tags, table rows and
-  rules, directives and admonitions, heading/quote/emphasis markers. List bullets stay (Gopher's bullet rule is
-  about page structure).
+* inline code, reST roles and `{{placeholders}}`; URLs, link targets, file paths and lines that are only links;
+  HTML tags, table rows and rules, directives and admonitions, heading/quote/emphasis markers. List bullets stay
+  (Gopher's bullet rule is about page structure).
 
 Lines are logical lines: a line broken only to wrap a sentence (Markdown source, HTML source newlines) is joined
 with its continuation, so that the line rules (terminal punctuation, short lines) see sentences, as they do on the
@@ -100,9 +100,11 @@ def _nonspace(s: str) -> int:
 
 def _bare(line: str) -> str:
     """A line without its inline code, links, URLs and list/quote markers: what is left to read as code or prose."""
-    for pattern in (RST_ROLE, INLINE_CODE, AUTOLINK, URL):
+    for pattern in (RST_ROLE, INLINE_CODE):
         line = pattern.sub(" ", line)
-    line = MD_LINK.sub(r" \1 ", line)
+    line = MD_LINK.sub(r" \1 ", line)  # before URLs: a link's target is a URL, and `[text]( )` would read as code
+    for pattern in (AUTOLINK, URL):
+        line = pattern.sub(" ", line)
     return BULLET.sub("", QUOTE.sub("", line)).strip()
 
 
@@ -133,6 +135,17 @@ def _only_inline_code(line: str) -> bool:
     """A line that is nothing but inline code (a command in a tldr page, a signature)."""
     stripped = BULLET.sub("", line.strip())
     return bool(INLINE_CODE.search(stripped)) and not regex.sub(r"[\s\p{P}]", "", INLINE_CODE.sub("", stripped))
+
+
+def _only_links(line: str) -> bool:
+    """A line that is nothing but links (a table of contents entry, "[Edit on GitHub](...)", a bare URL): set
+    aside as links, as a bare URL always was; its link text is navigation, not a sentence."""
+    stripped = BULLET.sub("", QUOTE.sub("", line.strip()))
+    if not (MD_LINK.search(stripped) or AUTOLINK.search(stripped) or URL.search(stripped)):
+        return False
+    for pattern in (MD_LINK, AUTOLINK, URL):
+        stripped = pattern.sub(" ", stripped)
+    return not regex.sub(r"[\s\p{P}\p{S}]", "", stripped)
 
 
 def _paragraphs(lines: list[str]) -> list[tuple[int, int]]:
@@ -183,7 +196,9 @@ def _code_lines(lines: list[str]) -> list[bool]:
                 code[i] = True
         else:
             # table rows and rules are markup whatever their pipes look like: they do not vote
-            voters = [i for i in block if not (TABLE_ROW.match(lines[i]) or SETEXT_OR_RULE.match(lines[i]))]
+            # (nor do lines that are only links)
+            voters = [i for i in block if not (TABLE_ROW.match(lines[i]) or SETEXT_OR_RULE.match(lines[i])
+                                               or _only_links(lines[i]))]
             votes = [_looks_like_code(lines[i]) or _only_inline_code(lines[i]) for i in block]
             ayes = sum(v for i, v in zip(block, votes) if i in voters)
             if voters and ayes * 2 >= len(voters) and ayes >= min(2, len(voters)):
@@ -257,6 +272,8 @@ def classify_lines(text: str) -> tuple[Line, ...]:
         elif (RST_DIRECTIVE.match(line) or TABLE_ROW.match(line) or SETEXT_OR_RULE.match(line)
               or ADMONITION.match(line)):
             out.append(Line(line, "markup", "", 0, 0, _nonspace(line)))
+        elif _only_links(line):
+            out.append(Line(line, "blank", "", 0, _nonspace(line), 0))
         else:
             prose, code, link, markup = _prose_line(line)
             out.append(Line(line, "prose" if prose else "blank", prose, code, link, markup))
