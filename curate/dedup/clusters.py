@@ -50,11 +50,7 @@ def bucket_edges(keys: np.ndarray, order: np.ndarray, rows: np.ndarray | None = 
 
 def verify_edges(src: np.ndarray, dst: np.ndarray, sigs, threshold: float, chunk: int = 65536) -> np.ndarray:
     """Mask of edges whose estimated Jaccard reaches `threshold` (signatures may be a memmap: read by rows)."""
-    keep = np.zeros(len(src), dtype=bool)
-    for c in range(0, len(src), chunk):
-        s, d = src[c:c + chunk], dst[c:c + chunk]
-        keep[c:c + chunk] = estimated_jaccard(np.asarray(sigs[s]), np.asarray(sigs[d])) >= threshold
-    return keep
+    return similarity(src, dst, sigs, chunk) >= threshold
 
 
 def all_edges(bands: np.ndarray, order: np.ndarray, valid: np.ndarray, sigs=None,
@@ -110,15 +106,17 @@ def cluster(n: int, src: np.ndarray, dst: np.ndarray, order: np.ndarray, *, poli
         q = np.asarray(quality, dtype=np.float64)
         keys.append(-np.where(np.isnan(q), -np.inf, q))  # documents without a score lose to scored ones
     keys.append(~ref)
-    rank = np.empty(n, dtype=np.int64)  # the keep policy as one number per row: lower wins
-    rank[np.lexsort(keys)] = np.arange(n)
-    survivor = _survivors(_components(n, src, dst), rank)
+    by_rank = np.lexsort(keys)  # rows in the keep policy's order: the first of a cluster survives
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_rank] = np.arange(n)
+    survivor = _survivors(_components(n, src, dst), rank, by_rank)
     if sigs is not None and threshold is not None and len(src):
+        rows_n = np.arange(n, dtype=np.int64)
         active = np.ones(n, dtype=bool)
-        final = np.arange(n, dtype=np.int64)
+        final = rows_n.copy()
         while True:
-            rows = np.flatnonzero(active & (survivor != np.arange(n)))
-            far = rows[_similarity(rows, survivor[rows], sigs) < threshold]
+            rows = np.flatnonzero(active & (survivor != rows_n))
+            far = rows[similarity(rows, survivor[rows], sigs) < threshold]
             settled = active.copy()
             settled[far] = False
             final[settled] = survivor[settled]
@@ -127,7 +125,7 @@ def cluster(n: int, src: np.ndarray, dst: np.ndarray, order: np.ndarray, *, poli
                 break
             keep = active[src] & active[dst]
             src, dst = src[keep], dst[keep]
-            survivor = _survivors(_components(n, src, dst), rank)
+            survivor = _survivors(_components(n, src, dst), rank, by_rank)
         survivor = final
     w = np.ones(n, dtype=np.int64) if weight is None else np.asarray(weight, dtype=np.int64)
     size = np.bincount(survivor, weights=np.where(ref, 0, w), minlength=n).astype(np.int64)
@@ -142,17 +140,17 @@ def _components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
-def _survivors(labels: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """Per row, the row of its component that the keep policy ranks first."""
+def _survivors(labels: np.ndarray, rank: np.ndarray, by_rank: np.ndarray) -> np.ndarray:
+    """Per row, the row of its component that the keep policy ranks first (`by_rank[rank[i]] == i`)."""
     if not len(labels):
         return labels
     best = np.full(labels.max() + 1, len(rank), dtype=np.int64)
     np.minimum.at(best, labels, rank)
-    row_of_rank = np.argsort(rank)
-    return row_of_rank[best[labels]]
+    return by_rank[best[labels]]
 
 
-def _similarity(a: np.ndarray, b: np.ndarray, sigs, chunk: int = 65536) -> np.ndarray:
+def similarity(a: np.ndarray, b: np.ndarray, sigs, chunk: int = 65536) -> np.ndarray:
+    """Estimated Jaccard of rows a[i] and b[i] (signatures may be a memmap: read by rows, a chunk at a time)."""
     out = np.ones(len(a), dtype=np.float64)
     for c in range(0, len(a), chunk):
         out[c:c + chunk] = estimated_jaccard(np.asarray(sigs[a[c:c + chunk]]), np.asarray(sigs[b[c:c + chunk]]))
@@ -168,7 +166,5 @@ def survivor_similarity(result: ClusterResult, sigs, chunk: int = 65536) -> np.n
     """Estimated Jaccard of every document with its cluster's survivor (1.0 for survivors)."""
     sim = np.ones(len(result.survivor), dtype=np.float64)
     rows = np.flatnonzero(result.removed)
-    for c in range(0, len(rows), chunk):
-        r = rows[c:c + chunk]
-        sim[r] = estimated_jaccard(np.asarray(sigs[r]), np.asarray(sigs[result.survivor[r]]))
+    sim[rows] = similarity(rows, result.survivor[rows], sigs, chunk)
     return sim

@@ -343,9 +343,9 @@ class MinHashDedup(ClusterDedupStep):
     """MinHash LSH near-duplicates (word n-gram shingles, datasketch permutations), clustered, one survivor each."""
     summary = (
         "near duplicates: vectorised MinHash signatures (bit-identical to datasketch), LSH, clusters without "
-        "chains (every removed document is a near duplicate of the one it points to); keep `first`/`longest`/`quality`; `mode: distributed` runs datatrove-style signature → "
-        "bucket → cluster → filter stages over many tasks; `reference_index` dedups a new crawl against an "
-        "earlier run"
+        "chains (every removed document is a near duplicate of the one it points to); keep "
+        "`first`/`longest`/`quality`; `mode: distributed` runs datatrove-style signature → bucket → cluster → "
+        "filter stages over many tasks; `reference_index` dedups a new crawl against an earlier run"
     )
 
     type_name = "dedup_minhash"
@@ -388,7 +388,8 @@ class MinHashDedup(ClusterDedupStep):
         src, dst = all_edges(bands, order, valid, sigs, p.threshold if p.verify else None)
         self.count("linked_pairs", len(src))
         result = cluster(len(order), src, dst, order, policy=p.keep, length=length, quality=quality,
-                         is_reference=order < n_ref, weight=weight, sigs=sigs, threshold=p.threshold if p.verify else None)
+                         is_reference=order < n_ref, weight=weight, sigs=sigs,
+                         threshold=p.threshold if p.verify else None)
         return result, survivor_similarity(result, sigs)
 
     def kept_index(self, kept_rows):
