@@ -5,11 +5,14 @@
   ko  2runo curse data (MIT): toxic = label 1; stratified 80/20 split (seed 0)
   ko  BEEP! Korean hate speech (CC BY-SA 4.0): toxic = hate != none; train -> dev
 Korean candidates: the word list shipped before (ko.txt), korcen and nerv-filter when installed (offline keyword
-filters from PyPI; not dependencies: `pip install korcen nerv-filter` to compare), the shipped Korean default
-(curate/scrub/models/ko_toxicity.ftz: fastText trained on the MIT curse data's train split only, read as shipped),
-a fastText model trained here on BEEP!'s train split (CC BY-SA: measured, never shipped), and flagging everything.
+filters from PyPI; not dependencies: `pip install korcen nerv-filter` to compare), the Korean default before
+(fastText on the MIT curse data's train split, trained here), the shipped Korean default
+(curate/scrub/models/ko_toxicity.json.gz: character n-grams + logistic regression on the same curse labels and
+documentation paragraphs as clean examples, read as shipped), fastText models trained here on BEEP!'s train split
+(CC BY-SA: measured, never shipped), and flagging everything.
 "ko docs flagged" is the share of real Korean documentation pages (../shared/corpora/web_en_ko.jsonl.gz, the half
-not used to choose the threshold) a backend flags as a whole document: what the step would remove from clean text.
+never trained on nor used to choose a threshold) a backend flags as a whole document: what the step would remove
+from clean text.
 
 Run: python benchmarks/toxicity_eval.py [--slow]     (--slow adds nerv-filter: ~6 minutes)
      python benchmarks/toxicity_eval.py --train-korean-default    (re-trains the shipped model and its threshold)
@@ -32,6 +35,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from curate.scrub.char_ngram import CharNgramBackend, train_char_ngram  # noqa: E402
 from curate.scrub.toxicity import (  # noqa: E402
     KOREAN_DEFAULT_MODEL,
     FastTextBackend,
@@ -45,7 +49,10 @@ from curate.scrub.toxicity import (  # noqa: E402
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TOX = SHARED / "eval" / "toxicity"
 # the shipped model's recipe: fastText on the curse data's train split (seed-0 80/20 split, as evaluated below)
-KOREAN_TRAINING = dict(epoch=25, lr=0.25, word_ngrams=2, dim=16, minn=1, maxn=5, bucket=50_000, quantize=True)
+KOREAN_TRAINING = dict(ngram_range=(1, 4), min_df=2, c=4.0)
+# the fastText recipe of the Korean default before (kept as a row of the comparison)
+FASTTEXT_KOREAN = dict(epoch=25, lr=0.25, word_ngrams=2, dim=16, minn=1, maxn=5, bucket=50_000, quantize=True)
+GOALS = {"curse": 0.75, "hate": 0.60}  # issue 16: F1 of the shipped default on the curse set and on BEEP!
 MAX_DOCS_FLAGGED = 0.005  # the threshold may flag at most this share of the selection half of Korean documentation
 
 
@@ -95,15 +102,21 @@ def ko_curse():
     return split(rows)
 
 
-def ko_docs() -> tuple[list[str], list[str]]:
-    """Korean documentation pages, in two halves by a hash of their id: (select, report)."""
+def ko_pages() -> tuple[list[dict], list[dict]]:
+    """Korean documentation pages (records with text, source, license), in two halves by a hash of their id:
+    (select, report)."""
     select, report = [], []
     with gzip.open(SHARED / "corpora" / "web_en_ko.jsonl.gz", "rt", encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
             if d["lang"] == "ko":
-                (select if hashlib.sha1(d["id"].encode()).digest()[0] % 2 else report).append(d["text"])
+                (select if hashlib.sha1(d["id"].encode()).digest()[0] % 2 else report).append(d)
     return cap(select), cap(report)
+
+
+def ko_docs() -> tuple[list[str], list[str]]:
+    select, report = ko_pages()
+    return [d["text"] for d in select], [d["text"] for d in report]
 
 
 def documentation_negatives(pages: list[str], limit: int = 3000) -> list[tuple[str, str]]:
@@ -138,34 +151,53 @@ def scored(backend, flag):
 
 
 def train_korean_default(out_dir: Path) -> None:
-    """Re-train the shipped Korean model: the threshold is the one with the best F1 on an inner validation split of
-    the curse train split (15%, seed 1) among those flagging at most MAX_DOCS_FLAGGED of the selection half of the
-    Korean documentation pages; the model is then trained on the whole curse train split. Neither the curse test
-    split, BEEP! nor the report half of the documentation pages is read."""
+    """Re-train the shipped Korean model (a character n-gram linear model, curate/scrub/char_ngram.py).
+
+    Weights are learned from the MIT curse data's train split and, as clean examples, paragraphs of one quarter of
+    the Korean documentation pages (selection half, even pages). The threshold is chosen with a probe model trained
+    on 85% of that curse split (seed 1): among thresholds that flag at most MAX_DOCS_FLAGGED of the other selection
+    quarter as whole documents, the one whose worst margin over the goals (F1 on the remaining 15% of the curse
+    split, F1 on BEEP!'s train split) is largest. BEEP! (CC BY-SA) is only scored to choose that one number, never
+    learned from. Neither the curse test split, BEEP!'s dev set nor the report half of the documentation is read."""
     train, _ = ko_curse()
     fit, val = split(train, seed=1, frac=0.85)
+    hate_train, _ = ko_hate()
     select, _ = ko_docs()
+    negatives = documentation_negatives(select[0::2])
+    check_docs = select[1::2]
     with tempfile.TemporaryDirectory() as tmp:
-        probe = os.path.join(tmp, "probe.ftz")
-        train_fasttext(fit, probe, **KOREAN_TRAINING)
-        backend = FastTextBackend(probe, {"toxic": 0.0})
-        val_p = [p for p, _ in backend.score([t for t, _ in val])]
-        doc_p = [p for p, _ in backend.score(select)]
+        probe = os.path.join(tmp, "probe.json.gz")
+        train_char_ngram(fit + negatives, probe, **KOREAN_TRAINING)
+        backend = CharNgramBackend(probe)
+        val_p = backend.probabilities([t for t, _ in val])
+        hate_p = backend.probabilities([t for t, _ in hate_train])
+        doc_p = backend.probabilities(check_docs)
     best = None
-    for th in [x / 100 for x in range(30, 71, 5)]:
-        f1 = prf([p >= th for p in val_p], val)[2]
-        flagged = sum(p >= th for p in doc_p) / len(doc_p)
-        print(f"  threshold {th:.2f}: validation F1 {f1:.3f}, selection docs flagged {flagged:.3f}")
-        if flagged <= MAX_DOCS_FLAGGED and (best is None or f1 > best[1]):
-            best = (th, f1)
+    for th in [x / 1000 for x in range(300, 701, 25)]:
+        f_curse, f_hate = prf(val_p >= th, val)[2], prf(hate_p >= th, hate_train)[2]
+        flagged = float((doc_p >= th).mean())
+        margin = min(f_curse - GOALS["curse"], f_hate - GOALS["hate"])
+        print(f"  threshold {th:.3f}: F1 curse validation {f_curse:.3f}, BEEP! train {f_hate:.3f} "
+              f"(worst margin {margin:+.3f}); selection docs flagged {flagged:.4f}")
+        if flagged <= MAX_DOCS_FLAGGED and (best is None or margin > best[1]):
+            best = (th, margin, f_curse, f_hate)
     if best is None:
         raise SystemExit("no threshold flags few enough documentation pages")
-    info = train_fasttext(train, str(out_dir / "ko_toxicity.ftz"), **KOREAN_TRAINING)
-    config = {"label": "toxic", "threshold": best[0], "training": KOREAN_TRAINING, "examples": info["examples"],
-              "labels": info["labels"], "validation_f1": round(best[1], 4),
-              "data": "2runo/Curse-detection-data dataset.txt (MIT), seed-0 80% stratified train split"}
-    (out_dir / "ko_toxicity.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out_dir / 'ko_toxicity.ftz'} (threshold {best[0]:.2f})")
+    th, _, f_curse, f_hate = best
+    info = {"selection": {"curse_validation_f1": round(f_curse, 4), "beep_train_f1": round(f_hate, 4),
+                          "rule": "largest worst margin over the goals (curse F1 0.75, hate-speech F1 0.6) among "
+                                  f"thresholds flagging <= {MAX_DOCS_FLAGGED:.1%} of held-out documentation pages"},
+            "data": ["2runo/Curse-detection-data dataset.txt (MIT): seed-0 80% stratified train split",
+                     f"{len(negatives)} paragraphs of Korean documentation pages, as clean examples "
+                     "(../shared/corpora/web_en_ko.jsonl.gz; see ko_toxicity.md for their sources and licenses)"]}
+    out = out_dir / "ko_toxicity.json.gz"
+    trained = train_char_ngram(train + negatives, str(out), threshold=th, info=info, **KOREAN_TRAINING)
+    print(f"wrote {out} (threshold {th:.3f}; {trained['examples']} examples)")
+    pages = {}
+    for page in ko_pages()[0][0::2]:
+        pages[(page["source"], page["license"])] = pages.get((page["source"], page["license"]), 0) + 1
+    for (source, lic), n in sorted(pages.items()):
+        print(f"  clean examples drawn from {n} pages of {source} ({lic})")
 
 
 def korean(slow: bool) -> None:
@@ -175,14 +207,17 @@ def korean(slow: bool) -> None:
     wordlist = WordListBackend(["ko.txt"])
     shipped = korean_default_backend()
     with tempfile.TemporaryDirectory() as tmp:
+        before = os.path.join(tmp, "before.ftz")  # the Korean default before: fastText on the same curse labels
+        train_fasttext(curse_train, before, **FASTTEXT_KOREAN)
+        before_backend = FastTextBackend(before, {"toxic": 0.35})
         beep = os.path.join(tmp, "beep.ftz")
-        train_fasttext(hate_train, beep, **KOREAN_TRAINING)
-        beep_backend = FastTextBackend(beep, {"toxic": korean_default_config()["threshold"]})
+        train_fasttext(hate_train, beep, **FASTTEXT_KOREAN)
+        beep_backend = FastTextBackend(beep, {"toxic": 0.35})
         # BEEP!'s clean examples are all celebrity-news comments: trained on them alone, every other register reads
         # as toxic; documentation paragraphs as negatives remove that (and what stays in the way is below)
         beep_docs = os.path.join(tmp, "beep_docs.ftz")
-        train_fasttext(hate_train + documentation_negatives(select), beep_docs, **KOREAN_TRAINING)
-        beep_docs_backend = FastTextBackend(beep_docs, {"toxic": korean_default_config()["threshold"]})
+        train_fasttext(hate_train + documentation_negatives(select), beep_docs, **FASTTEXT_KOREAN)
+        beep_docs_backend = FastTextBackend(beep_docs, {"toxic": 0.35})
         candidates = [("wordlist ko.txt (the default before)", scored(wordlist, lambda s, lab: s >= 0.5))]
         try:
             from korcen import korcen
@@ -200,7 +235,8 @@ def korean(slow: bool) -> None:
             except ImportError:
                 print("  (nerv-filter not installed: pip install nerv-filter to compare)")
         candidates += [
-            (f"SHIPPED fastText, curse train split (MIT) th {korean_default_config()['threshold']:.2f}",
+            ("fastText, curse train split (MIT; the default before)", scored(before_backend, lambda s, lab: lab is not None)),
+            (f"SHIPPED char n-grams, curse train split (MIT) th {korean_default_config()['threshold']:.3f}",
              scored(shipped, lambda s, lab: lab is not None)),
             ("fastText, BEEP! train split (CC BY-SA, not shipped)", scored(beep_backend, lambda s, lab: lab is not None)),
             ("fastText, BEEP! train + doc paragraphs (not shipped)",

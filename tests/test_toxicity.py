@@ -1,5 +1,5 @@
-"""Toxicity filtering: a fastText model trained in the test, alt-profanity-check, word lists, document and line
-modes, in a real pipeline."""
+"""Toxicity filtering: fastText and character n-gram models trained in the test, alt-profanity-check, word lists,
+the shipped Korean default, document and line modes, in a real pipeline."""
 
 from __future__ import annotations
 
@@ -58,6 +58,92 @@ def test_fasttext_backend_separates_held_out(model_path):
     assert acc >= 0.95
     with pytest.raises(ValueError):
         FastTextBackend(model_path, {"nsfw": 0.5})  # a label the model does not have
+
+
+def test_char_ngram_model_scores_as_scikit_learn_would(tmp_path):
+    """The backend's numpy scoring (cached per word, batched) gives what scikit-learn's TfidfVectorizer + the
+    saved weights give, on held-out, Korean, empty and repeated-word texts alike."""
+    import numpy as np
+
+    from curate.scrub.char_ngram import CharNgramBackend, _read, _vectorizer, train_char_ngram
+
+    path = str(tmp_path / "m.json.gz")
+    ko = [("야 이 병신아 꺼져", "toxic"), ("오늘 회의는 세 시에 시작합니다", "non_toxic"),
+          ("씨발 진짜 짜증나네", "toxic"), ("자료를 미리 읽어 오세요", "non_toxic")] * 3
+    info = train_char_ngram(_generated(400) + ko, path, min_df=1)
+    assert info["examples"] == 412
+    backend = CharNgramBackend(path)
+    saved = _read(path)
+    vec = _vectorizer(saved["ngram_range"], vocabulary={g: i for i, g in enumerate(saved["vocabulary"])})
+    vec.idf_ = np.asarray(saved["idf"])
+    texts = [t for t, _ in _generated(150, seed=7)] + ["", "   \n ", "zzzz qqqq", "병신 병신 병신아 ㅋㅋ",
+                                                       "The  museum\tthe museum THE MUSEUM", "회의 자료"]
+    from curate.scrub.toxicity import preprocess
+
+    expected = 1 / (1 + np.exp(-(vec.transform([preprocess(t) for t in texts]) @ np.asarray(saved["coef"])
+                                 + saved["intercept"])))
+    got = backend.probabilities(texts)
+    assert np.abs(got - expected).max() < 1e-9
+    assert got[150] == got[151] == 1 / (1 + np.exp(-saved["intercept"]))  # no n-gram: the prior alone
+    held = _generated(200, seed=99)
+    flags = [label is not None for _, label in backend.score([t for t, _ in held])]
+    assert sum(f == (y == "toxic") for f, (_, y) in zip(flags, held)) / len(held) >= 0.95
+
+
+def test_char_ngram_model_file_is_checked_not_unpickled(tmp_path):
+    import gzip
+
+    from curate.scrub.char_ngram import CharNgramBackend
+
+    bad = tmp_path / "bad.json.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError, match="bad.json.gz"):
+        CharNgramBackend(str(bad))
+    other = tmp_path / "other.json.gz"
+    with gzip.open(other, "wt") as f:
+        json.dump({"format": "something-else"}, f)
+    with pytest.raises(ValueError, match="format"):
+        CharNgramBackend(str(other))
+    with pytest.raises(FileNotFoundError):
+        CharNgramBackend(str(tmp_path / "missing.json.gz"))
+
+
+def test_train_classifier_char_ngram_then_pipeline(tmp_path):
+    """`curate train-classifier --kind char-ngram` writes a model the `toxicity` step loads (backend: char_ngram),
+    with its own threshold, which `threshold:` overrides."""
+    from click.testing import CliRunner
+
+    from curate.cli import cli
+
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in _generated(500)))
+    model = tmp_path / "tox.json.gz"
+    res = CliRunner().invoke(cli, ["train-classifier", str(labelled), "-o", str(model), "--kind", "char-ngram",
+                                    "--threshold", "0.6"])
+    assert res.exit_code == 0, res.output
+    assert "trained on 500 examples" in res.output
+    again = tmp_path / "again.json.gz"
+    res = CliRunner().invoke(cli, ["train-classifier", str(labelled), "-o", str(again), "--kind", "char-ngram",
+                                   "--threshold", "0.6"])
+    assert res.exit_code == 0 and again.read_bytes() == model.read_bytes()  # deterministic, to the byte
+    res = CliRunner().invoke(cli, ["train-classifier", str(labelled), "-o", str(tmp_path / "x.bin"),
+                                    "--kind", "char-ngram"])
+    assert res.exit_code != 0 and ".json.gz" in res.output
+    docs = [{"id": "clean", "text": "I really enjoyed the museum today. We wrote a short report on the concert."},
+            {"id": "toxic", "text": "shut up you bitch, the concert is shit"},
+            {"id": "mixed", "text": "Everyone agreed that our garden looked fine.\nwhat a fucking cunt, the museum sucks"}]
+    steps = f"""  - type: toxicity
+    name: tox
+    backend: char_ngram
+    model_path: {model}
+"""
+    manifest, kept = _run(tmp_path, steps, docs)
+    assert manifest["removed"] == {"tox:toxic_toxic": 1} and sorted(kept["id"].to_list()) == ["clean", "mixed"]
+    manifest, kept = _run(tmp_path, steps + "    mode: line\n", docs)
+    rows = {r["id"]: r for r in kept.to_dicts()}
+    assert rows["mixed"]["text"] == "Everyone agreed that our garden looked fine."
+    manifest, kept = _run(tmp_path, steps + "    threshold: 0.999999\n", docs)  # overrides the saved 0.6
+    assert manifest["removed"] == {} and len(kept) == 3
 
 
 def test_profanity_check_offline_and_quiet():
@@ -161,31 +247,44 @@ def test_korean_model_card_names_its_data_and_license():
     card = (Path(KOREAN_DEFAULT_MODEL).parent / "ko_toxicity.md").read_text(encoding="utf-8")
     assert "MIT License, Copyright (c) 2020 2runo" in card and "Permission is hereby granted" in card
     cfg = korean_default_config()
-    assert 0 < cfg["threshold"] < 1 and "MIT" in cfg["data"]
+    assert 0 < cfg["threshold"] < 1 and any("MIT" in d for d in cfg["data"])
     assert os.path.getsize(KOREAN_DEFAULT_MODEL) < 3_000_000
+    # the documentation paragraphs it learned "clean" from: the audit of its data asks to credit each creator whose
+    # license requires attribution, and the card names every source with its license
+    from license_registry.audit import audit, load_request
+
+    report = audit(load_request(Path(KOREAN_DEFAULT_MODEL).parent / "ko_toxicity_audit.yaml"))
+    assert report.verdict == "obligations"
+    credited = {u.source.split("@")[0] for a in report.attributions for s in a.sources for u in s.upstream}
+    assert {"github.com/tldr-pages/tldr", "github.com/reactjs/ko.react.dev", "github.com/cncf/glossary",
+            "github.com/tensorflow/docs-l10n", "github.com/python/python-docs-ko"} <= credited
+    for source in credited | {"github.com/helm/helm-www", "github.com/2runo/Curse-detection-data"}:
+        assert source.removeprefix("github.com/") in card or source in card, source
 
 
 @pytest.mark.shared
 def test_korean_default_on_held_out_labeled_data():
-    """The shipped model on data it never saw: the curse set's test split (F1 >= 0.75) and clean Korean
-    documentation pages (at most 1% flagged as whole documents). (BEEP!'s dev set is measured in
-    benchmarks/toxicity_eval.py; the model misses most hate speech without profanity: docs/scrubbing.md.)"""
+    """The shipped model on data it never learned from: the curse set's test split (F1 >= 0.75), BEEP!'s hate-speech
+    dev set (F1 >= 0.6; BEEP! only chose the threshold, from its train split) and clean Korean documentation pages
+    (at most 1% flagged as whole documents)."""
     import sys
 
     shared = REPO.parent / "shared"
-    if not (shared / "eval" / "toxicity" / "ko_curse.txt").exists() or \
+    if not all((shared / "eval" / "toxicity" / f).exists() for f in ("ko_curse.txt", "ko_hate_dev.tsv")) or \
             not (shared / "corpora" / "web_en_ko.jsonl.gz").exists():
         pytest.skip("needs ../shared (eval/toxicity, corpora)")
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from toxicity_eval import ko_curse, ko_docs, prf
+    from toxicity_eval import ko_curse, ko_docs, ko_hate, prf
 
     from curate.scrub.toxicity import korean_default_backend
 
-    _, test = ko_curse()
     backend = korean_default_backend()
-    flags = [label is not None for _, label in backend.score([t for t, _ in test])]
-    precision, recall, f1 = prf(flags, test)
-    assert f1 >= 0.75 and precision >= 0.7 and recall >= 0.7, (precision, recall, f1)
+    _, curse = ko_curse()
+    _, hate = ko_hate()
+    for test, goal in ((curse, 0.75), (hate, 0.6)):
+        flags = [label is not None for _, label in backend.score([t for t, _ in test])]
+        precision, recall, f1 = prf(flags, test)
+        assert f1 >= goal and precision >= 0.7, (goal, precision, recall, f1)
     _, docs = ko_docs()
     flagged = sum(label is not None for _, label in backend.score(docs)) / len(docs)
     assert len(docs) > 500 and flagged <= 0.01

@@ -91,7 +91,15 @@ def _labelled(path: str, text_field: str, label_field: str):
 @click.option("--positive", multiple=True, metavar="PATH", help="quality: documents to keep (JSONL, Parquet, a run).")
 @click.option("--negative", multiple=True, metavar="PATH", help="quality: documents to tell apart (e.g. raw crawl).")
 @click.option("--encoder", metavar="DIR", help="quality: fit a regression head on this local encoder's embeddings.")
-@click.option("-o", "--output", required=True, metavar="MODEL.bin", help="Where to write the fastText model.")
+@click.option("--kind", type=click.Choice(["fasttext", "char-ngram"]), default="fasttext", show_default=True,
+              help="toxicity: char-ngram is TF-IDF over 1-4 character n-grams + logistic regression, the kind of "
+                   "the shipped Korean default (a .json.gz for `backend: char_ngram`).")
+@click.option("--flag-label", default="toxic", show_default=True,
+              help="char-ngram: the label to detect (every other label is its opposite).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="char-ngram: the probability saved with the model at which a text is flagged.")
+@click.option("-o", "--output", required=True, metavar="MODEL",
+              help="Where to write the model (fastText .bin/.ftz; char-ngram .json.gz).")
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--label-field", default="label", show_default=True)
 @click.option("--epoch", type=int, help="Training epochs [default: 25].")
@@ -103,22 +111,38 @@ def _labelled(path: str, text_field: str, label_field: str):
 @click.option("--seed", default=0, show_default=True)
 @click.option("--quantize", is_flag=True, help="Quantize the model (write a small .ftz).")
 def train_classifier_cmd(labelled, output, text_field, label_field, epoch, lr, word_ngrams, dim, minn, maxn, seed,
-                         quantize, task, positive, negative, encoder):
-    """Train a supervised fastText classifier (e.g. toxic / non_toxic) on LABELED.jsonl records with a text and a
-    label (a string, number, bool or list of them); the `toxicity` step loads the model (backend: fasttext).
-    Training is single-threaded with a fixed seed (fastText itself is not bit-for-bit repeatable across runs)."""
+                         quantize, task, positive, negative, encoder, kind, flag_label, threshold):
+    """Train a classifier (e.g. toxic / non_toxic) on LABELED.jsonl records with a text and a label (a string,
+    number, bool or list of them); the `toxicity` step loads the model (backend: fasttext, or char_ngram with
+    --kind char-ngram). fastText training is single-threaded with a fixed seed (fastText itself is not bit-for-bit
+    repeatable across runs); char-ngram training is deterministic."""
     from curate.langid import FasttextInstallError
     from curate.scrub.toxicity import train_fasttext
 
     fasttext_options = {k: v for k, v in dict(epoch=epoch, lr=lr, word_ngrams=word_ngrams, dim=dim, minn=minn,
                                                   maxn=maxn, seed=seed, quantize=quantize).items() if v is not None}
     if task == "quality":
+        if kind != "fasttext":
+            raise click.UsageError("--task quality trains fastText (or, with --encoder, a regression head)")
         from curate.quality_model import train_quality_command
 
         return train_quality_command(labelled, positive, negative, output, encoder, text_field, label_field,
                                      fasttext_options)
     if labelled is None:
         raise click.UsageError("give LABELED.jsonl")
+    if kind == "char-ngram":
+        from curate.scrub.char_ngram import train_char_ngram
+
+        if not output.endswith(".json.gz"):
+            raise click.UsageError("a char-ngram model is written as .json.gz")
+        try:
+            info = train_char_ngram(_labelled(labelled, text_field, label_field), output, positive=flag_label,
+                                    threshold=threshold)
+        except ValueError as e:
+            raise click.ClickException(str(e)) from None
+        labels = ", ".join(f"{k}: {v}" for k, v in sorted(info["labels"].items()))
+        click.echo(f"trained on {info['examples']} examples ({labels}) -> {output}")
+        return
     try:
         info = train_fasttext(_labelled(labelled, text_field, label_field), output, **fasttext_options)
     except (FasttextInstallError, ValueError) as e:

@@ -1,5 +1,6 @@
-"""Toxicity scoring backends: a fastText classifier (any supervised `.bin`/`.ftz`), alt-profanity-check's bundled
-English model (offline, no training), and word lists loaded from files (Korean and other languages).
+"""Toxicity scoring backends: a fastText classifier (any supervised `.bin`/`.ftz`), a character n-gram linear model
+(char_ngram.py; the shipped Korean default is one), alt-profanity-check's bundled English model (offline, no
+training), and word lists loaded from files (Korean and other languages).
 
 Every backend maps a list of texts to (score in [0, 1], label) pairs; the step compares the score with a threshold
 (per label for fastText) and drops the document or only its offending lines.
@@ -7,7 +8,6 @@ Every backend maps a list of texts to (score in [0, 1], label) pairs; the step c
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -17,9 +17,9 @@ from typing import Iterable, Sequence
 
 WORDLIST_DIR = os.path.join(os.path.dirname(__file__), "wordlists")
 MODEL_DIR = os.path.join(os.path.dirname(__file__), "models")
-# The Korean default of the `toxicity` step: fastText trained on MIT-licensed labels (models/ko_toxicity.md), with
-# its threshold and recipe beside it (ko_toxicity.json; benchmarks/toxicity_eval.py --train-korean-default).
-KOREAN_DEFAULT_MODEL = os.path.join(MODEL_DIR, "ko_toxicity.ftz")
+# The Korean default of the `toxicity` step: a character n-gram model trained on MIT-licensed labels, its threshold
+# and recipe inside (models/ko_toxicity.md; benchmarks/toxicity_eval.py --train-korean-default).
+KOREAN_DEFAULT_MODEL = os.path.join(MODEL_DIR, "ko_toxicity.json.gz")
 _WS = re.compile(r"\s+")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
@@ -67,6 +67,8 @@ def _norm_label(label: str) -> str:
 class FastTextBackend:
     """Any supervised fastText model. `thresholds` maps labels (with or without `__label__`) to the probability at
     which a text counts as that label; labels not listed never flag (e.g. `non_toxic`, `neither`)."""
+
+    has_own_threshold = True  # score() returns a label only when it is flagged
 
     def __init__(self, model_path: str, thresholds: dict[str, float]):
         from curate.langid import load_fasttext
@@ -138,14 +140,17 @@ def train_fasttext(records: Iterable[tuple[str, str]], output: str, *, epoch: in
 
 @lru_cache(maxsize=1)
 def korean_default_config() -> dict:
-    with open(os.path.join(MODEL_DIR, "ko_toxicity.json"), encoding="utf-8") as f:
-        return json.load(f)
+    """The shipped Korean model's label, threshold, training and data (its weights left out)."""
+    from curate.scrub.char_ngram import read_model_info
+
+    return read_model_info(KOREAN_DEFAULT_MODEL)
 
 
-def korean_default_backend() -> FastTextBackend:
+def korean_default_backend():
     """The shipped Korean model at its chosen threshold."""
-    cfg = korean_default_config()
-    return FastTextBackend(KOREAN_DEFAULT_MODEL, {cfg["label"]: cfg["threshold"]})
+    from curate.scrub.char_ngram import CharNgramBackend
+
+    return CharNgramBackend(KOREAN_DEFAULT_MODEL)
 
 
 # -- alt-profanity-check ------------------------------------------------------------------------------------------

@@ -173,12 +173,13 @@ class PiiStep(CurateStep):
 class ToxicityParams(StepParams):
     # auto: Korean documents with the shipped Korean model (curate/scrub/models/ko_toxicity.md), others with
     # profanity_check
-    backend: Literal["auto", "fasttext", "profanity_check", "wordlist"] = "auto"
+    backend: Literal["auto", "fasttext", "char_ngram", "profanity_check", "wordlist"] = "auto"
     mode: Literal["document", "line"] = "document"  # drop the document, or only its offending lines
     languages: list[str] | None = None  # judge only documents in these languages (None: all)
-    threshold: float = Field(0.5, ge=0, le=1)  # profanity_check and wordlist scores
-    # fasttext
-    model_path: str | None = None  # a supervised fastText .bin/.ftz (e.g. from `curate train-classifier`)
+    # profanity_check and wordlist scores; char_ngram: overrides the threshold saved with the model when given
+    threshold: float = Field(0.5, ge=0, le=1)
+    # fasttext: a supervised .bin/.ftz; char_ngram: a .json.gz (both from `curate train-classifier`)
+    model_path: str | None = None
     thresholds: dict[str, float] = {"toxic": 0.5}  # fastText label -> probability at which a text is flagged
     # wordlist
     wordlists: list[str] | None = None  # files, or names in curate/scrub/wordlists/ (default: the document language's)
@@ -188,17 +189,18 @@ class ToxicityParams(StepParams):
 
     @model_validator(mode="after")
     def _check(self):
-        if self.backend == "fasttext" and not self.model_path:
-            raise ValueError("backend fasttext needs model_path")
+        if self.backend in ("fasttext", "char_ngram") and not self.model_path:
+            raise ValueError(f"backend {self.backend} needs model_path")
         return self
 
 
 class ToxicityStep(CurateStep):
-    """Drop toxic documents, or only their toxic lines, with a fastText model, alt-profanity-check or word lists."""
+    """Drop toxic documents, or only their toxic lines, with a fastText or character n-gram model, alt-profanity-check
+    or word lists."""
     summary = (
-        "default `auto`: Korean documents with a shipped fastText model (trained on MIT-licensed curse "
-        "labels), others with alt-profanity-check's bundled English model; or your fastText model (`curate "
-        "train-classifier`), or word lists; drop documents or only offending lines"
+        "default `auto`: Korean documents with a shipped character n-gram model (trained on MIT-licensed "
+        "curse labels), others with alt-profanity-check's bundled English model; or your fastText or character "
+        "n-gram model (`curate train-classifier`), or word lists; drop documents or only offending lines"
     )
 
     type_name = "toxicity"
@@ -232,6 +234,10 @@ class ToxicityStep(CurateStep):
                 b = T.korean_default_backend()
             elif p.backend == "fasttext":
                 b = T.FastTextBackend(p.model_path, p.thresholds)
+            elif p.backend == "char_ngram":
+                from curate.scrub.char_ngram import CharNgramBackend
+
+                b = CharNgramBackend(p.model_path, p.threshold if "threshold" in p.model_fields_set else None)
             elif p.backend in ("profanity_check", "auto"):
                 b = T.ProfanityCheckBackend()
             else:
@@ -241,9 +247,7 @@ class ToxicityStep(CurateStep):
         return self._backends[key]
 
     def _flagged(self, backend, score: float, label: str | None) -> bool:
-        from curate.scrub.toxicity import FastTextBackend
-
-        if isinstance(backend, FastTextBackend):  # its own thresholds per label
+        if getattr(backend, "has_own_threshold", False):  # fastText (per label), character n-grams
             return label is not None
         return score >= self.params.threshold
 
