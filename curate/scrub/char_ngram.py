@@ -72,8 +72,8 @@ def train_char_ngram(records: Iterable[tuple[str, str]], output: str, *, positiv
     }
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     tmp = output + ".tmp"
-    # mtime 0: the same training data give the same bytes
-    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+    # no name, mtime 0: the same training data give the same bytes
+    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
         f.write(json.dumps(saved, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     os.replace(tmp, output)
     return {"examples": len(texts), "labels": labels}
