@@ -162,9 +162,9 @@ def train_korean_default(out_dir: Path) -> None:
     train, _ = ko_curse()
     fit, val = split(train, seed=1, frac=0.85)
     hate_train, _ = ko_hate()
-    select, _ = ko_docs()
-    negatives = documentation_negatives(select[0::2])
-    check_docs = select[1::2]
+    pages, _ = ko_pages()
+    negatives = documentation_negatives([d["text"] for d in pages[0::2]])
+    check_docs = [d["text"] for d in pages[1::2]]
     with tempfile.TemporaryDirectory() as tmp:
         probe = os.path.join(tmp, "probe.json.gz")
         train_char_ngram(fit + negatives, probe, **KOREAN_TRAINING)
@@ -193,10 +193,10 @@ def train_korean_default(out_dir: Path) -> None:
     out = out_dir / "ko_toxicity.json.gz"
     trained = train_char_ngram(train + negatives, str(out), threshold=th, info=info, **KOREAN_TRAINING)
     print(f"wrote {out} (threshold {th:.3f}; {trained['examples']} examples)")
-    pages = {}
-    for page in ko_pages()[0][0::2]:
-        pages[(page["source"], page["license"])] = pages.get((page["source"], page["license"]), 0) + 1
-    for (source, lic), n in sorted(pages.items()):
+    sources: dict[tuple[str, str], int] = {}
+    for page in pages[0::2]:
+        sources[(page["source"], page["license"])] = sources.get((page["source"], page["license"]), 0) + 1
+    for (source, lic), n in sorted(sources.items()):
         print(f"  clean examples drawn from {n} pages of {source} ({lic})")
 
 
