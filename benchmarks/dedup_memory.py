@@ -5,7 +5,13 @@ connected components; signatures stay in a memory-mapped file (verification read
 Baseline: datasketch's MinHashLSH (in-memory dict storage) with LeanMinHash inserts, at 100k documents.
 Each measurement runs in a fresh child process so that peak RSS is its own.
 
-    python benchmarks/dedup_memory.py [--sizes 100000 1000000] [--baseline 100000]
+Then the two global stages of distributed MinHash (`buckets`, `cluster`) on collector folders written as two
+tasks' SignatureWriter would (same files, synthetic signatures), per size: seconds, peak RSS and its anonymous part
+(RSS less pages mapped from files: memory-mapped signatures are page cache, which the kernel maps in large folios,
+so that rows read at random places show most of the file in RSS), and the ratio between the largest and smallest
+size. A stage whose memory is flat in N holds the same anonymous memory at both.
+
+    python benchmarks/dedup_memory.py [--sizes 100000 1000000] [--baseline 100000] [--no-stages]
 """
 
 from __future__ import annotations
@@ -81,6 +87,101 @@ def datasketch_lsh(n: int, num_perm: int, q):
            "insert_seconds": time.perf_counter() - t0})
 
 
+def peak_rss_thread():
+    """Samples /proc/self/status every 20 ms: peak (RSS, anonymous RSS) in MB, as a dict filled in the background."""
+    import threading
+
+    peak = {"rss": 0.0, "anon": 0.0}
+
+    def poll():
+        while True:
+            st = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in open("/proc/self/status")
+                  if line.startswith(("VmRSS", "RssAnon"))}
+            peak["rss"], peak["anon"] = max(peak["rss"], st["VmRSS"]), max(peak["anon"], st["RssAnon"])
+            time.sleep(0.02)
+
+    threading.Thread(target=poll, daemon=True).start()
+    return peak
+
+
+def write_collectors(run_dir: str, n: int, tasks: int = 2):
+    """Collector folders of `tasks` tasks holding n documents (10% near copies), written with the collector's
+    own stores; returns the step."""
+    from curate.dedup.distributed import BAND_COLUMNS, META_SCHEMA
+    from curate.dedup.store import ColumnSpill, RowStore
+    from curate.steps.base import RunContext
+    from curate.steps.dedup import MinHashDedup
+    from curate.util import atomic_write_json
+
+    step = MinHashDedup(MinHashDedup.Params(mode="distributed"), RunContext(run_dir=run_dir), name="dedup_minhash")
+    per = -(-n // tasks)
+    for t in range(tasks):
+        lo, hi = t * per, min(n, (t + 1) * per)
+        folder = step.work_dir("collect", f"{t:05d}")
+        sigs = RowStore(os.path.join(folder, "sigs.bin"), step.params.num_perm)
+        bands = RowStore(os.path.join(folder, "bands.bin"), step.hasher.bands, np.uint64)
+        meta = ColumnSpill(os.path.join(folder, "meta.parquet"), META_SCHEMA)
+        for c in range(lo, hi, 100_000):
+            s = synthetic(min(100_000, hi - c), step.params.num_perm, seed=c)
+            sigs.add(s)
+            bands.add(step.hasher.band_keys(s))
+            for i in range(c, c + len(s)):
+                meta.add(f"doc-{i:09d}", i, 1000 + i % 5000, None, 1)
+        sigs.array()
+        bands.save_npy(os.path.join(folder, BAND_COLUMNS), by_column=True)
+        np.save(os.path.join(folder, "valid.npy"), np.ones(hi - lo, bool))
+        meta.close()
+        atomic_write_json(os.path.join(folder, "done.json"), {"documents": meta.rows})
+    return step
+
+
+def stage(name: str, run_dir: str, q):
+    """One global stage in this (fresh) process, its tasks one after the other as one worker runs them."""
+    from curate.dedup.distributed import BucketStage, ClusterStage
+    from curate.steps.base import RunContext
+    from curate.steps.dedup import MinHashDedup
+
+    step = MinHashDedup(MinHashDedup.Params(mode="distributed"), RunContext(run_dir=run_dir), name="dedup_minhash")
+    peak = peak_rss_thread()
+    time.sleep(0.1)
+    t0 = time.perf_counter()
+    if name == "buckets":
+        for rank in range(2):
+            list(BucketStage(step).run(rank=rank, world_size=2) or [])
+    else:
+        list(ClusterStage(step).run() or [])
+    secs = time.perf_counter() - t0
+    time.sleep(0.1)
+    q.put({"seconds": secs, **peak})
+
+
+def distributed_stages(sizes: list[int]):
+    print("\ndistributed MinHash global stages (2 collector tasks; peak RSS / anonymous MB)")
+    by = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            write_collectors(tmp, n)
+            for name in ("buckets", "cluster"):
+                by[name, n] = measure_stage(name, tmp)
+                r = by[name, n]
+                print(f"  {name:<8} {n:>10,} docs: {r['seconds']:6.1f} s   RSS {r['rss']:6.0f}   anon {r['anon']:6.0f}")
+    lo, hi = min(sizes), max(sizes)
+    if lo != hi:
+        for name in ("buckets", "cluster"):
+            a, b = by[name, lo], by[name, hi]
+            print(f"  {name:<8} {hi // lo}x the documents: RSS x{b['rss'] / a['rss']:.2f}, anonymous x{b['anon'] / a['anon']:.2f}")
+
+
+def measure_stage(name, run_dir):
+    ctx = mp.get_context("spawn")  # a fresh interpreter: its peak is the stage's own
+    q = ctx.Queue()
+    p = ctx.Process(target=stage, args=(name, run_dir, q))
+    p.start()
+    out = q.get()
+    p.join()
+    return out
+
+
 def measure(fn, n, num_perm):
     q = mp.get_context("fork").Queue()
     p = mp.get_context("fork").Process(target=fn, args=(n, num_perm, q))
@@ -95,6 +196,7 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--baseline", type=int, default=100_000, help="documents for the datasketch baseline (0: skip)")
     ap.add_argument("--num-perm", type=int, default=128)
+    ap.add_argument("--no-stages", action="store_true", help="leave out the distributed stages")
     args = ap.parse_args()
     rows = [measure(ours, n, args.num_perm) for n in args.sizes]
     if args.baseline:
@@ -106,6 +208,8 @@ def main():
         if ours_100k:
             print(f"\nindex bytes/doc at {args.baseline:,}: datasketch / ours = "
                   f"{rows[-1]['index_bytes_per_doc'] / ours_100k['index_bytes_per_doc']:.1f}x")
+    if not args.no_stages:
+        distributed_stages(args.sizes)
 
 
 if __name__ == "__main__":

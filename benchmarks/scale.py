@@ -4,8 +4,9 @@ run through web.yaml-like stages (language ID, Gopher repetition, exact dedup an
 PII) with --tasks 1 and --tasks 2 on the local executor and --tasks 2 on Ray (a local instance on 127.0.0.1).
 
 Printed per run and stage: wall time, documents of the corpus per second of that stage, the peak RSS of the largest
-worker process (the driver excluded; on Ray, Ray's own daemons excluded), and the disk the run's intermediates
-(RUN/work) take once the stage is done. Per run: the recall on the planted pairs (a pair counts when one of its two
+worker process and its anonymous part (RSS less pages mapped from files; helpers such as the forkserver, Ray's
+daemons and the driver are not workers, except that a local stage with one worker runs in the driver), and the
+disk the run's intermediates (RUN/work) take once the stage is done. Per run: the recall on the planted pairs (a pair counts when one of its two
 documents is removed as a duplicate, among pairs whose both documents reached the dedup steps) and the number of
 other documents removed as duplicates. Then the 1 -> 2 task speed-up and the local/Ray ratio.
 
@@ -115,29 +116,52 @@ executor: {{type: {engine}, tasks: {tasks}, workers: {tasks}}}
 # -- measuring stages ---------------------------------------------------------------------------------------------
 class PeakWorkerRss(threading.Thread):
     """Polls the process tree under this process every 0.2 s: the largest RSS of one worker process (this process's
-    own when the stage ran its tasks here: one worker)."""
+    own when the stage ran its tasks here: one worker), and the largest anonymous part of it (RSS less the pages
+    mapped from files: the memory the process itself holds). The difference is page cache: memory-mapped signatures
+    and band keys, which the kernel maps in large folios (up to ~1 MB per page touched, measured on Linux 6.18), so
+    that reading rows at random places shows most of the file in RSS; those pages are shared and reclaimable.
 
-    def __init__(self):
+    Helpers are not workers: the forkserver, and the processes this one forks (the Manager datatrove's rank queue
+    needs, multiprocess's resource tracker), whose RSS is this process's memory at the time of the fork; counting
+    them made a small run measured after a big one report the big one's driver."""
+
+    def __init__(self, here: bool = False):
         super().__init__(daemon=True)
+        self.here = here  # the stage runs its tasks in this process (local executor, one worker for the stage)
         self.me = psutil.Process()
-        self.peak = self.own = 0
+        self.peak = self.own = self.peak_anon = self.own_anon = 0
         self._stop_event = threading.Event()
 
+    def workers(self) -> list[psutil.Process]:
+        out = []
+        for child in self.me.children(recursive=True):
+            try:
+                cmd = " ".join(child.cmdline())
+                if any(d in cmd for d in RAY_DAEMONS) or child.ppid() == self.me.pid and (
+                        "forkserver" in cmd or "resource_tracker" in cmd or cmd == self.my_cmd):
+                    continue
+                out.append(child)
+            except psutil.Error:
+                pass
+        return out
+
     def run(self):
+        self.my_cmd = " ".join(self.me.cmdline())
         while not self._stop_event.wait(0.2):
-            self.own = max(self.own, self.me.memory_info().rss)
-            for child in self.me.children(recursive=True):
+            mine = self.me.memory_info()
+            self.own, self.own_anon = max(self.own, mine.rss), max(self.own_anon, mine.rss - mine.shared)
+            for child in self.workers():
                 try:
-                    if any(d in " ".join(child.cmdline()) for d in RAY_DAEMONS):
-                        continue
-                    self.peak = max(self.peak, child.memory_info().rss)
+                    m = child.memory_info()
+                    self.peak, self.peak_anon = max(self.peak, m.rss), max(self.peak_anon, m.rss - m.shared)
                 except psutil.Error:
                     pass
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
+        """(peak RSS, peak anonymous RSS) of the largest worker, bytes."""
         self._stop_event.set()
         self.join()
-        return self.peak or self.own
+        return (self.own, self.own_anon) if self.here or not self.peak else (self.peak, self.peak_anon)
 
 
 def disk_bytes(path: Path) -> int:
@@ -152,13 +176,16 @@ def run_once(pipeline: Path, engine: str, docs: int) -> tuple[list[dict], float,
     original = executors.run_stage
 
     def measured(executor, stage):  # what Run.execute calls for every stage
-        rss = PeakWorkerRss()
+        # a local stage with one worker (e.g. the one cluster task) runs in this process, not in the pool
+        rss = PeakWorkerRss(here=engine == "local" and (getattr(executor, "shared", None) is None
+                                                         or executor.workers == 1))
         rss.start()
         started = time.perf_counter()
         original(executor, stage)
         seconds = time.perf_counter() - started
+        peak, anon = rss.stop()
         stages.append({"stage": stage.name, "seconds": seconds, "docs_per_s": docs / seconds,
-                       "peak_worker_rss_mb": rss.stop() / 2**20,
+                       "peak_worker_rss_mb": peak / 2**20, "peak_worker_anon_mb": anon / 2**20,
                        "work_mb": disk_bytes(Path(r.paths.work)) / 2**20})
 
     executors.run_stage = measured
@@ -243,6 +270,17 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     tmp = Path(a.workdir or tempfile.mkdtemp(prefix="curate-scale-"))
     try:
+        by_size: dict[int, dict[str, tuple[float, float]]] = {}  # size -> stage -> peak worker RSS, anon (MB), local2
+        # the other sizes first (smallest first): the stages a local run's driver runs itself (one-task stages)
+        # would otherwise count what a bigger run left in this process
+        for n in sorted(set(a.rss_sizes) - {a.docs}):
+            data = tmp / f"data-{n}"
+            build_corpus(data, n, a.files)
+            stages, _, run_dir = run_once(write_pipeline(tmp, data, 2, "local", tuple(a.without)), "local", n)
+            by_size[n] = {s["stage"]: (s["peak_worker_rss_mb"], s["peak_worker_anon_mb"]) for s in stages}
+            print(f"(local2 at {n:,} documents for the RSS comparison: done)")
+            shutil.rmtree(run_dir, ignore_errors=True)
+            shutil.rmtree(data, ignore_errors=True)
         started = time.perf_counter()
         planted = build_corpus(tmp / "data", a.docs, a.files)
         if a.without:
@@ -250,18 +288,18 @@ def main() -> None:
         print(f"corpus: {a.docs:,} documents, {disk_bytes(tmp / 'data') / 2**30:.2f} GiB in {a.files} files, "
               f"{len(planted):,} planted copies, built in {time.perf_counter() - started:.0f} s")
         totals: dict[str, float] = {}
-        by_size: dict[int, dict[str, float]] = {}  # corpus size -> stage -> peak worker RSS (MB), local2
-        print(f"{'run':<8} {'stage':<26} {'wall s':>8} {'docs/s':>9} {'worker RSS MB':>14} {'work/ MB':>9}")
+        print(f"{'run':<8} {'stage':<26} {'wall s':>8} {'docs/s':>9} {'worker RSS MB':>14} {'anon MB':>8} "
+              f"{'work/ MB':>9}")
         for name in a.runs:
             engine, tasks = name.rstrip("0123456789"), int(name[len(name.rstrip('0123456789')):])
             pipeline = write_pipeline(tmp, tmp / "data", tasks, engine, tuple(a.without))
             stages, total, run_dir = run_once(pipeline, engine, a.docs)
             totals[name] = total
             if name == "local2":
-                by_size[a.docs] = {s["stage"]: s["peak_worker_rss_mb"] for s in stages}
+                by_size[a.docs] = {s["stage"]: (s["peak_worker_rss_mb"], s["peak_worker_anon_mb"]) for s in stages}
             for s in stages:
                 print(f"{name:<8} {s['stage']:<26} {s['seconds']:>8.1f} {s['docs_per_s']:>9.0f} "
-                      f"{s['peak_worker_rss_mb']:>14.0f} {s['work_mb']:>9.0f}")
+                      f"{s['peak_worker_rss_mb']:>14.0f} {s['peak_worker_anon_mb']:>8.0f} {s['work_mb']:>9.0f}")
             rec, counted, other = recall(run_dir, planted)
             manifest = json.loads((run_dir / "manifest.json").read_text())
             print(f"{name:<8} {'whole run':<26} {total:>8.1f} {a.docs / total:>9.0f}   kept "
@@ -274,23 +312,16 @@ def main() -> None:
             print(f"speed-up 1 -> 2 tasks (local): {totals['local1'] / totals['local2']:.2f}x")
         if "local2" in totals and "ray2" in totals:
             print(f"Ray / local at 2 tasks (throughput): {totals['local2'] / totals['ray2']:.2f}x")
-        if a.rss_sizes:
-            print("peak worker RSS (MB) per stage, local2, by corpus size")
-            for n in a.rss_sizes:
-                if n in by_size:
-                    continue
-                data = tmp / f"data-{n}"
-                build_corpus(data, n, a.files)
-                stages, _, run_dir = run_once(write_pipeline(tmp, data, 2, "local", tuple(a.without)), "local", n)
-                by_size[n] = {s["stage"]: s["peak_worker_rss_mb"] for s in stages}
-                shutil.rmtree(run_dir, ignore_errors=True)
-                shutil.rmtree(data, ignore_errors=True)
+        if len(by_size) > 1:
+            print("peak worker RSS / anonymous RSS (MB) per stage, local2, by corpus size")
             sizes = sorted(by_size)
             first, last = sizes[0], sizes[-1]
-            print(f"  {'stage':<26} " + " ".join(f"{n:>8,}" for n in sizes))
+            print(f"  {'stage':<26} " + " ".join(f"{n:>13,}" for n in sizes) + "   RSS ratio  anon ratio")
             for stage in by_size[first]:
-                print(f"  {stage:<26} " + " ".join(f"{by_size[n].get(stage, 0):>8.0f}" for n in sizes)
-                      + f"   x{by_size[last].get(stage, 0) / max(by_size[first][stage], 1):.2f}")
+                (rss0, anon0), (rss1, anon1) = by_size[first][stage], by_size[last].get(stage, (0, 0))
+                print(f"  {stage:<26} " + " ".join(f"{by_size[n].get(stage, (0, 0))[0]:>6.0f} /{by_size[n].get(stage, (0, 0))[1]:>5.0f}"
+                                                   for n in sizes)
+                      + f"   x{rss1 / max(rss0, 1):.2f}      x{anon1 / max(anon0, 1):.2f}")
     finally:
         if a.workdir is None:
             shutil.rmtree(tmp, ignore_errors=True)

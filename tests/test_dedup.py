@@ -8,6 +8,7 @@ import json
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 import yaml
 from datasketch import MinHash
 
-from curate.dedup.clusters import cluster
+from curate.dedup.clusters import cluster, survivor_similarity
 from curate.dedup.minhash import MinHasher, lsh_params
 from curate.dedup.text import NormConfig, Shingler, normalize_url, text_hash
 from curate.runner import run
@@ -163,6 +164,9 @@ def test_a_chain_is_not_one_duplicate_cluster():
     assert result.size.tolist() == [2, 2, 2, 2, 1] and result.removed.tolist() == [False, True, False, True, False]
     # the keep policy choosing D first: D takes C (B is 0.6 from D), then A and B are a pair
     assert cluster(5, src, dst, np.array([3, 4, 1, 0, 2]), sigs=sigs, threshold=0.65).survivor.tolist() == [0, 0, 3, 3, 4]
+    # the similarity each document was settled with is the one reported: D with C (0.9), not D with A (0.3)
+    assert result.similarity.tolist() == [1.0, 0.7, 1.0, 0.9, 1.0]
+    assert np.array_equal(result.similarity, survivor_similarity(replace(result, similarity=None), sigs))
 
 
 

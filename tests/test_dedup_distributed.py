@@ -22,6 +22,19 @@ def decisions(run_dir: Path) -> dict[str, tuple]:
     return removed | kept
 
 
+def index_rows(run_dir: Path) -> dict[str, tuple]:
+    """The persisted MinHash index (what a later run dedups against): id -> (band keys, signature)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    rows = {}
+    for part in sorted((run_dir / "index" / "dedup_minhash").iterdir()):
+        ids = pq.read_table(part / "ids.parquet").column("id").to_pylist()
+        keys, sigs = np.load(part / "keys.npy"), np.load(part / "sigs.npy")
+        rows |= {i: (tuple(k.tolist()), s.tobytes()) for i, k, s in zip(ids, keys, sigs)}
+    return rows
+
+
 @pytest.mark.parametrize("corpus", CORPORA)
 @pytest.mark.parametrize("keep", ["first", pytest.param("longest", marks=pytest.mark.slow)])
 def test_single_and_distributed_agree(tmp_path, keep, corpus):
@@ -37,6 +50,9 @@ def test_single_and_distributed_agree(tmp_path, keep, corpus):
     assert sum(v[0] == "removed" and v[1].startswith("dedup_minhash") for v in a.values()) >= 50
     assert a == b
     assert m1["removed"] == m2["removed"] and m1["documents_kept"] == m2["documents_kept"]
+    # the index of the kept documents is the same too (distributed mode stores band keys band by band on disk)
+    index = index_rows(single)
+    assert len(index) == m1["documents_kept"] and index == index_rows(dist)
     for m in (m1, m2):
         assert m["documents_in"] == m["documents_kept"] + sum(m["removed"].values())
     assert not (dist / "work").exists()  # intermediates cleaned up
@@ -78,9 +94,23 @@ def test_collectors_spill_per_document_columns_a_batch_at_a_time(tmp_path):
     store.save_npy(str(tmp_path / "c" / "bands.npy"))
     assert np.array_equal(np.load(tmp_path / "c" / "bands.npy"), np.concatenate(parts))
     assert not (tmp_path / "c" / "bands.bin").exists()
+    # band by band: a band of every document is one contiguous row (what a bucket task reads), across chunks
+    store = RowStore(str(tmp_path / "c" / "bands.bin"), 5, np.uint64)
+    for part in parts:
+        store.add(part)
+    store.save_npy(str(tmp_path / "c" / "columns.npy"), by_column=True)
+    assert np.array_equal(np.load(tmp_path / "c" / "columns.npy"), np.concatenate(parts).T)
+    wide = RowStore(str(tmp_path / "w" / "rows.bin"), 3, np.uint64)
+    big = np.arange(3 * 1_000_000, dtype=np.uint64).reshape(-1, 3)  # 24 MB: two 16 MB chunks
+    wide.add(big)
+    wide.save_npy(str(tmp_path / "w" / "columns.npy"), by_column=True)
+    assert np.array_equal(np.load(tmp_path / "w" / "columns.npy"), big.T)
     empty = RowStore(str(tmp_path / "e" / "bands.bin"), 5, np.uint64)
     empty.save_npy(str(tmp_path / "e" / "bands.npy"))
     assert np.load(tmp_path / "e" / "bands.npy").shape == (0, 5)
+    empty = RowStore(str(tmp_path / "e" / "bands.bin"), 5, np.uint64)
+    empty.save_npy(str(tmp_path / "e" / "columns.npy"), by_column=True)
+    assert np.load(tmp_path / "e" / "columns.npy").shape == (5, 0)
 
 
 def test_segment_reader_holds_one_batch_not_the_shard(tmp_path):
@@ -111,3 +141,36 @@ def test_segment_reader_holds_one_batch_not_the_shard(tmp_path):
         peak = max(peak, pa.total_allocated_bytes())
     assert n == rows * groups
     assert peak < 8 * 2**20, peak  # the shard is ~40 MB of text
+
+
+def test_cluster_stage_writes_decisions_and_index_a_chunk_at_a_time(tmp_path):
+    """The cluster stage writes each task's decisions and index part in chunks of rows (a million documents'
+    decisions as Python strings, or their signatures copied out of the memory map, would cost ~0.2-0.7 KB each):
+    the files read back as if written at once."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from curate.dedup.clusters import cluster
+    from curate.dedup.decisions import _rows, write_decisions
+    from curate.dedup.store import _save_rows
+
+    rng = np.random.default_rng(0)
+    sigs = rng.integers(0, 2**32, size=(50, 16), dtype=np.uint32)
+    path = tmp_path / "sigs.bin"
+    sigs.tofile(path)
+    mapped = np.memmap(path, dtype=np.uint32, mode="r", shape=sigs.shape)
+    rows = np.array([3, 7, 8, 20, 21, 22, 40, 49])
+    _save_rows(str(tmp_path / "part.npy"), mapped, rows, chunk=3)
+    assert np.array_equal(np.load(tmp_path / "part.npy"), sigs[rows])
+    _save_rows(str(tmp_path / "none.npy"), mapped, rows[:0], chunk=3)
+    assert np.load(tmp_path / "none.npy").shape == (0, 16)
+
+    ids = [f"d{i}" for i in range(10)]
+    result = cluster(10, np.array([0, 0, 4]), np.array([1, 2, 5]), np.arange(10))
+    out = tmp_path / "decisions" / "00000.parquet"
+    write_decisions(str(out), np.arange(10), np.arange(10), ids, result, np.full(10, 0.75), n_ref=0, chunk=4)
+    assert pq.ParquetFile(out).metadata.num_row_groups == 3
+    got = [row for _, row in _rows(str(out))]
+    assert [r["pos"] for r in got] == list(range(10)) and [r["id"] for r in got] == ids
+    assert [r["duplicate_of"] for r in got] == [None, "d0", "d0", None, None, "d4", None, None, None, None]
+    assert [r["reason"] for r in got][:3] == [None, "duplicate", "duplicate"]

@@ -86,6 +86,8 @@ class ClusterResult:
     survivor: np.ndarray  # int64 [n]: row of the surviving document of the cluster
     size: np.ndarray  # int64 [n]: number of (weighted) documents in the cluster, reference documents excluded
     members: np.ndarray  # int64 [n]: number of rows in the cluster (reference rows included)
+    # float64 [n]: estimated Jaccard with the survivor (1.0 for survivors), when clustering measured it
+    similarity: np.ndarray | None = None
 
     @property
     def removed(self) -> np.ndarray:
@@ -110,13 +112,18 @@ def cluster(n: int, src: np.ndarray, dst: np.ndarray, order: np.ndarray, *, poli
     rank = np.empty(n, dtype=np.int64)
     rank[by_rank] = np.arange(n)
     survivor = _survivors(_components(n, src, dst), rank, by_rank)
+    sim = None
     if sigs is not None and threshold is not None and len(src):
         rows_n = np.arange(n, dtype=np.int64)
         active = np.ones(n, dtype=bool)
         final = rows_n.copy()
+        sim = np.ones(n, dtype=np.float64)  # kept: the similarity each removed row was settled with
         while True:
             rows = np.flatnonzero(active & (survivor != rows_n))
-            far = rows[similarity(rows, survivor[rows], sigs) < threshold]
+            s = similarity(rows, survivor[rows], sigs)
+            near = s >= threshold
+            sim[rows[near]] = s[near]
+            far = rows[~near]
             settled = active.copy()
             settled[far] = False
             final[settled] = survivor[settled]
@@ -130,7 +137,8 @@ def cluster(n: int, src: np.ndarray, dst: np.ndarray, order: np.ndarray, *, poli
     w = np.ones(n, dtype=np.int64) if weight is None else np.asarray(weight, dtype=np.int64)
     size = np.bincount(survivor, weights=np.where(ref, 0, w), minlength=n).astype(np.int64)
     members = np.bincount(survivor, minlength=n).astype(np.int64)
-    return ClusterResult(labels=survivor, survivor=survivor, size=size[survivor], members=members[survivor])
+    return ClusterResult(labels=survivor, survivor=survivor, size=size[survivor], members=members[survivor],
+                         similarity=sim)
 
 
 def _components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -163,7 +171,10 @@ def cluster_id(survivor_id: str) -> str:
 
 
 def survivor_similarity(result: ClusterResult, sigs, chunk: int = 65536) -> np.ndarray:
-    """Estimated Jaccard of every document with its cluster's survivor (1.0 for survivors)."""
+    """Estimated Jaccard of every document with its cluster's survivor (1.0 for survivors); what clustering
+    measured already is not read again (the signatures of a million documents are read at random places)."""
+    if result.similarity is not None:
+        return result.similarity
     sim = np.ones(len(result.survivor), dtype=np.float64)
     rows = np.flatnonzero(result.removed)
     sim[rows] = similarity(rows, result.survivor[rows], sigs, chunk)

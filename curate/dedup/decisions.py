@@ -25,23 +25,30 @@ if TYPE_CHECKING:
     from curate.steps.dedup import ClusterDedupStep
 
 
+DECISIONS_SCHEMA = pa.schema([("pos", pa.int64()), ("id", pa.string()), (CLUSTER_SIZE, pa.int64()),
+                              (CLUSTER_ID, pa.string()), (DUPLICATE_OF, pa.string()), (SIMILARITY, pa.float64()),
+                              ("reason", pa.string())])
+
+
 def write_decisions(path: str, pos: np.ndarray, rows: np.ndarray, ids: list[str], result: ClusterResult,
-                    sim: np.ndarray, n_ref: int) -> None:
-    """Decisions for the documents at global rows `rows` (whose task positions are `pos`, ascending)."""
-    multi = result.members[rows] > 1
-    surv = result.survivor[rows]
-    removed = result.removed[rows]
+                    sim: np.ndarray, n_ref: int, chunk: int = 65536) -> None:
+    """Decisions for the documents at global rows `rows` (whose task positions are `pos`, ascending), a row group
+    of `chunk` documents at a time: a task's decisions as Python strings would cost ~200 bytes per document."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    pq.write_table(pa.table({
-        "pos": pa.array(pos, pa.int64()),
-        "id": pa.array([ids[r] for r in rows], pa.string()),
-        CLUSTER_SIZE: pa.array(result.size[rows], pa.int64()),
-        CLUSTER_ID: pa.array([cluster_id(ids[s]) if m else None for s, m in zip(surv, multi)], pa.string()),
-        DUPLICATE_OF: pa.array([ids[s] if d else None for s, d in zip(surv, removed)], pa.string()),
-        SIMILARITY: pa.array(np.where(multi, np.round(sim[rows], 4), np.nan), pa.float64()),
-        "reason": pa.array([("reference_duplicate" if s < n_ref else "duplicate") if d else None
-                            for s, d in zip(surv, removed)], pa.string()),
-    }), path + ".tmp")
+    with pq.ParquetWriter(path + ".tmp", DECISIONS_SCHEMA) as writer:
+        for c in range(0, max(len(rows), 1), chunk):
+            r, multi = rows[c:c + chunk], result.members[rows[c:c + chunk]] > 1
+            surv, removed = result.survivor[r], result.removed[r]
+            writer.write_table(pa.table({
+                "pos": pa.array(pos[c:c + chunk], pa.int64()),
+                "id": pa.array([ids[i] for i in r], pa.string()),
+                CLUSTER_SIZE: pa.array(result.size[r], pa.int64()),
+                CLUSTER_ID: pa.array([cluster_id(ids[s]) if m else None for s, m in zip(surv, multi)], pa.string()),
+                DUPLICATE_OF: pa.array([ids[s] if d else None for s, d in zip(surv, removed)], pa.string()),
+                SIMILARITY: pa.array(np.where(multi, np.round(sim[r], 4), np.nan), pa.float64()),
+                "reason": pa.array([("reference_duplicate" if s < n_ref else "duplicate") if d else None
+                                    for s, d in zip(surv, removed)], pa.string()),
+            }, schema=DECISIONS_SCHEMA))
     os.replace(path + ".tmp", path)
 
 

@@ -1,11 +1,13 @@
 """MinHash dedup over every task's documents (`dedup_minhash` with `mode: distributed`), as a global step of the stage
 plan (curate.plan; the plan cuts the pipeline at the step):
 
-  collector  N tasks   SignatureWriter, at the end of the segment before the step: signatures, band keys and
-                       (id, global order, length, quality, weight) of the live documents, in stream order ->
-                       work/global/<step>/collect/<rank>/
+  collector  N tasks   SignatureWriter, at the end of the segment before the step: signatures, band keys (stored
+                       band by band) and (id, global order, length, quality, weight) of the live documents, in
+                       stream order -> work/global/<step>/collect/<rank>/
   buckets    B tasks   BucketStage: per LSH band, all tasks' band keys sorted once -> star edges to the bucket anchor,
-                       verified against the signatures (memory-mapped) -> edges/<band>.npy
+                       verified against the signatures (memory-mapped) -> edges/<band>.npy. A task holds one band's
+                       keys, the documents' order and the sort's temporaries (~130 bytes per document, measured by
+                       benchmarks/dedup_memory.py), not the ids or the other bands
   cluster    1 task    ClusterStage: connected components of all edges with scipy (C, not a Python union-find), keep
                        policy, similarity to the survivor -> decisions/<rank>.parquet, report section, RUN/index/
   the step   N tasks   at the start of the next segment: applies each task's decisions (`apply_decisions`).
@@ -38,6 +40,8 @@ from curate.util import atomic_write_json, read_json
 if TYPE_CHECKING:
     from curate.steps.dedup import MinHashDedup
 
+# the band keys of a task's documents, band by band: (bands, documents) uint64
+BAND_COLUMNS = "band_columns.npy"
 # what the keep policy needs of each document, in stream order (work/global/<step>/collect/<rank>/meta.parquet)
 META_SCHEMA = pa.schema([("id", pa.string()), ("order", pa.int64()), ("length", pa.int64()),
                          ("quality", pa.float64()), ("weight", pa.int64())])
@@ -87,7 +91,7 @@ class SignatureWriter(DedupStage):
         if batch:
             flush()
         sigs.array()
-        bands.save_npy(os.path.join(folder, "bands.npy"))
+        bands.save_npy(os.path.join(folder, BAND_COLUMNS), by_column=True)
         np.save(os.path.join(folder, "valid.npy"), np.concatenate(valid) if valid else np.zeros(0, bool))
         meta.close()
         atomic_write_json(os.path.join(folder, "done.json"), {"documents": meta.rows})
@@ -120,7 +124,8 @@ class SigTables:
         keys = [] if self.ref_keys is None else [self.ref_keys[:, b]]
         valid = [np.ones(self.n_ref, dtype=bool)]
         for i in range(len(self.parts)):
-            keys.append(np.load(os.path.join(self.folder(i), "bands.npy"), mmap_mode="r")[:, b])
+            # a copy of one contiguous row of the file: mapping it whole would keep every band's pages resident
+            keys.append(np.array(np.load(os.path.join(self.folder(i), BAND_COLUMNS), mmap_mode="r")[b]))
             valid.append(np.load(os.path.join(self.folder(i), "valid.npy")))
         return (np.concatenate(keys) if keys else np.zeros(0, np.uint64)), np.concatenate(valid)
 
@@ -135,6 +140,13 @@ class SigTables:
             m = (part == i) & ~ref
             out[m] = self.sig_part(int(i))[rows[m] - self.offsets[i]]
         return out
+
+    def order(self) -> np.ndarray:
+        """The documents' global order (references first), without the ids and columns the buckets do not need."""
+        parts = [np.arange(-self.n_ref, 0, dtype=np.int64)]
+        parts += [pq.read_table(os.path.join(self.folder(i), "meta.parquet"), columns=["order"]).column("order")
+                  .to_numpy() for i in range(len(self.parts))]
+        return np.concatenate(parts)
 
     def meta(self) -> dict[str, np.ndarray | list]:
         ids = list(self.ref_ids)
@@ -151,6 +163,18 @@ class SigTables:
         return {"id": ids, **{k: np.concatenate(v) for k, v in cols.items()}}
 
 
+class BandRows:
+    """Part i's band keys by document rows (`rows` its local row numbers -> (len(rows), bands)), read band by band
+    from the file that stores them band by band."""
+
+    def __init__(self, tables: SigTables, i: int):
+        self.path = os.path.join(tables.folder(i), BAND_COLUMNS)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        columns = np.load(self.path, mmap_mode="r")
+        return np.stack([np.asarray(columns[b][rows]) for b in range(columns.shape[0])], axis=1)
+
+
 class BucketStage(DedupStage):
     """Stage 'buckets': task r handles bands r, r+T, ...; writes the verified star edges of each band."""
 
@@ -159,7 +183,7 @@ class BucketStage(DedupStage):
     def run(self, data=None, rank: int = 0, world_size: int = 1):
         step = self.step
         tables = SigTables(step)
-        order = tables.meta()["order"]
+        order = tables.order()
         out = step.work_dir("edges")
         os.makedirs(out, exist_ok=True)
         for b in range(rank, step.hasher.bands, world_size):
@@ -202,7 +226,7 @@ class ClusterStage(DedupStage):
                 kept = np.flatnonzero(~result.removed[lo:hi] & np.load(os.path.join(tables.folder(i), "valid.npy")))
                 write_index(os.path.join(step.ctx.run_dir, "index", step.step_name, f"{r:05d}"),
                             step.index_meta() | {"kind": step.kind}, [step.redactor.id(ids[lo + k]) for k in kept],
-                            np.load(os.path.join(tables.folder(i), "bands.npy"))[kept], tables.sig_part(i)[kept])
+                            BandRows(tables, i), tables.sig_part(i), rows=kept)
         self._report(result, sim, ids, n_ref)
         return
         yield

@@ -65,16 +65,26 @@ class RowStore:
         if os.path.exists(self.path):
             os.remove(self.path)
 
-    def save_npy(self, path: str) -> None:
+    def save_npy(self, path: str, by_column: bool = False) -> None:
         """The rows as a `.npy` file (what np.load reads), copied from the raw file a chunk at a time; the raw file
-        is removed. Never more than a chunk in memory, however many rows."""
+        is removed. Never more than a chunk in memory, however many rows. `by_column`: the array is stored
+        transposed, (width, rows), so that one column (an LSH band of every document) is one contiguous read."""
         self._f.close()
-        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
-                  "shape": (self.rows, self.width)}
+        shape = (self.width, self.rows) if by_column else (self.rows, self.width)
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": shape}
+        row_bytes = self.width * self.dtype.itemsize
         with open(path + ".tmp", "wb") as out, open(self.path, "rb") as raw:
             np.lib.format.write_array_header_1_0(out, header)
-            while chunk := raw.read(16 * 2**20):
-                out.write(chunk)
+            start, first_row = out.tell(), 0
+            while chunk := raw.read(max(1, 16 * 2**20 // row_bytes) * row_bytes):
+                if not by_column:
+                    out.write(chunk)
+                    continue
+                rows = np.frombuffer(chunk, dtype=self.dtype).reshape(-1, self.width)
+                for c in range(self.width):  # this chunk's piece of every column
+                    out.seek(start + (c * self.rows + first_row) * self.dtype.itemsize)
+                    out.write(np.ascontiguousarray(rows[:, c]).tobytes())
+                first_row += len(rows)
         os.replace(path + ".tmp", path)
         os.remove(self.path)
 
@@ -113,17 +123,34 @@ class ColumnSpill:
 
 # -- persisted index: RUN/index/<step>/<rank>/{meta.json, keys.npy, sigs.npy?, ids.parquet} ------------------------
 
-def write_index(folder: str, meta: dict[str, Any], ids: list[str], keys: np.ndarray,
-                sigs: np.ndarray | None = None) -> None:
-    """One task's part of the index. meta.json is written last: a part without it is incomplete and ignored."""
+def write_index(folder: str, meta: dict[str, Any], ids: list[str], keys, sigs=None,
+                rows: np.ndarray | None = None) -> None:
+    """One task's part of the index. meta.json is written last: a part without it is incomplete and ignored.
+    `keys` and `sigs` are the index's rows, or, with `rows`, sources read at those rows a chunk at a time (memory-
+    mapped signatures: the cluster stage writes a million documents' index without holding ~0.7 KB of each)."""
     os.makedirs(folder, exist_ok=True)
     if os.path.exists(os.path.join(folder, "meta.json")):
         os.remove(os.path.join(folder, "meta.json"))
-    np.save(os.path.join(folder, "keys.npy"), np.ascontiguousarray(keys))
+    _save_rows(os.path.join(folder, "keys.npy"), keys, rows)
     if sigs is not None:
-        np.save(os.path.join(folder, "sigs.npy"), np.ascontiguousarray(sigs))
+        _save_rows(os.path.join(folder, "sigs.npy"), sigs, rows)
     pq.write_table(pa.table({"id": pa.array(ids, pa.string())}), os.path.join(folder, "ids.parquet"))
     atomic_write_json(os.path.join(folder, "meta.json"), meta | {"documents": len(ids)})
+
+
+def _save_rows(path: str, source, rows: np.ndarray | None, chunk: int = 65536) -> None:
+    """`source` (rows=None) or `source[rows]` as a .npy file, the latter read and written a chunk of rows at a time."""
+    if rows is None:
+        np.save(path, np.ascontiguousarray(source))
+        return
+    head = np.asarray(source[rows[:chunk]])
+    header = {"descr": np.lib.format.dtype_to_descr(head.dtype), "fortran_order": False,
+              "shape": (len(rows), *head.shape[1:])}
+    with open(path, "wb") as out:
+        np.lib.format.write_array_header_1_0(out, header)
+        out.write(np.ascontiguousarray(head).tobytes())
+        for c in range(chunk, len(rows), chunk):
+            out.write(np.ascontiguousarray(source[rows[c:c + chunk]]).tobytes())
 
 
 def fetch_index(url: str) -> str:
