@@ -51,7 +51,7 @@ executor: {{tasks: {tasks}}}
 
 
 def run_with(pipeline: Path, out: Path, shared_pool: bool) -> float:
-    from curate.executors import SharedPool, run_stage
+    from curate.executors import run_stage
     from curate.runner import Run
 
     shutil.rmtree(out, ignore_errors=True)

@@ -11,20 +11,37 @@ and a fresh pool of workers per stage, and each worker imports datatrove, pyarro
 seconds per worker that a multi-stage run (distributed dedup: 4-6 stages) paid again and again, more than the
 work itself on small inputs. Here the pool's processes are forked from a forkserver that has already imported the
 plan's modules, once per run (benchmarks/stage_overhead.py measures the difference).
+
+A worker kept from stage to stage keeps what its tasks freed but the allocators did not give back (glibc's heap,
+pyarrow's mimalloc pool): part of a global stage's share of every document stayed in the workers of every later
+stage. After each task a worker gives back what it can (`release_memory`); what fragmentation pins stays
+(docs/scale.md, "What the last segment's ×1.22 was").
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 from functools import partial
 
 import multiprocess
+import pyarrow as pa
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.utils.logging import logger
 from datatrove.utils.stats import PipelineStats
 
 from curate.config import ConfigError, PipelineConfig
 from curate.errors import StageFailed
+
+
+def release_memory() -> None:
+    """Give back to the system what the last task freed and the allocators kept: pyarrow's memory pool (mimalloc)
+    and glibc's heap. Under a millisecond (a full `gc.collect()` would cost ~100 ms a task: left to Python)."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): its allocator returns memory its own way
+        pass
 
 
 class SharedPool:
@@ -60,6 +77,12 @@ class PooledLocalExecutor(LocalPipelineExecutor):
     def __init__(self, *args, shared: SharedPool | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.shared = shared
+
+    def _run_for_rank(self, *args, **kwargs):
+        try:
+            return super()._run_for_rank(*args, **kwargs)
+        finally:  # the worker (or this process, one worker) runs the next task, maybe of another stage
+            release_memory()
 
     def __getstate__(self):  # the executor travels to the workers; the pool does not
         state = self.__dict__.copy()

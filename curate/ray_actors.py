@@ -30,6 +30,8 @@ def rank_worker_cls():
     actor dies with the task, Ray reports the actor's death, and datatrove resubmits the rank."""
     from datatrove.executor.ray import RankWorker
 
+    from curate.executors import release_memory
+
     class InProcessRankWorker(RankWorker):
         def run_for_rank(self, executor_ref, ranks, node_ips, node_idx):
             os.environ["RAY_NODELIST"] = ",".join(node_ips or [self.get_node_ip()])
@@ -39,7 +41,10 @@ def rank_worker_cls():
             for rank_id, rank in enumerate(ranks, start=0 if executor_ref.log_first else 1):
                 # a group resubmitted after its actor died: the ranks it had finished stay finished
                 if not executor_ref.is_rank_completed(rank):
-                    stats += executor_ref._run_for_rank(rank, rank_id, node_rank=node_rank)
+                    try:
+                        stats += executor_ref._run_for_rank(rank, rank_id, node_rank=node_rank)
+                    finally:  # the actor is kept for the next stage's jobs
+                        release_memory()
             return stats
 
     return InProcessRankWorker
