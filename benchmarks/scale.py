@@ -6,7 +6,8 @@ PII) with --tasks 1 and --tasks 2 on the local executor and --tasks 2 on Ray (a 
 Printed per run and stage: wall time, documents of the corpus per second of that stage, the peak RSS of the largest
 worker process and its anonymous part (RSS less pages mapped from files; helpers such as the forkserver, Ray's
 daemons and the driver are not workers, except that a local stage with one worker runs in the driver), and the
-disk the run's intermediates (RUN/work) take once the stage is done. Per run: the recall on the planted pairs (a pair counts when one of its two
+disk the run's intermediates (RUN/work) take once the stage is done; "(then fresh workers)" marks a stage after which
+the local pool renewed its workers (curate/executors.py: a global stage left them more than 64 MB larger). Per run: the recall on the planted pairs (a pair counts when one of its two
 documents is removed as a duplicate, among pairs whose both documents reached the dedup steps) and the number of
 other documents removed as duplicates. Then the 1 -> 2 task speed-up and the local/Ray ratio.
 
@@ -188,7 +189,13 @@ def run_once(pipeline: Path, engine: str, docs: int) -> tuple[list[dict], float,
                        "peak_worker_rss_mb": peak / 2**20, "peak_worker_anon_mb": anon / 2**20,
                        "work_mb": disk_bytes(Path(r.paths.work)) / 2**20})
 
-    executors.run_stage = measured
+    after_stage = executors.SharedPool.after_stage
+
+    def noted(shared, global_stage):  # whether the pool renewed its workers after the stage just measured
+        stages[-1]["fresh_workers_after"] = after_stage(shared, global_stage)
+        return stages[-1]["fresh_workers_after"]
+
+    executors.run_stage, executors.SharedPool.after_stage = measured, noted
     started = time.perf_counter()
     try:
         r = Run(str(pipeline))
@@ -197,7 +204,7 @@ def run_once(pipeline: Path, engine: str, docs: int) -> tuple[list[dict], float,
         r.finalize()
         r.lock.release()
     finally:
-        executors.run_stage = original
+        executors.run_stage, executors.SharedPool.after_stage = original, after_stage
     return stages, time.perf_counter() - started, Path(r.paths.root)
 
 
@@ -299,7 +306,8 @@ def main() -> None:
                 by_size[a.docs] = {s["stage"]: (s["peak_worker_rss_mb"], s["peak_worker_anon_mb"]) for s in stages}
             for s in stages:
                 print(f"{name:<8} {s['stage']:<26} {s['seconds']:>8.1f} {s['docs_per_s']:>9.0f} "
-                      f"{s['peak_worker_rss_mb']:>14.0f} {s['peak_worker_anon_mb']:>8.0f} {s['work_mb']:>9.0f}")
+                      f"{s['peak_worker_rss_mb']:>14.0f} {s['peak_worker_anon_mb']:>8.0f} {s['work_mb']:>9.0f}"
+                      + ("   (then fresh workers)" if s.get("fresh_workers_after") else ""))
             rec, counted, other = recall(run_dir, planted)
             manifest = json.loads((run_dir / "manifest.json").read_text())
             print(f"{name:<8} {'whole run':<26} {total:>8.1f} {a.docs / total:>9.0f}   kept "

@@ -48,6 +48,7 @@ class Stage:
     tasks: int
     pipeline: list
     logging_dir: str
+    holds_a_share: bool = False  # a global stage: each task holds something of every document of its share
 
     def completed(self) -> set[int]:
         folder = os.path.join(self.logging_dir, "completions")
@@ -155,7 +156,8 @@ class Plan:
                 g = self.global_steps[k]
                 for name, n, pipeline in g.global_stages():
                     self.stages.append(Stage(f"{g.step_name}:{name}", n, pipeline,
-                                             os.path.join(paths.stage_logs, f"{g.step_name}_{name}")))
+                                             os.path.join(paths.stage_logs, f"{g.step_name}_{name}"),
+                                             holds_a_share=True))
 
     def modules(self) -> list[str]:
         """The modules the stages' steps live in: what worker processes should have imported before they start."""

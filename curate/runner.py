@@ -212,6 +212,7 @@ class Run:
             with SharedPool(workers, preload=self.plan.modules()) as shared:
                 for stage, executor in zip(self.plan.stages, self.executors(shared)):
                     run_stage(executor, stage)
+                    shared.after_stage(global_stage=stage.holds_a_share)
 
     def all_tasks_done(self) -> bool:
         return os.path.exists(self.paths.finalize_journal) or self.plan.all_tasks_done()

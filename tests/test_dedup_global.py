@@ -88,3 +88,30 @@ def test_one_task_and_four_tasks_decide_the_same(tmp_path, keep):
     assert m4["removed"]["dedup_minhash:duplicate"] >= 25
     for reason, dup_of, *_ in (v for v in b.values() if v[0] != "kept"):
         assert dup_of in b  # every removed copy points at a document of the run
+
+
+def test_fresh_workers_after_the_global_stages_decide_the_same(tmp_path, monkeypatch):
+    """Workers that have grown by the end of a global stage are replaced (`SharedPool.after_stage`); here every
+    global stage counts as grown (on this corpus none grows by `RENEW_ABOVE_MB`): the new workers take the next
+    stages' tasks and the run decides exactly as one task does."""
+    from curate import executors
+
+    files = corpus(tmp_path)
+    one, four = pipeline(tmp_path, files, "first", "one"), pipeline(tmp_path, files, "first", "four")
+    _, m1 = run(one, tasks=1, progress=False)
+    renewed, workers = [], []
+    after_stage = executors.SharedPool.after_stage
+
+    def watched(shared, global_stage):
+        renewed.append(after_stage(shared, global_stage))
+        workers.append(set(shared.worker_memory()))
+        return renewed[-1]
+
+    monkeypatch.setattr(executors, "RENEW_ABOVE_MB", -1024)  # any size counts as grown
+    monkeypatch.setattr(executors.SharedPool, "after_stage", watched)
+    _, m4 = run(four, tasks=4, workers=2, progress=False)
+    # segment, URL partitions, segment, text partitions, segment, MinHash buckets, cluster, last segment
+    assert renewed == [False, True, False, True, False, True, True, False]
+    assert all(len(w) == 2 for w in workers) and len(set().union(*workers)) == 10  # new workers each time
+    assert decisions(tmp_path / "one") == decisions(tmp_path / "four")
+    assert m1["removed"] == m4["removed"] and m1["documents_kept"] == m4["documents_kept"]

@@ -126,13 +126,21 @@ def cluster(n: int, src: np.ndarray, dst: np.ndarray, order: np.ndarray, *, poli
             far = rows[~near]
             settled = active.copy()
             settled[far] = False
+            if not settled.any():  # every component's survivor settles in its round: anything else would loop forever
+                raise RuntimeError(f"MinHash clustering settled nothing in a round ({len(far)} rows left)")
             final[settled] = survivor[settled]
             active &= ~settled
             if not active.any():
                 break
             keep = active[src] & active[dst]
             src, dst = src[keep], dst[keep]
-            survivor = _survivors(_components(n, src, dst), rank, by_rank)
+            # the next round over the unsettled rows only: each round costs what is left, not the whole run (a
+            # chained component of templated pages settles a little per round: 550 rounds at 1M documents)
+            rows = np.flatnonzero(active)
+            local = np.empty(n, dtype=np.int64)
+            local[rows] = np.arange(len(rows))
+            survivor = rows_n.copy()
+            survivor[rows] = _survivors(_components(len(rows), local[src], local[dst]), rank[rows], by_rank)
         survivor = final
     w = np.ones(n, dtype=np.int64) if weight is None else np.asarray(weight, dtype=np.int64)
     size = np.bincount(survivor, weights=np.where(ref, 0, w), minlength=n).astype(np.int64)
@@ -149,19 +157,24 @@ def _components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 
 def _survivors(labels: np.ndarray, rank: np.ndarray, by_rank: np.ndarray) -> np.ndarray:
-    """Per row, the row of its component that the keep policy ranks first (`by_rank[rank[i]] == i`)."""
+    """Per row, the row of its component that the keep policy ranks first (`by_rank[rank[i]] == i`). `labels` and
+    `rank` may be those of a subset of the rows (their rank among all rows)."""
     if not len(labels):
         return labels
-    best = np.full(labels.max() + 1, len(rank), dtype=np.int64)
+    best = np.full(labels.max() + 1, len(by_rank), dtype=np.int64)
     np.minimum.at(best, labels, rank)
     return by_rank[best[labels]]
 
 
 def similarity(a: np.ndarray, b: np.ndarray, sigs, chunk: int = 65536) -> np.ndarray:
-    """Estimated Jaccard of rows a[i] and b[i] (signatures may be a memmap: read by rows, a chunk at a time)."""
+    """Estimated Jaccard of rows a[i] and b[i] (signatures may be a memmap: read by rows, a chunk at a time). Each
+    distinct row is read once per chunk, in file order (`b` is mostly a few survivors, each with many members)."""
     out = np.ones(len(a), dtype=np.float64)
     for c in range(0, len(a), chunk):
-        out[c:c + chunk] = estimated_jaccard(np.asarray(sigs[a[c:c + chunk]]), np.asarray(sigs[b[c:c + chunk]]))
+        rows, at = np.unique(np.concatenate([a[c:c + chunk], b[c:c + chunk]]), return_inverse=True)
+        read = np.asarray(sigs[rows])
+        k = min(chunk, len(a) - c)
+        out[c:c + k] = estimated_jaccard(read[at[:k]], read[at[k:]])
     return out
 
 
