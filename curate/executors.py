@@ -18,7 +18,7 @@ stage. After each task a worker gives back what it can (`release_memory`); what 
 with the run's size. So when, after a global stage, a worker holds more than `RENEW_ABOVE_MB` beyond what the
 workers held after their first stage, the next stages get fresh workers (`SharedPool.after_stage`): a large run
 pays a second or two for them (the next segment loads its models again), a small run pays nothing (docs/scale.md,
-"What the last segment's ×1.22 was").
+"What the last segment's ×1.22 was" and "Fresh workers only where a run has grown them").
 """
 
 from __future__ import annotations

@@ -167,14 +167,10 @@ def _survivors(labels: np.ndarray, rank: np.ndarray, by_rank: np.ndarray) -> np.
 
 
 def similarity(a: np.ndarray, b: np.ndarray, sigs, chunk: int = 65536) -> np.ndarray:
-    """Estimated Jaccard of rows a[i] and b[i] (signatures may be a memmap: read by rows, a chunk at a time). Each
-    distinct row is read once per chunk, in file order (`b` is mostly a few survivors, each with many members)."""
+    """Estimated Jaccard of rows a[i] and b[i] (signatures may be a memmap: read by rows, a chunk at a time)."""
     out = np.ones(len(a), dtype=np.float64)
     for c in range(0, len(a), chunk):
-        rows, at = np.unique(np.concatenate([a[c:c + chunk], b[c:c + chunk]]), return_inverse=True)
-        read = np.asarray(sigs[rows])
-        k = min(chunk, len(a) - c)
-        out[c:c + k] = estimated_jaccard(read[at[:k]], read[at[k:]])
+        out[c:c + chunk] = estimated_jaccard(np.asarray(sigs[a[c:c + chunk]]), np.asarray(sigs[b[c:c + chunk]]))
     return out
 
 
