@@ -16,6 +16,8 @@ from curate.errors import StageFailed
 from curate.runner import run
 
 ray = pytest.importorskip("ray")
+# one worker runs them all under pytest-xdist (pyproject's `--dist loadgroup`): the instance starts once (~30 s)
+pytestmark = pytest.mark.xdist_group("ray")
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 
