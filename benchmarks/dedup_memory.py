@@ -128,7 +128,7 @@ def write_collectors(run_dir: str, n: int, tasks: int = 2):
             for i in range(c, c + len(s)):
                 meta.add(f"doc-{i:09d}", i, 1000 + i % 5000, None, 1)
         sigs.array()
-        bands.save_npy(os.path.join(folder, BAND_COLUMNS), by_column=True)
+        bands.save_columns_npy(os.path.join(folder, BAND_COLUMNS))
         np.save(os.path.join(folder, "valid.npy"), np.ones(hi - lo, bool))
         meta.close()
         atomic_write_json(os.path.join(folder, "done.json"), {"documents": meta.rows})

@@ -66,6 +66,28 @@ def test_single_and_distributed_agree(tmp_path, keep, corpus):
         state, m3 = run(str(tmp_path / "dist.yaml"), progress=False)
         assert state == "resume"
         assert decisions(dist) == b and m3["removed"] == m2["removed"]
+        assert index_rows(dist) == index  # task 1 wrote its part of the index again as it applied its decisions
+
+
+def test_an_index_whose_run_did_not_finish_is_refused(tmp_path):
+    """In distributed mode each task writes its part of the index as it applies its decisions, so a run stopped
+    half-way leaves some parts unwritten: a later run deduping against that index must fail naming it, not miss the
+    duplicates of the parts that are not there."""
+    import json
+
+    from curate.dedup.store import load_index
+
+    docs = documents("fixture", 120, min_chars=800, seed=5)
+    files = [write_jsonl(tmp_path / "a.jsonl", docs[::2]), write_jsonl(tmp_path / "b.jsonl", docs[1::2])]
+    first, m = run_pipeline(tmp_path, files, [{"type": "dedup_minhash", "mode": "distributed"}], out="first", tasks=2)
+    folder = first / "index" / "dedup_minhash"
+    parts = sorted(folder.glob("*/meta.json"))
+    assert [json.loads(p.read_text())["parts"] for p in parts] == [2, 2]
+    ids, keys, sigs = load_index(str(folder), {})
+    assert len(ids) == len(keys) == len(sigs) == m["documents_kept"] > 0
+    parts[1].unlink()  # task 1 had not finished
+    with pytest.raises(ValueError, match="incomplete: 1 of its 2 parts"):
+        load_index(str(folder), {})
 
 
 def test_collectors_spill_per_document_columns_a_batch_at_a_time(tmp_path):
@@ -87,29 +109,21 @@ def test_collectors_spill_per_document_columns_a_batch_at_a_time(tmp_path):
     assert f.metadata.num_row_groups == 3 and spill.rows == 10  # 4 + 4 + 2: never more than a batch held
     assert [tuple(r.values()) for r in f.read().to_pylist()] == rows
 
+    # band by band: a band of every document is one contiguous row (what a bucket task reads), across chunks
     store = RowStore(str(tmp_path / "c" / "bands.bin"), 5, np.uint64)
     parts = [np.arange(k * 5, (k + 3) * 5, dtype=np.uint64).reshape(3, 5) + 2**63 for k in range(4)]
     for part in parts:
         store.add(part)
-    store.save_npy(str(tmp_path / "c" / "bands.npy"))
-    assert np.array_equal(np.load(tmp_path / "c" / "bands.npy"), np.concatenate(parts))
-    assert not (tmp_path / "c" / "bands.bin").exists()
-    # band by band: a band of every document is one contiguous row (what a bucket task reads), across chunks
-    store = RowStore(str(tmp_path / "c" / "bands.bin"), 5, np.uint64)
-    for part in parts:
-        store.add(part)
-    store.save_npy(str(tmp_path / "c" / "columns.npy"), by_column=True)
+    store.save_columns_npy(str(tmp_path / "c" / "columns.npy"))
     assert np.array_equal(np.load(tmp_path / "c" / "columns.npy"), np.concatenate(parts).T)
+    assert not (tmp_path / "c" / "bands.bin").exists()
     wide = RowStore(str(tmp_path / "w" / "rows.bin"), 3, np.uint64)
     big = np.arange(3 * 1_000_000, dtype=np.uint64).reshape(-1, 3)  # 24 MB: two 16 MB chunks
     wide.add(big)
-    wide.save_npy(str(tmp_path / "w" / "columns.npy"), by_column=True)
+    wide.save_columns_npy(str(tmp_path / "w" / "columns.npy"))
     assert np.array_equal(np.load(tmp_path / "w" / "columns.npy"), big.T)
     empty = RowStore(str(tmp_path / "e" / "bands.bin"), 5, np.uint64)
-    empty.save_npy(str(tmp_path / "e" / "bands.npy"))
-    assert np.load(tmp_path / "e" / "bands.npy").shape == (0, 5)
-    empty = RowStore(str(tmp_path / "e" / "bands.bin"), 5, np.uint64)
-    empty.save_npy(str(tmp_path / "e" / "columns.npy"), by_column=True)
+    empty.save_columns_npy(str(tmp_path / "e" / "columns.npy"))
     assert np.load(tmp_path / "e" / "columns.npy").shape == (5, 0)
 
 
@@ -143,10 +157,10 @@ def test_segment_reader_holds_one_batch_not_the_shard(tmp_path):
     assert peak < 8 * 2**20, peak  # the shard is ~40 MB of text
 
 
-def test_cluster_stage_writes_decisions_and_index_a_chunk_at_a_time(tmp_path):
-    """The cluster stage writes each task's decisions and index part in chunks of rows (a million documents'
-    decisions as Python strings, or their signatures copied out of the memory map, would cost ~0.2-0.7 KB each):
-    the files read back as if written at once."""
+def test_decisions_and_index_parts_are_written_a_chunk_at_a_time(tmp_path):
+    """The cluster stage writes each task's decisions, and each task its part of the index, in chunks of rows (a
+    million documents' decisions as Python strings, or their signatures copied out of the memory map, would cost
+    ~0.2-0.7 KB each): the files read back as if written at once."""
     import numpy as np
     import pyarrow.parquet as pq
 

@@ -65,9 +65,10 @@ def read_decisions(step: ClusterDedupStep, rank: int) -> Iterator[dict]:
         yield row
 
 
-def apply_decisions(step: ClusterDedupStep, data: DocumentsPipeline, rank: int) -> DocumentsPipeline:
+def apply_decisions(step: ClusterDedupStep, data: DocumentsPipeline, rank: int, index=None) -> DocumentsPipeline:
     """The decisions for this task's documents, in the order the collector saw them (the same documents: they
-    come from the previous segment's shards of the same rank)."""
+    come from the previous segment's shards of the same rank). `index`, where the step has one, is told every
+    document kept (its task position and id) and closed at the end: it writes the task's part of the index."""
     decisions = read_decisions(step, rank)
     i = 0
     for doc in data:
@@ -88,6 +89,10 @@ def apply_decisions(step: ClusterDedupStep, data: DocumentsPipeline, rank: int) 
             doc.metadata[DUPLICATE_OF] = d[DUPLICATE_OF]
             step.count(d["reason"])
             step.remove(doc, d["reason"])
+        elif index is not None:
+            index.add(i - 1, doc.id)
         yield doc
     if next(decisions, None) is not None:
         raise RuntimeError(f"{step.step_name}: task {rank} read {i} documents, but there are decisions for more")
+    if index is not None:
+        index.close()

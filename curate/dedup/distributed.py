@@ -9,8 +9,9 @@ plan (curate.plan; the plan cuts the pipeline at the step):
                        keys, the documents' order and the sort's temporaries (~130 bytes per document, measured by
                        benchmarks/dedup_memory.py), not the ids or the other bands
   cluster    1 task    ClusterStage: connected components of all edges with scipy (C, not a Python union-find), keep
-                       policy, similarity to the survivor -> decisions/<rank>.parquet, report section, RUN/index/
-  the step   N tasks   at the start of the next segment: applies each task's decisions (`apply_decisions`).
+                       policy, similarity to the survivor -> decisions/<rank>.parquet, report section
+  the step   N tasks   at the start of the next segment: applies each task's decisions (`apply_decisions`) and
+                       writes the task's part of RUN/index/ (`IndexPart`)
 
 Ties are broken by the documents' place in the whole input (file, record), not by task, so the decisions do not
 depend on the number of tasks. Clusters are computed with the same functions as single mode (curate.dedup.clusters),
@@ -33,7 +34,7 @@ from datatrove.pipeline.base import PipelineStep
 from curate.dedup import report as dedup_report
 from curate.dedup.clusters import bucket_edges, cluster, cluster_id, dedupe_edges, survivor_similarity, verify_edges
 from curate.dedup.decisions import write_decisions
-from curate.dedup.store import ColumnSpill, RowStore, write_index
+from curate.dedup.store import INDEX_IDS, ColumnSpill, RowStore, finish_index_part, start_index_part
 from curate.document import ORDER
 from curate.util import atomic_write_json, read_json
 
@@ -91,10 +92,17 @@ class SignatureWriter(DedupStage):
         if batch:
             flush()
         sigs.array()
-        bands.save_npy(os.path.join(folder, BAND_COLUMNS), by_column=True)
+        bands.save_columns_npy(os.path.join(folder, BAND_COLUMNS))
         np.save(os.path.join(folder, "valid.npy"), np.concatenate(valid) if valid else np.zeros(0, bool))
         meta.close()
         atomic_write_json(os.path.join(folder, "done.json"), {"documents": meta.rows})
+
+
+def collected_signatures(folder: str, documents: int, num_perm: int) -> np.ndarray:
+    """A collector folder's signatures, memory-mapped."""
+    if documents == 0:
+        return np.zeros((0, num_perm), np.uint32)
+    return np.memmap(os.path.join(folder, "sigs.bin"), dtype=np.uint32, mode="r", shape=(documents, num_perm))
 
 
 class SigTables:
@@ -119,9 +127,7 @@ class SigTables:
         """Part i's signatures, memory-mapped once: a new mapping per read faults in every page it touches again
         (the cluster stage reads survivors and members round after round: 2.5x slower)."""
         if i not in self._maps:
-            self._maps[i] = np.zeros((0, self.step.params.num_perm), np.uint32) if self.counts[i] == 0 else \
-                np.memmap(os.path.join(self.folder(i), "sigs.bin"), dtype=np.uint32, mode="r",
-                          shape=(self.counts[i], self.step.params.num_perm))
+            self._maps[i] = collected_signatures(self.folder(i), self.counts[i], self.step.params.num_perm)
         return self._maps[i]
 
     def band_column(self, b: int) -> tuple[np.ndarray, np.ndarray]:
@@ -168,11 +174,11 @@ class SigTables:
 
 
 class BandRows:
-    """Part i's band keys by document rows (`rows` its local row numbers -> (len(rows), bands)), read band by band
-    from the file that stores them band by band."""
+    """A collector folder's band keys by document rows (`rows` its local row numbers -> (len(rows), bands)), read
+    band by band from the file that stores them band by band."""
 
-    def __init__(self, tables: SigTables, i: int):
-        self.path = os.path.join(tables.folder(i), BAND_COLUMNS)
+    def __init__(self, folder: str):
+        self.path = os.path.join(folder, BAND_COLUMNS)
 
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
         columns = np.load(self.path, mmap_mode="r")
@@ -205,7 +211,9 @@ class BucketStage(DedupStage):
 
 
 class ClusterStage(DedupStage):
-    """Stage 'cluster' (one task, vectorised): components, survivors, decisions per source task, index, report."""
+    """Stage 'cluster' (one task, vectorised): components, survivors, decisions per source task, report. The index
+    is written by the tasks that apply the decisions (`IndexPart`): its ids are scrubbed as every id the run writes,
+    which in this one process took 39 s of the stage's 74 s at a million documents."""
 
     name = "minhash cluster"
 
@@ -226,11 +234,6 @@ class ClusterStage(DedupStage):
             lo, hi = int(tables.offsets[i]), int(tables.offsets[i + 1])
             write_decisions(step.work_dir("decisions", f"{r:05d}.parquet"), np.arange(hi - lo), np.arange(lo, hi),
                             ids, result, sim, n_ref)
-            if p.write_index:
-                kept = np.flatnonzero(~result.removed[lo:hi] & np.load(os.path.join(tables.folder(i), "valid.npy")))
-                write_index(os.path.join(step.ctx.run_dir, "index", step.step_name, f"{r:05d}"),
-                            step.index_meta() | {"kind": step.kind}, [step.redactor.id(ids[lo + k]) for k in kept],
-                            BandRows(tables, i), tables.sig_part(i), rows=kept)
         self._report(result, sim, ids, n_ref)
         return
         yield
@@ -257,3 +260,31 @@ class ClusterStage(DedupStage):
             "kind": step.kind, "documents": len(new), "cluster_sizes": sizes.tolist(), "top_n": p.report_top,
             "duplicates": int((removed & ~ref_dup).sum()), "reference_duplicates": int(ref_dup.sum()),
             "top_clusters": top, "params": p.model_dump(mode="json") | {"stages": "distributed"}})
+
+
+class IndexPart:
+    """Task `rank`'s part of the persisted index (RUN/index/<step>/<rank>/), written as the task applies its
+    decisions: the ids of the documents it keeps, scrubbed, go to ids.parquet a batch at a time; at the end their
+    band keys and signatures are copied from the task's collector folder, a chunk of rows at a time."""
+
+    def __init__(self, step: MinHashDedup, rank: int, world_size: int):
+        self.step = step
+        self.collect = step.work_dir("collect", f"{rank:05d}")
+        self.folder = os.path.join(step.ctx.run_dir, "index", step.step_name, f"{rank:05d}")
+        self.meta = step.index_meta() | {"kind": step.kind, "parts": world_size}
+        self.valid = np.load(os.path.join(self.collect, "valid.npy"))  # documents with shingles (1 byte each)
+        self.kept = np.zeros(len(self.valid), bool)
+        start_index_part(self.folder)
+        self.ids = ColumnSpill(os.path.join(self.folder, INDEX_IDS), pa.schema([("id", pa.string())]))
+
+    def add(self, pos: int, doc_id: str) -> None:
+        """The document at task position `pos` is kept."""
+        if self.valid[pos]:
+            self.kept[pos] = True
+            self.ids.add(self.step.redactor.id(doc_id))
+
+    def close(self) -> None:
+        self.ids.close()
+        rows = np.flatnonzero(self.kept)
+        sigs = collected_signatures(self.collect, len(self.valid), self.step.params.num_perm)
+        finish_index_part(self.folder, self.meta, len(rows), BandRows(self.collect), sigs, rows=rows)

@@ -121,7 +121,8 @@ class PartitionStage(PipelineStep):
         if p.write_index:
             kept = np.flatnonzero(~result.removed & valid_a & (np.arange(n) >= n_ref))
             write_index(os.path.join(step.ctx.run_dir, "index", step.step_name, f"p{rank:04d}"),
-                        step.index_meta() | {"kind": step.kind}, [step.redactor.id(ids[i]) for i in kept],
+                        step.index_meta() | {"kind": step.kind, "parts": world_size},
+                        [step.redactor.id(ids[i]) for i in kept],
                         keys_a[kept])
         self._report(result, ids, n_ref, rank)
         return

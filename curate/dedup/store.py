@@ -65,21 +65,18 @@ class RowStore:
         if os.path.exists(self.path):
             os.remove(self.path)
 
-    def save_npy(self, path: str, by_column: bool = False) -> None:
-        """The rows as a `.npy` file (what np.load reads), copied from the raw file a chunk at a time; the raw file
-        is removed. Never more than a chunk in memory, however many rows. `by_column`: the array is stored
-        transposed, (width, rows), so that one column (an LSH band of every document) is one contiguous read."""
+    def save_columns_npy(self, path: str) -> None:
+        """The rows as a `.npy` file (what np.load reads) stored transposed, (width, rows), so that one column (an
+        LSH band of every document) is one contiguous read; copied from the raw file a chunk at a time, never more
+        than a chunk in memory however many rows; the raw file is removed."""
         self._f.close()
-        shape = (self.width, self.rows) if by_column else (self.rows, self.width)
-        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": shape}
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                  "shape": (self.width, self.rows)}
         row_bytes = self.width * self.dtype.itemsize
         with open(path + ".tmp", "wb") as out, open(self.path, "rb") as raw:
             np.lib.format.write_array_header_1_0(out, header)
             start, first_row = out.tell(), 0
             while chunk := raw.read(max(1, 16 * 2**20 // row_bytes) * row_bytes):
-                if not by_column:
-                    out.write(chunk)
-                    continue
                 rows = np.frombuffer(chunk, dtype=self.dtype).reshape(-1, self.width)
                 for c in range(self.width):  # this chunk's piece of every column
                     out.seek(start + (c * self.rows + first_row) * self.dtype.itemsize)
@@ -127,15 +124,30 @@ def write_index(folder: str, meta: dict[str, Any], ids: list[str], keys, sigs=No
                 rows: np.ndarray | None = None) -> None:
     """One task's part of the index. meta.json is written last: a part without it is incomplete and ignored.
     `keys` and `sigs` are the index's rows, or, with `rows`, sources read at those rows a chunk at a time (memory-
-    mapped signatures: the cluster stage writes a million documents' index without holding ~0.7 KB of each)."""
+    mapped signatures: a million documents' index is written without holding ~0.7 KB of each). `meta` says how
+    many parts the index has (`parts`), so that an index whose run stopped half-way is refused, not half-used."""
+    start_index_part(folder)
+    pq.write_table(pa.table({"id": pa.array(ids, pa.string())}), os.path.join(folder, INDEX_IDS))
+    finish_index_part(folder, meta, len(ids), keys, sigs, rows)
+
+
+INDEX_IDS = "ids.parquet"
+
+
+def start_index_part(folder: str) -> None:
+    """Before a part is (re)written: without its meta.json it counts as incomplete."""
     os.makedirs(folder, exist_ok=True)
     if os.path.exists(os.path.join(folder, "meta.json")):
         os.remove(os.path.join(folder, "meta.json"))
+
+
+def finish_index_part(folder: str, meta: dict[str, Any], documents: int, keys, sigs=None,
+                      rows: np.ndarray | None = None) -> None:
+    """The part's band keys and signatures (see `write_index`), then its meta.json; its ids are written already."""
     _save_rows(os.path.join(folder, "keys.npy"), keys, rows)
     if sigs is not None:
         _save_rows(os.path.join(folder, "sigs.npy"), sigs, rows)
-    pq.write_table(pa.table({"id": pa.array(ids, pa.string())}), os.path.join(folder, "ids.parquet"))
-    atomic_write_json(os.path.join(folder, "meta.json"), meta | {"documents": len(ids)})
+    atomic_write_json(os.path.join(folder, "meta.json"), meta | {"documents": documents})
 
 
 def _save_rows(path: str, source, rows: np.ndarray | None, chunk: int = 65536) -> None:
@@ -195,13 +207,17 @@ def load_index(folder: str, expect: dict[str, Any]) -> tuple[list[str], np.ndarr
     """All parts of an index; refuses one built with other parameters (its band keys would never match)."""
     ids: list[str] = []
     keys, sigs = [], []
-    for meta_path in sorted(glob.glob(os.path.join(folder, "*", "meta.json"))):
+    complete = sorted(glob.glob(os.path.join(folder, "*", "meta.json")))
+    for meta_path in complete:
         part = os.path.dirname(meta_path)
         meta = read_json(meta_path)
         diff = {k: (meta.get(k), v) for k, v in expect.items() if meta.get(k) != v}
         if diff:
             raise ValueError(f"reference index {part} was built with other parameters: {json.dumps(diff)}")
-        ids += pq.read_table(os.path.join(part, "ids.parquet")).column("id").to_pylist()
+        if meta.get("parts", 0) > len(complete):  # (indexes written before parts were counted say nothing)
+            raise ValueError(f"reference index {folder} is incomplete: {len(complete)} of its {meta['parts']} parts "
+                             "are finished (the run that writes it has not finished: resume it first)")
+        ids += pq.read_table(os.path.join(part, INDEX_IDS)).column("id").to_pylist()
         keys.append(np.load(os.path.join(part, "keys.npy")))
         if os.path.exists(os.path.join(part, "sigs.npy")):
             sigs.append(np.load(os.path.join(part, "sigs.npy")))

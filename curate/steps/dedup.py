@@ -112,6 +112,11 @@ class ClusterDedupStep(GlobalStep):
     def end_task(self) -> None:
         pass
 
+    def index_part(self, rank: int, world_size: int):
+        """Distributed mode: what writes this task's part of the index as it applies its decisions (see
+        `apply_decisions`), or None where a global stage writes the index."""
+        return None
+
     def is_global(self) -> bool:
         return self.params.mode == "distributed"
 
@@ -123,7 +128,7 @@ class ClusterDedupStep(GlobalStep):
         if self.is_global():
             from curate.dedup.decisions import apply_decisions
 
-            yield from apply_decisions(self, data, rank)
+            yield from apply_decisions(self, data, rank, self.index_part(rank, world_size))
             return
         p: DedupParams = self.params
         self.start_task(rank)
@@ -199,7 +204,8 @@ class ClusterDedupStep(GlobalStep):
         if p.write_index:
             rows, keys, sigs = self.kept_index(kept_rows)
             write_index(os.path.join(self.ctx.run_dir, "index", self.step_name, f"{rank:05d}"),
-                        self.index_meta() | {"kind": self.kind}, [self.redactor.id(ids[i]) for i in rows], keys, sigs)
+                        self.index_meta() | {"kind": self.kind, "parts": world_size},
+                        [self.redactor.id(ids[i]) for i in rows], keys, sigs)
         self.end_task()
         dedup_report.write_task_part(self.ctx.run_dir, self.step_name, rank, {
             "kind": self.kind, "documents": n, "cluster_sizes": sizes.tolist(), "top_n": p.report_top,
@@ -411,3 +417,8 @@ class MinHashDedup(ClusterDedupStep):
         bands = self.hasher.bands
         return [("buckets", min(self.params.bucket_tasks or bands, bands), [BucketStage(self)]),
                 ("cluster", 1, [ClusterStage(self)])]
+
+    def index_part(self, rank, world_size):
+        from curate.dedup.distributed import IndexPart
+
+        return IndexPart(self, rank, world_size) if self.params.write_index else None
