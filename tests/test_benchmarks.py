@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import shared_path
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "benchmarks"
 
@@ -40,6 +42,9 @@ TINY: dict[str, tuple[list[str], str]] = {
     "slurm_vs_local.py": (["--tasks", "1", "--bucket-tasks", "1"], "Slurm"),
 }
 NEEDS_TORCH = {name for name in TINY if name.startswith("train_")}
+# the real documents and labeled sets in ../shared are their data: skipped where that folder is absent
+NEEDS_SHARED = {"dedup_quality.py", "dedup_speed.py", "langid_calibration.py", "quality_eval.py", "scale.py",
+                "toxicity_eval.py"}
 
 
 def run_benchmark(name: str, tmp_path: Path) -> str:
@@ -57,6 +62,8 @@ def run_benchmark(name: str, tmp_path: Path) -> str:
 def test_benchmark_runs_at_a_tiny_size(name, tmp_path):
     if name in NEEDS_TORCH:
         pytest.importorskip("torch")
+    if name in NEEDS_SHARED:
+        shared_path("corpora")
     run_benchmark(name, tmp_path)
 
 
