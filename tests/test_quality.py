@@ -106,6 +106,51 @@ def test_lines_that_are_only_links_are_set_aside_as_links_not_code():
     assert "foo(" not in prose_view(code).text
 
 
+PROSE_A = "The function returns the sum, and the caller uses it in the next step of the build."
+PROSE_B = "This second paragraph is also prose that the reader of the page should see."
+
+
+def test_a_stray_fence_does_not_set_the_prose_after_it_aside():
+    # a page cut inside a code block: its closing fence reads as an opening one, and CommonMark runs that block to
+    # the end of the page (the page then went as `gopher_repetition:empty`)
+    cut_start = f"x = compute(a, b);\nreturn x;\n```\n\n{PROSE_A}\n\n{PROSE_B}\n"
+    view = prose_view(cut_start)
+    assert view.lines == (PROSE_A, "", PROSE_B) and "compute" not in view.text
+    # the same stray fence before later blocks flips their pairing: a "```python" inside a block marks the doubt
+    flipped = f"x = compute(a, b);\n```\n\n{PROSE_A}\n\n```python\nimport os\nprint(os.sep)\n```\n\n{PROSE_B}\n"
+    view = prose_view(flipped)
+    assert view.lines == (PROSE_A, "", PROSE_B) and "print" not in view.text and "import" not in view.text
+    # Korean prose after a stray fence (no English stop words to read it by)
+    korean = "y = f(x)\n```\n\n이 예시에서는 ref를 사용하여 DOM 노드에서 재생 및 일시 정지를 호출합니다.\n"
+    assert prose_view(korean).lines == ("이 예시에서는 ref를 사용하여 DOM 노드에서 재생 및 일시 정지를 호출합니다.",)
+
+
+def test_a_page_cut_inside_its_last_code_block_keeps_that_code_aside():
+    # an unclosed fence at the end is code up to the end, comments and imports that do not look like code included
+    # (CommonMark's reading), while a paragraph of prose after it would end it
+    text = (f"{PROSE_A}\n\n```python\n# Imports\nfrom tflite_support.task import vision\n\n# Initialization\n"
+            "options = vision.ImageClassifierOptions(max_results=2)\n")
+    view = prose_view(text)
+    assert view.lines == (PROSE_A,)
+    assert prose_view(text + f"\n{PROSE_B}\n").lines == (PROSE_A, "", PROSE_B)
+    # closed fences are read as CommonMark reads them, prose-like lines inside included
+    closed = f"{PROSE_A}\n\n```\n{PROSE_B}\n```\n"
+    assert prose_view(closed).lines == (PROSE_A,)
+
+
+def test_a_real_page_cut_inside_a_code_block_keeps_its_code_aside():
+    # the one page of ../shared's web corpus whose fences do not pair: cut inside its last JavaScript block
+    path = SHARED / "corpora" / "web_en_ko.jsonl.gz"
+    if not path.exists():
+        pytest.skip("../shared/corpora is not here")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        pages = [json.loads(line) for line in f]
+    page = next(p for p in pages if p["id"].endswith("js/tutorials/conversion/import_saved_model.md"))
+    view = prose_view(page["text"])
+    assert "weightManifestUrl" not in view.text and "loadWeights" not in view.text
+    assert view.lines[-1] == "If you prefer to load the weights only, you can use the following code snippet."
+
+
 def test_a_page_of_only_code_links_or_markup_has_no_prose_and_fails_gopher():
     step = GopherQuality(GopherQuality.Params(), RunContext(run_dir="/tmp"))
     for text in ("```\n" + "var a = b(c);\n" * 60 + "```", "\n".join(f"https://spam{i}.biz/buy-now" for i in range(80)),

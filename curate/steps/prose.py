@@ -131,6 +131,22 @@ def _reads_as_prose(line: str) -> bool:
     return len(STOP_HINT.findall(bare)) >= 2 and not _looks_like_code(line)
 
 
+COMMENT = regex.compile(r"^\s*(#|//|/\*|--\s|;)")
+WIDE_WORD = regex.compile(r"[\p{Hangul}\p{Han}\p{Hiragana}\p{Katakana}]{2,}")
+WORDS_SENTENCE = regex.compile(r"\p{L}[\p{L}'’-]*(?:,?\s+\p{L}[\p{L}'’-]*){2,}[.:!?]")  # "Preview an SVG:"
+
+
+def _reads_as_sentence(line: str) -> bool:
+    """A line of running text in English, Korean, Chinese or Japanese (two stop words, two words of a script
+    without English stop words, or three or more words and a full stop), not a code comment: what tells a code
+    block from the prose after it."""
+    if COMMENT.match(line) or _looks_like_code(line):
+        return False
+    bare = _bare(line)
+    return (len(STOP_HINT.findall(bare)) >= 2 or len(WIDE_WORD.findall(bare)) >= 2
+            or bool(WORDS_SENTENCE.fullmatch(bare)))
+
+
 def _only_inline_code(line: str) -> bool:
     """A line that is nothing but inline code (a command in a tldr page, a signature)."""
     stripped = BULLET.sub("", line.strip())
@@ -161,20 +177,87 @@ def _paragraphs(lines: list[str]) -> list[tuple[int, int]]:
     return out
 
 
-def _fenced(lines: list[str]) -> list[bool]:
+def _open_block_end(lines: list[str], opened: int, reads_as_prose) -> int:
+    """Where a fence left open at line `opened` ends: CommonMark runs it to the end of the document, which is right
+    for a page cut inside a code block; but after a stray fence (a page cut mid-block, whose closing fence then
+    reads as an opening one) the rest is prose. So the block ends before the first paragraph whose lines mostly
+    read as prose."""
+    start = opened + 1
+    for stop, line in enumerate(lines[start:] + [""], start):
+        if line.strip():
+            continue
+        paragraph = [i for i in range(start, stop) if lines[i].strip()]
+        if paragraph and sum(reads_as_prose(i) for i in paragraph) * 2 >= len(paragraph):
+            return paragraph[0]
+        start = stop + 1
+    return len(lines)
+
+
+def _pair_fences(lines: list[str], reads_as_prose, stray: int | None = None) -> tuple[list[bool], bool]:
+    """CommonMark's fence pairing, with line `stray` read as a stray fence (markup: it neither opens nor closes).
+    Returns the lines inside fences (delimiters included) and whether the pairing is in doubt: a fence is left
+    open at the end (it then ends before the next prose paragraph rather than at the end), or a block holds a
+    line that would close it but for an info string ("```python" inside a ``` block: in a crawled page, an opening
+    fence read as content because an earlier fence went unpaired)."""
     code = [False] * len(lines)
     fence: str | None = None
+    opened, doubtful = 0, False
     for i, line in enumerate(lines):
         m = FENCE.match(line)
-        if fence is not None:
+        if i == stray:
             code[i] = True
-            closing = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
-            if closing and not line.strip()[len(m.group(1)):].strip():
-                fence = None
+        elif fence is not None:
+            code[i] = True
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                if line.strip()[len(m.group(1)):].strip():
+                    doubtful = True
+                else:
+                    fence = None
         elif m:
             code[i] = True
-            fence = m.group(1)
-    return code
+            fence, opened = m.group(1), i
+    if fence is not None:
+        doubtful = True
+        for i in range(_open_block_end(lines, opened, reads_as_prose), len(lines)):
+            code[i] = False
+    return code, doubtful
+
+
+MAX_FENCES_TO_REPAIR = 200  # past this many fence lines only the CommonMark reading is used (repair costs fences x lines)
+
+
+def _fenced(lines: list[str]) -> list[bool]:
+    """Lines inside fenced code blocks. One stray fence line in a crawled page (a page cut mid-block, so that its
+    closing fence reads as an opening one; a fence lost in extraction) shifts CommonMark's pairing and sets the
+    prose after it aside as code, and the page can go as empty. So when the pairing is in doubt, each fence line in
+    turn is read as the stray one, and the reading that puts the fewest prose lines inside code blocks wins (ties:
+    CommonMark's). Lines outside fences are judged by the paragraph rules, which still find code that reads as
+    code."""
+    memo: dict[int, bool] = {}
+
+    def reads_as_prose(i: int) -> bool:
+        if i not in memo:
+            memo[i] = _reads_as_sentence(lines[i])
+        return memo[i]
+
+    code, doubtful = _pair_fences(lines, reads_as_prose)
+    if not doubtful:
+        return code
+    delimiters = {i for i, line in enumerate(lines) if FENCE.match(line)}
+    if len(delimiters) > MAX_FENCES_TO_REPAIR:
+        return code
+
+    def prose_inside(flags: list[bool]) -> int:
+        return sum(reads_as_prose(i) for i, inside in enumerate(flags) if inside and i not in delimiters)
+
+    best, fewest = code, prose_inside(code)
+    for stray in sorted(delimiters):
+        if fewest == 0:
+            break
+        flags, _ = _pair_fences(lines, reads_as_prose, stray)
+        if (n := prose_inside(flags)) < fewest:
+            best, fewest = flags, n
+    return best
 
 
 def _code_lines(lines: list[str]) -> list[bool]:
