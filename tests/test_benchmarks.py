@@ -33,6 +33,7 @@ TINY: dict[str, tuple[list[str], str]] = {
     "stage_overhead.py": (["--docs", "40", "--rounds", "1"], "stage"),
     "scale.py": (["--docs", "200", "--runs", "local2", "ray2"], "planted-pair recall"),
     "toxicity_eval.py": (["--limit", "150"], "F1"),
+    "word_tokenizer.py": (["--docs", "40", "--rounds", "1"], "tokens identical: True"),
     "train_gpu.py": (["--steps", "2"], "MFU"),
     "train_span_corruption.py": (["--batch", "4", "--inputs-length", "64", "--iters", "2"], "/s"),
     "train_t5_recipe.py": (["--steps", "4", "--d-model", "32", "--batch", "2", "--every", "2"], "nanoT5"),

@@ -11,6 +11,7 @@ import pytest
 from datatrove.data import Document
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 from datatrove.pipeline.filters.base_filter import get_filter_result
+from datatrove.utils.word_tokenizers import SpaCyTokenizer
 
 from conftest import REPO, SHARED
 from curate.config import load_pipeline
@@ -19,7 +20,8 @@ from curate.steps import RunContext, step_class
 from curate.steps.extract import CodeAwareTrafilatura
 from curate.steps.language import LanguageID, LanguageParams
 from curate.steps.prose import prose_view
-from curate.steps.quality import (C4Quality, FineWebQuality, GopherQuality, GopherRepetition, word_tokenizer_for)
+from curate.steps.quality import (C4Quality, FineWebQuality, GopherQuality, GopherRepetition, WarmVocabSpaCyTokenizer,
+                                  word_tokenizer_for)
 from fixtures.junk import KINDS, junk_pages
 
 DOC = """# Configuring the cache
@@ -179,6 +181,23 @@ def test_raw_view_decides_exactly_as_datatrove(ours, theirs, kwargs):
         assert a.text == b.text  # C4 rewrites kept documents the same way
         removed += not keep
     assert 0 < removed < len(docs)  # the comparison exercised both outcomes
+
+
+def test_the_warm_vocabulary_tokenizer_gives_datatrove_tokens_and_stops_growing():
+    texts = [prose_view(r["text"]).text for r in demo_documents() + real_documents(300) if r["lang"] == "en"]
+    assert isinstance(word_tokenizer_for("en"), WarmVocabSpaCyTokenizer)
+    plain, warm = SpaCyTokenizer("en"), WarmVocabSpaCyTokenizer("en")
+    warm.WARM_STRINGS = 500  # reached within the demo corpus alone (no ../shared)
+    start = len(warm.tokenizer.vocab.strings)
+    grown_at = None
+    for i, text in enumerate(texts):
+        assert warm.word_tokenize(text) == plain.word_tokenize(text)
+        assert warm.span_tokenize(text) == plain.span_tokenize(text)
+        if grown_at is None and len(warm.tokenizer.vocab.strings) >= start + warm.WARM_STRINGS:
+            grown_at, strings = i, len(warm.tokenizer.vocab.strings)
+    assert grown_at is not None and grown_at < len(texts) - 20  # it did keep words, and went on past the cap
+    assert len(warm.tokenizer.vocab.strings) == strings  # not one string more after the cap
+    assert len(plain.tokenizer.vocab.strings) == start  # datatrove's keeps none (the memory zone)
 
 
 # -- the shipped pipelines: junk goes, technical pages stay ---------------------------------------------------------

@@ -30,7 +30,8 @@ from datatrove.pipeline.filters.c4_filters import CITATION_REGEX, ELLIPSIS, END_
 from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
 from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate, find_duplicates, find_top_duplicate, get_n_grams
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION, split_into_sentences, split_into_words
-from datatrove.utils.word_tokenizers import KiwiTokenizer, WhitespaceTokenizer, WordTokenizer, load_word_tokenizer
+from datatrove.utils.word_tokenizers import (KiwiTokenizer, SpaCyTokenizer, WhitespaceTokenizer, WordTokenizer,
+                                             load_word_tokenizer)
 from loguru import logger
 from pydantic import field_validator
 
@@ -52,6 +53,47 @@ class CjkCharTokenizer(WhitespaceTokenizer):
         return self._WORDS.findall(text)
 
 
+class WarmVocabSpaCyTokenizer(SpaCyTokenizer):
+    """datatrove's spaCy segmenter, with the words of the first documents kept in its vocabulary.
+
+    datatrove tokenizes inside spaCy's `memory_zone`, so that a worker's memory stays flat over millions of
+    documents; but then every word of every document becomes a new lexeme again, and creating lexemes is about half
+    of spaCy's time. So the first documents a process sees are also tokenized once outside the zone, until the
+    vocabulary has grown by `WARM_STRINGS` strings (bounded: ~8 MB per 25,000): the common words of the corpus are
+    then looked up, not re-created. The tokens are the same either way (a test checks it on real pages);
+    `benchmarks/word_tokenizer.py` measures the speed-up."""
+
+    WARM_STRINGS = 50_000
+
+    def __init__(self, language: str, config=None):
+        super().__init__(language, config)
+        self._warm_until: int | None = None
+
+    def _warm(self, text: str) -> None:
+        nlp = self.tokenizer
+        if self._warm_until is None:
+            self._warm_until = len(nlp.vocab.strings) + self.WARM_STRINGS
+        if len(nlp.vocab.strings) >= self._warm_until or self.language == "ja":  # ja: chunked by bytes; not used
+            return
+        nlp.max_length = max(nlp.max_length, len(text) + 10)
+        try:
+            nlp.make_doc(text)  # outside a memory zone: the lexemes it creates stay
+        except Exception:  # a string that breaks spaCy's tokenizer: datatrove's own call handles it
+            pass
+
+    def word_tokenize(self, text: str) -> list[str]:
+        self._warm(text)
+        return super().word_tokenize(text)
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        self._warm(text)
+        return super().sent_tokenize(text)
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        self._warm(text)
+        return super().span_tokenize(text)
+
+
 CHARACTER_WORDS = {"zh", "ja"}
 
 
@@ -67,6 +109,8 @@ def word_tokenizer_for(lang: str) -> WordTokenizer:
         return CjkCharTokenizer()
     try:
         tokenizer = load_word_tokenizer(lang)
+        if type(tokenizer) is SpaCyTokenizer:
+            tokenizer = WarmVocabSpaCyTokenizer(tokenizer.language, tokenizer.config)
         tokenizer.word_tokenize("probe")  # segmenters load lazily: fail here, not in the middle of a document
         return tokenizer
     except (ValueError, ImportError) as e:
