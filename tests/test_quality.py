@@ -19,6 +19,7 @@ from curate.langid import BUNDLED_THRESHOLDS, FINEWEB_THRESHOLD, default_thresho
 from curate.steps import RunContext, step_class
 from curate.steps.extract import CodeAwareTrafilatura
 from curate.steps.language import LanguageID, LanguageParams
+from curate.steps import prose
 from curate.steps.prose import prose_view
 from curate.steps.quality import (C4Quality, FineWebQuality, GopherQuality, GopherRepetition, WarmVocabSpaCyTokenizer,
                                   word_tokenizer_for)
@@ -110,6 +111,21 @@ def test_lines_that_are_only_links_are_set_aside_as_links_not_code():
 
 PROSE_A = "The function returns the sum, and the caller uses it in the next step of the build."
 PROSE_B = "This second paragraph is also prose that the reader of the page should see."
+
+
+def test_every_match_of_a_prose_pattern_holds_what_its_guard_looks_for():
+    # the prose view runs a pattern only on lines holding one of its NEEDS strings: a pattern edited to match
+    # without them would silently stop matching; this checks every line of the demo and real pages, and edge cases
+    lines = {line for r in demo_documents() + real_documents(400) for line in r["text"].split("\n")}
+    lines |= {"a\\*b", "`x`", "{{name}}", "${HOME}", "%{VAR}", ":func:`f`", "[a](b)", "<https://x.y>", "www.x.org",
+              "ftp://x", "~/x", "./x", "C:\\x", "a/b/c", "x/y.py", "<b>", "<!-- x -->", "## h", "> q", "*e*", "_e_"}
+    checked = 0
+    for pattern in prose.NEEDS:
+        for line in lines:
+            if pattern.search(line):
+                checked += 1
+                assert prose._may_match(pattern, line), (pattern.pattern, line)
+    assert checked > 1000
 
 
 def test_a_stray_fence_does_not_set_the_prose_after_it_aside():
