@@ -119,6 +119,8 @@ class ColumnSpill:
 
 
 # -- persisted index: RUN/index/<step>/<rank>/{meta.json, keys.npy, sigs.npy?, ids.parquet} ------------------------
+INDEX_IDS = "ids.parquet"
+
 
 def write_index(folder: str, meta: dict[str, Any], ids: list[str], keys, sigs=None,
                 rows: np.ndarray | None = None) -> None:
@@ -130,8 +132,6 @@ def write_index(folder: str, meta: dict[str, Any], ids: list[str], keys, sigs=No
     pq.write_table(pa.table({"id": pa.array(ids, pa.string())}), os.path.join(folder, INDEX_IDS))
     finish_index_part(folder, meta, len(ids), keys, sigs, rows)
 
-
-INDEX_IDS = "ids.parquet"
 
 
 def start_index_part(folder: str) -> None:
