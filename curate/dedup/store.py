@@ -133,7 +133,6 @@ def write_index(folder: str, meta: dict[str, Any], ids: list[str], keys, sigs=No
     finish_index_part(folder, meta, len(ids), keys, sigs, rows)
 
 
-
 def start_index_part(folder: str) -> None:
     """Before a part is (re)written: without its meta.json it counts as incomplete."""
     os.makedirs(folder, exist_ok=True)

@@ -196,7 +196,7 @@ def _paragraphs(lines: list[str]) -> list[tuple[int, int]]:
     return out
 
 
-def _open_block_end(lines: list[str], opened: int, reads_as_prose) -> int:
+def _open_block_end(lines: list[str], opened: int, is_sentence) -> int:
     """Where a fence left open at line `opened` ends: CommonMark runs it to the end of the document, which is right
     for a page cut inside a code block; but after a stray fence (a page cut mid-block, whose closing fence then
     reads as an opening one) the rest is prose. So the block ends before the first paragraph whose lines mostly
@@ -206,13 +206,13 @@ def _open_block_end(lines: list[str], opened: int, reads_as_prose) -> int:
         if line.strip():
             continue
         paragraph = [i for i in range(start, stop) if lines[i].strip()]
-        if paragraph and sum(reads_as_prose(i) for i in paragraph) * 2 >= len(paragraph):
+        if paragraph and sum(is_sentence(i) for i in paragraph) * 2 >= len(paragraph):
             return paragraph[0]
         start = stop + 1
     return len(lines)
 
 
-def _pair_fences(lines: list[str], reads_as_prose, stray: int | None = None) -> tuple[list[bool], bool]:
+def _pair_fences(lines: list[str], is_sentence, stray: int | None = None) -> tuple[list[bool], bool]:
     """CommonMark's fence pairing, with line `stray` read as a stray fence (markup: it neither opens nor closes).
     Returns the lines inside fences (delimiters included) and whether the pairing is in doubt: a fence is left
     open at the end (it then ends before the next prose paragraph rather than at the end), or a block holds a
@@ -237,7 +237,7 @@ def _pair_fences(lines: list[str], reads_as_prose, stray: int | None = None) -> 
             fence, opened = m.group(1), i
     if fence is not None:
         doubtful = True
-        for i in range(_open_block_end(lines, opened, reads_as_prose), len(lines)):
+        for i in range(_open_block_end(lines, opened, is_sentence), len(lines)):
             code[i] = False
     return code, doubtful
 
@@ -254,12 +254,12 @@ def _fenced(lines: list[str]) -> list[bool]:
     code."""
     memo: dict[int, bool] = {}
 
-    def reads_as_prose(i: int) -> bool:
+    def is_sentence(i: int) -> bool:  # `_reads_as_sentence` of line i, once per line
         if i not in memo:
             memo[i] = _reads_as_sentence(lines[i])
         return memo[i]
 
-    code, doubtful = _pair_fences(lines, reads_as_prose)
+    code, doubtful = _pair_fences(lines, is_sentence)
     if not doubtful:
         return code
     delimiters = {i for i, line in enumerate(lines) if FENCE.match(line)}
@@ -267,13 +267,13 @@ def _fenced(lines: list[str]) -> list[bool]:
         return code
 
     def prose_inside(flags: list[bool]) -> int:
-        return sum(reads_as_prose(i) for i, inside in enumerate(flags) if inside and i not in delimiters)
+        return sum(is_sentence(i) for i, inside in enumerate(flags) if inside and i not in delimiters)
 
     best, fewest = code, prose_inside(code)
     for stray in sorted(delimiters):
         if fewest == 0:
             break
-        flags, _ = _pair_fences(lines, reads_as_prose, stray)
+        flags, _ = _pair_fences(lines, is_sentence, stray)
         if (n := prose_inside(flags)) < fewest:
             best, fewest = flags, n
     return best
