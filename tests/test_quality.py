@@ -143,6 +143,21 @@ def test_a_stray_fence_does_not_set_the_prose_after_it_aside():
     assert prose_view(korean).lines == ("이 예시에서는 ref를 사용하여 DOM 노드에서 재생 및 일시 정지를 호출합니다.",)
 
 
+def test_indented_blocks_are_prose_by_sentences_in_any_script_and_code_by_their_comments():
+    # nested Korean list items (tensorflow-docs-l10n's roadmap): four spaces of indent, no English stop words;
+    # they were set aside as an indented code block
+    korean = ("로드맵의 다음 항목은 다음과 같습니다.\n\n    - 양자화에서 특정 레이어를 제외하기 위한 선택적 훈련 후 양자화\n"
+              "    - 각 레이어별 양자화 오류 손실을 검사하는 양자화 디버거\n")
+    assert "양자화 디버거" in prose_view(korean).text
+    # an indented example whose comment reads like a sentence is still code (python-docs' asyncio page)
+    code = ("The protocol gets the data:\n\n    # Simulate the reception of data from the network.\n"
+            "    loop.call_soon(protocol.data_received, data)\n")
+    assert prose_view(code).lines == ("The protocol gets the data:",)
+    # a Python line of plain words and a colon is not a sentence; a list item introducing a command is
+    assert not prose._reads_as_sentence("async with srv:")
+    assert prose._reads_as_sentence("- Preview an SVG:")
+
+
 def test_a_page_cut_inside_its_last_code_block_keeps_that_code_aside():
     # an unclosed fence at the end is code up to the end, comments and imports that do not look like code included
     # (CommonMark's reading), while a paragraph of prose after it would end it

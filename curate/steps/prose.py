@@ -151,18 +151,20 @@ def _reads_as_prose(line: str) -> bool:
 
 COMMENT = regex.compile(r"^\s*(#|//|/\*|--\s|;)")
 WIDE_WORD = regex.compile(r"[\p{Hangul}\p{Han}\p{Hiragana}\p{Katakana}]{2,}")
-WORDS_SENTENCE = regex.compile(r"\p{L}[\p{L}'’-]*(?:,?\s+\p{L}[\p{L}'’-]*){2,}[.:!?]")  # "Preview an SVG:"
+WORDS_SENTENCE = regex.compile(r"\p{L}[\p{L}'’-]*(?:,?\s+\p{L}[\p{L}'’-]*){2,}([.:!?])")  # "- Preview an SVG:"
 
 
 def _reads_as_sentence(line: str) -> bool:
     """A line of running text in English, Korean, Chinese or Japanese (two stop words, two words of a script
-    without English stop words, or three or more words and a full stop), not a code comment: what tells a code
-    block from the prose after it."""
+    without English stop words, or three or more plain words and a full stop, or a colon after a list bullet), not
+    a code comment: what tells a code block from the prose around it."""
     if COMMENT.match(line) or _looks_like_code(line):
         return False
     bare = _bare(line)
-    return (len(STOP_HINT.findall(bare)) >= 2 or len(WIDE_WORD.findall(bare)) >= 2
-            or bool(WORDS_SENTENCE.fullmatch(bare)))
+    if len(STOP_HINT.findall(bare)) >= 2 or len(WIDE_WORD.findall(bare)) >= 2:
+        return True
+    plain = WORDS_SENTENCE.fullmatch(bare)
+    return bool(plain) and (plain.group(1) != ":" or bool(BULLET.match(QUOTE.sub("", line))))  # not "async with x:"
 
 
 def _only_inline_code(line: str) -> bool:
@@ -293,7 +295,7 @@ def _code_lines(lines: list[str]) -> list[bool]:
             for i in block:
                 code[i] = True
         elif all(INDENTED.match(lines[i]) for i in block) and not any(code[i] for i in block) and (
-                sum(_reads_as_prose(lines[i]) for i in block) * 2 < len(block)):
+                sum(_reads_as_sentence(lines[i]) for i in block) * 2 < len(block)):
             for i in block:
                 code[i] = True
         else:
