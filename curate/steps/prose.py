@@ -144,11 +144,6 @@ def _looks_like_code(line: str) -> bool:
     return codeish >= max(1, 0.5 * len(tokens)) and prose_hints <= len(tokens) * 0.2
 
 
-def _reads_as_prose(line: str) -> bool:
-    bare = _bare(line)
-    return len(STOP_HINT.findall(bare)) >= 2 and not _looks_like_code(line)
-
-
 COMMENT = regex.compile(r"^\s*(#|//|/\*|--\s|;)")
 WIDE_WORD = regex.compile(r"[\p{Hangul}\p{Han}\p{Hiragana}\p{Katakana}]{2,}")
 WORDS_SENTENCE = regex.compile(r"\p{L}[\p{L}'’-]*(?:,?\s+\p{L}[\p{L}'’-]*){2,}([.:!?])")  # "- Preview an SVG:"
@@ -244,7 +239,7 @@ def _pair_fences(lines: list[str], is_sentence, stray: int | None = None) -> tup
     return code, doubtful
 
 
-MAX_FENCES_TO_REPAIR = 200  # past this many fence lines only the CommonMark reading is used (repair costs fences x lines)
+MAX_FENCES_TO_REPAIR = 200  # past this many fence lines, only the CommonMark reading (repair costs fences x lines)
 
 
 def _fenced(lines: list[str]) -> list[bool]:
@@ -282,8 +277,9 @@ def _fenced(lines: list[str]) -> list[bool]:
 
 
 def _code_lines(lines: list[str]) -> list[bool]:
-    """Which lines are code: fenced blocks, reST literal blocks after `::`, indented blocks that do not read as
-    prose, paragraphs that read as code (at least half their lines), and single code lines inside prose."""
+    """Which lines are code: fenced blocks, reST literal blocks after `::`, indented blocks whose lines mostly do
+    not read as sentences, paragraphs that read as code (at least half their lines), and single code lines inside
+    prose."""
     code = _fenced(lines)
     previous_ends_literal = False
     for start, end in _paragraphs(lines):
