@@ -283,6 +283,53 @@ def test_shared_korean_euc_kr_html_pages(tmp_path):
     assert df["text"].str.contains("[가-힣]").all()  # EUC-KR decoded, not mojibake
 
 
+def test_html_extract_extracts_html_and_passes_other_text_through(tmp_path):
+    """A JSONL dump through html_extract: HTML pages and fragments are extracted; Markdown, plain text and a README
+    that opens with a centred logo pass through unchanged (trafilatura would have emptied them); a WARC response is
+    HTML by the reader's account even when, as text, it would not pass for HTML (no <html>, no closing tags)."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    para = "The filter compresses responses before they are sent to the client, which saves bandwidth."
+    texts = {
+        "markdown": f"# Compression\n\n{para}\n\n```\nSetOutputFilter DEFLATE\n```\n",
+        "plain": f"{para} It costs some CPU time on the server.",
+        "readme": f'<div align="center">\n  <img src="logo.png">\n</div>\n\n# Project\n\n{para}\n',
+        "page": f"<!DOCTYPE html>\n<html><head><title>t</title></head><body><p>{para}</p></body></html>",
+        "fragment": f"<div class='doc'><p>{para}</p><p>{para.replace('filter', 'module')}</p></div>\n",
+    }
+    (tmp_path / "dump.jsonl").write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in texts.items()))
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    body = f"<meta charset=utf-8><title>Compression</title><p>{para}<p>It costs some CPU time on the server."
+    w.write_record(w.create_warc_record("https://example.com/a", "response", payload=io.BytesIO(body.encode()),
+                                        http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                                                      protocol="HTTP/1.1")))
+    (tmp_path / "crawl.warc.gz").write_bytes(buf.getvalue())
+    p = tmp_path / "p.yaml"
+    p.write_text(f"name: t\ninputs:\n  - {{name: dump, paths: ['{tmp_path / 'dump.jsonl'}']}}\n"
+                 f"  - {{name: crawl, paths: ['{tmp_path / 'crawl.warc.gz'}']}}\n"
+                 f"steps: [{{type: html_extract}}]\noutput: {{dir: {tmp_path / 'run'}}}\n")
+    _, m = run(str(p), progress=False)
+    assert m["documents_kept"] == 6
+    out = dict(pl.read_parquet(tmp_path / "run" / "data" / "*.parquet").select("id", "text").iter_rows())
+    for name in ("markdown", "plain", "readme"):
+        assert out[name] == texts[name]
+    for name in ("page", "fragment"):
+        assert para in out[name] and "<" not in out[name]
+    (warc_id,) = set(out) - set(texts)
+    assert para in out[warc_id] and "<html>" not in out[warc_id]
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "3 pages extracted; 3 documents passed through unchanged" in report
+
+    # only_html: false is datatrove's behaviour: every document goes through trafilatura
+    p.write_text(p.read_text().replace("{type: html_extract}", "{type: html_extract, only_html: false}"))
+    _, m = run(str(p), output=str(tmp_path / "all"), progress=False)
+    assert "6 pages extracted." in (tmp_path / "all" / "report.md").read_text()
+
+
 def test_demo_dedups_scrubs_and_filters_toxic_lines(demo_run):
     m = json.loads((demo_run / "manifest.json").read_text())
     kept = pl.read_parquet(demo_run / "data" / "*.parquet")

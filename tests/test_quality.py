@@ -13,11 +13,11 @@ from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, Go
 from datatrove.pipeline.filters.base_filter import get_filter_result
 from datatrove.utils.word_tokenizers import SpaCyTokenizer
 
-from conftest import REPO, SHARED
+from conftest import REPO, SHARED, shared_path
 from curate.config import load_pipeline
 from curate.langid import BUNDLED_THRESHOLDS, FINEWEB_THRESHOLD, default_threshold
 from curate.steps import RunContext, step_class
-from curate.steps.extract import CodeAwareTrafilatura
+from curate.steps.extract import CodeAwareTrafilatura, HtmlExtract, HtmlExtractParams
 from curate.steps.language import LanguageID, LanguageParams
 from curate.steps import prose
 from curate.steps.prose import prose_view
@@ -322,6 +322,22 @@ def test_html_extract_keeps_code_blocks_fenced_and_joins_wrapped_paragraphs():
     assert "```\n$ apxs -c mod_foo.c\n$ apachectl restart\n```" in text
     assert "The filter compresses responses before they are sent to the client" in text
     assert "`AddOutputFilterByType` to restrict" in text
+
+
+def test_html_extract_tells_real_html_pages_from_markdown_and_text():
+    """../shared: every httpd manual page is HTML; none of the 3,923 Markdown/text documentation pages is (three
+    open with a centred logo <div>, then Markdown)."""
+    pages = shared_path("corpora", "html_pages")
+    step = HtmlExtract(HtmlExtractParams(), RunContext(run_dir="/tmp"))
+    html = []
+    for line in (pages / "index.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        html.append((pages / rec["file"]).read_bytes().decode(rec["charset"], errors="replace"))
+    assert len(html) == 52 and all(step.is_html(Document(text=t, id="h")) for t in html)
+    with gzip.open(shared_path("corpora", "web_en_ko.jsonl.gz"), "rt", encoding="utf-8") as f:
+        docs = [json.loads(line)["text"] for line in f]
+    assert len(docs) == 3923 and not any(step.is_html(Document(text=t, id="d")) for t in docs)
+    assert sum(t.startswith("<div") for t in docs) == 3
 
 
 # -- language ID ---------------------------------------------------------------------------------------------------

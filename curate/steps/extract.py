@@ -8,18 +8,45 @@ highlighted code, and prints both as plain lines, so a config block ends up as l
 rules then judge. Every `<pre>` is marked as code before extraction, and the text is written with trafilatura's
 formatting, so code blocks come out fenced (```), inline code in backticks and headings as `#` lines, which the
 quality rules' prose view sets aside (curate/steps/prose.py).
+
+Only HTML is extracted (`only_html`, on by default). A page read from a WARC response or an HTML file is HTML by the
+reader's account; a JSONL or Parquet record is HTML when its text is a page (it begins with a doctype, an <html>
+tag, an XML prolog...) or a fragment wrapped in HTML elements from its first character to its last. Any other text
+passes through unchanged and is counted: trafilatura reads plain text or Markdown as a page without a body and
+returns nothing, so a text dump run through web.yaml lost nine documents in ten as `html_extract:empty` (2,010
+Markdown pages of ../shared: 1,832).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import regex
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.extractors import Trafilatura
 from datatrove.pipeline.extractors.base import ExtractorSandbox
 
+from curate.document import FILE
+from curate.sections import write_totals_section
 from curate.steps.base import CurateStep, StepParams
 
 INLINE_CODE_BREAK = regex.compile(r"(?<=[^`\n]`)\n(?=[^\n`#>|*-])")
+# HTML in a text record: a page (it begins with a doctype, <html>, <head>, <body> or an XML prolog, after spaces, a
+# byte-order mark and comments: a Markdown file may open with a comment too), or a fragment, wrapped in elements from
+# its first character to its last. A README in Markdown that opens with a centred logo (<div align="center">...</div>,
+# then Markdown) is not HTML; element names, not any "<word>": a command synopsis begins with "<pattern>", MDX with
+# "<Intro>".
+HTML_ELEMENTS = ("div span p a br hr img table thead tbody tr td th ul ol li dl dt dd h1 h2 h3 h4 h5 h6 pre code "
+                 "blockquote section article header footer nav main aside form input button label select textarea "
+                 "iframe center font b i u em strong small sub sup figure picture svg details summary template title "
+                 "meta link base script style noscript").split()
+LEADING = r"\A(?:[\s\ufeff]|<!--.*?-->)*<"
+BEGINS_AS_PAGE = regex.compile(LEADING + r"(?:!doctype|\?xml|(?:html|head|body)[\s>])",
+                               regex.IGNORECASE | regex.DOTALL)
+BEGINS_AS_FRAGMENT = regex.compile(LEADING + r"(?:" + "|".join(HTML_ELEMENTS) + r")[\s/>]",
+                                   regex.IGNORECASE | regex.DOTALL)
+ENDS_WITH_TAG = regex.compile(r">\s*\Z")
+HTML_FORMATS = ("warc", "html")  # readers whose records are HTML pages (curate/readers/formats.py)
 
 
 class HtmlExtractParams(StepParams):
@@ -28,6 +55,10 @@ class HtmlExtractParams(StepParams):
     keep_code: bool = True  # <pre> blocks as fenced code, inline code in backticks (trafilatura's formatting)
     timeout: float = 5.0  # seconds per page (the first page also pays for starting the sandbox)
     deduplicate: bool = True  # trafilatura's in-page duplicate-paragraph removal
+    # extract only HTML: WARC and HTML-file pages, and records whose text is an HTML page or a fragment wrapped in
+    # HTML elements; other text passes through unchanged (counted). false: every document in scope goes through
+    # trafilatura (datatrove's behaviour)
+    only_html: bool = True
 
 
 def mark_code(html: str):
@@ -91,7 +122,7 @@ class HtmlExtract(CurateStep):
     """Extract the main text of HTML pages (WARC responses, HTML files) with trafilatura, code kept as code."""
     summary = (
         "main text of HTML pages with trafilatura (`Trafilatura`, in datatrove's timeout sandbox); code "
-        "blocks kept fenced, inline code in backticks"
+        "blocks kept fenced, inline code in backticks; text that is not HTML (Markdown, plain text) passes through"
     )
 
     type_name = "html_extract"
@@ -107,8 +138,23 @@ class HtmlExtract(CurateStep):
                                               favor_recall=params.favour_recall, timeout=params.timeout,
                                               deduplicate=params.deduplicate)
         self._sandbox: ExtractorSandbox | None = None  # open only while `run` is (steps are pickled before)
+        self.html_files: frozenset[str] = frozenset()  # input files whose records are HTML pages (`prepare`)
+
+    def prepare(self, files: list[dict[str, Any]]) -> None:
+        self.html_files = frozenset(f["path"] for f in files if f["format"] in HTML_FORMATS)
+
+    def is_html(self, doc: Document) -> bool:
+        if not self.params.only_html or doc.metadata.get(FILE) in self.html_files:
+            return True
+        text = doc.text
+        return bool(BEGINS_AS_PAGE.match(text)
+                    or BEGINS_AS_FRAGMENT.match(text) and ENDS_WITH_TAG.search(text[-256:]))
 
     def process(self, doc: Document) -> str | None:
+        if not self.is_html(doc):
+            self.count("passed_through")
+            return None
+        self.count("extracted")
         try:
             text = self._sandbox.process_document(doc.text, self.extractor.extract)
         except TimeoutError:
@@ -130,3 +176,12 @@ class HtmlExtract(CurateStep):
                 yield from super().run(data, rank, world_size)
             finally:
                 self._sandbox = None
+        write_totals_section(self.ctx.run_dir, self.step_name, rank, dict(self.counters), self._render)
+
+    def _render(self, totals: dict[str, Any]) -> tuple[str, str]:
+        extracted, passed = totals.get("extracted", 0), totals.get("passed_through", 0)
+        md = f"## HTML extraction ({self.step_name})\n\n{extracted:,} pages extracted"
+        if passed:
+            md += (f"; {passed:,} documents passed through unchanged: their text is not HTML (not read from a WARC or "
+                   "HTML file, and neither an HTML page nor a fragment wrapped in HTML elements)")
+        return f"HTML extraction ({self.step_name})", md + ".\n"

@@ -17,7 +17,7 @@ from curate.privacy import keyed_id
 from curate.scrub.fields import scrub_url, scrub_values
 from curate.scrub.pii import PiiParams
 from curate.steps.base import CurateStep, StepParams
-from curate.sections import write_section_part
+from curate.sections import write_totals_section
 
 PII_COUNTS = "pii_counts"
 TOXICITY_SCORE = "toxicity_score"
@@ -30,24 +30,6 @@ def _log_once(step: CurateStep, message: str) -> None:
 
         logger.warning(f"{step.step_name}: {message}")
         step._logged = True
-
-
-def write_report_section(step: CurateStep, rank: int, data: dict[str, Any], render) -> None:
-    """Each task saves its totals; their sum becomes the step's report section. `render(totals) -> (title,
-    markdown)`."""
-
-    def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
-        totals: dict[str, Any] = {}
-        for part in parts:
-            for k, v in part.items():
-                if isinstance(v, (int, float)):
-                    totals[k] = totals.get(k, 0) + v
-                elif isinstance(v, str):
-                    totals.setdefault(k, v)
-        title, markdown = render(totals)
-        return {"title": title, "markdown": markdown, "data": totals}
-
-    write_section_part(step.ctx.run_dir, step.step_name, rank, data, merge)
 
 
 # -- PII ------------------------------------------------------------------------------------------------------------
@@ -146,8 +128,9 @@ class PiiStep(CurateStep):
         # counts of removed documents scrubbed by the writers (curate.privacy) are in the manifest's counters only:
         # they are scrubbed as they are written, after this step has finished
         counters = {k: v for k, v in self.counters.items() if not k.startswith("removed")}
-        write_report_section(self, rank, {"documents_scanned": self.documents_in, **counters,
-                                          **({"note": note} if note else {})}, self._render)
+        write_totals_section(self.ctx.run_dir, self.step_name, rank,
+                             {"documents_scanned": self.documents_in, **counters, **({"note": note} if note else {})},
+                             self._render)
 
     def _render(self, totals: dict[str, Any]) -> tuple[str, str]:
         from curate.scrub.pii import ALL_ENTITIES
@@ -296,8 +279,8 @@ class ToxicityStep(CurateStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         yield from super().run(data, rank, world_size)
-        write_report_section(self, rank, {"documents_judged": self.documents_in, "documents_removed": self.removed,
-                                          **self.counters}, self._render)
+        totals = {"documents_judged": self.documents_in, "documents_removed": self.removed, **self.counters}
+        write_totals_section(self.ctx.run_dir, self.step_name, rank, totals, self._render)
 
     def _render(self, totals: dict[str, Any]) -> tuple[str, str]:
         p = self.params
