@@ -47,7 +47,7 @@ def paragraph(v: dict[str, str], korean: bool = False) -> str:
 
 
 def record(i: int, text: str, kind: str, korean: bool = False, url: str | None = None) -> dict:
-    """A page with PII in every field; Korean pages are plain text (korean.yaml has no HTML extraction)."""
+    """A page with PII in every field; Korean pages are plain text (korean.yaml's html_extract passes them through)."""
     v = personal(i)
     body = text + "\n\n" + paragraph(v, korean)
     html = ("<html><head><title>" + kind + "</title></head><body><article>"
