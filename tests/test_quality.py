@@ -109,6 +109,33 @@ def test_lines_that_are_only_links_are_set_aside_as_links_not_code():
     assert "foo(" not in prose_view(code).text
 
 
+def test_attribute_lists_spans_across_lines_and_statements_are_not_prose():
+    """Three ways code and markup stayed in the prose of ../shared's pages (C4 then removed the page for its `{`):
+    kramdown attribute lists after a link, an inline code span wrapped onto the next line, and a call or an
+    assignment whose string holds English words."""
+    text = ("You can also install from source. This requires the [Bazel](https://bazel.build/){:.external} build\n"
+            "system, which the guide explains.\n\n{: .attempt-right}\n\n"
+            "Lists can be expressed by enclosing values in `{` and `}`. For example, `--set\n"
+            "name={a, b, c}` translates to a list of three values in the chart.\n\n"
+            "For example, the mysql templates may access the value as `{{\n.Values.global.app}}`, and so can the other "
+            "chart.\n\n"
+            "The program prints the square when asked to:\n\n"
+            'if args.verbose:\n    print(f"the square of {args.square} equals {answer}")\nelse:\n    print(answer)\n\n'
+            "The data is a dictionary of the form fields.\n\n"
+            "values = {'name': 'Michael Foord',\n          'location': 'Northampton'}\n")
+    view = prose_view(text)
+    assert "{" not in view.text and "}" not in view.text, view.text
+    assert "This requires the Bazel build system, which the guide explains." in view.text
+    assert "For example, --set translates to a list of three values in the chart." in view.text
+    assert "For example, the mysql templates may access the value as , and so can the other chart." in view.text
+    assert "print(" not in view.text and "values =" not in view.text and "Michael" not in view.text
+    assert "The data is a dictionary of the form fields." in view.lines
+    # what a span or a statement is not: a sentence with parentheses, an equation in words, an unclosed backtick
+    prose_only = ("Call the function with care (see the notes below).\nIn this case x = y holds for every input.\n"
+                  "A lone ` backtick that nothing closes stays in its sentence.\n")
+    assert prose_view(prose_only).text.count("\n") == 2 and prose_view(prose_only).code_chars == 0
+
+
 PROSE_A = "The function returns the sum, and the caller uses it in the next step of the build."
 PROSE_B = "This second paragraph is also prose that the reader of the page should see."
 
@@ -118,7 +145,8 @@ def test_every_match_of_a_prose_pattern_holds_what_its_guard_looks_for():
     # without them would silently stop matching; this checks every line of the demo and real pages, and edge cases
     lines = {line for r in demo_documents() + real_documents(400) for line in r["text"].split("\n")}
     lines |= {"a\\*b", "`x`", "{{name}}", "${HOME}", "%{VAR}", ":func:`f`", "[a](b)", "<https://x.y>", "www.x.org",
-              "ftp://x", "~/x", "./x", "C:\\x", "a/b/c", "x/y.py", "<b>", "<!-- x -->", "## h", "> q", "*e*", "_e_"}
+              "ftp://x", "~/x", "./x", "C:\\x", "a/b/c", "x/y.py", "<b>", "<!-- x -->", "## h", "> q", "*e*", "_e_",
+              "{:.external}", "{: #id }"}
     checked = 0
     for pattern in prose.NEEDS:
         for line in lines:

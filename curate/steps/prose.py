@@ -49,6 +49,9 @@ MD_LINK = regex.compile(r"!?\[([^\]\n]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
 AUTOLINK = regex.compile(r"<(?:https?|ftp|mailto):[^>\s]+>")
 URL = regex.compile(r"(?:https?://|ftp://|www\.)[^\s<>()\[\]\"'`]+")
 TAG = regex.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>\n]*)?/?>|<!--.*?-->")
+# kramdown's attribute lists after a link or a heading, or on a line of their own: "{:.external}", "{: #id }"
+ATTRIBUTE_LIST = regex.compile(r"\{:[^{}\n]*\}")
+OPEN_SPAN = regex.compile(r"(`{1,2})[^`]*$")  # the last backticks of a line whose whole spans were taken out
 PATH = regex.compile(r"(?<![\w/])(?:~?/|\.{1,2}/|[A-Za-z]:\\)[^\s,;:!?()\[\]{}<>\"'`]+|"
                      r"(?<![\w/])[\w.-]+(?:/[\w.-]+){2,}/?|(?<![\w/])[\w-]+/[\w-]+\.[A-Za-z0-9]{1,5}\b")
 EMPHASIS = regex.compile(r"(?<!\w)(\*{1,3}|_{1,3})(?=\S)|(?<=\S)(\*{1,3}|_{1,3})(?!\w)")
@@ -58,6 +61,11 @@ SPACE_OR_PUNCT = regex.compile(r"[\s\p{P}]")
 SPACE_PUNCT_OR_SYMBOL = regex.compile(r"[\s\p{P}\p{S}]")
 
 CODE_TOKEN = regex.compile(r"[(){}\[\];=<>$\\|&]|::|->|=>|^-{1,2}\w|^\w+_\w+$|^\w+\.\w+\(|^[A-Z_]{3,}$|^@\w|[─-╿]")
+# a statement: one call, `print(f"the sum of {a} and {b}")`, or an assignment of a literal or an expression,
+# `values = {'name': 'x',`; its string may hold English, so its stop words do not make it a sentence
+STATEMENT = regex.compile(r"[A-Za-z_][\w.]*\(.*\)[;,]?|"
+                          r"[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*(?:=|\+=|-=|:=)\s*(?:[rbfuRBFU]{0,2}[\[{(\"'\d-]|[A-Za-z_][\w.]*[(.\[]).*")
+WIDE_WORD = regex.compile(r"[\p{Hangul}\p{Han}\p{Hiragana}\p{Katakana}]{2,}")
 STOP_HINT = regex.compile(r"(?i)\b(the|is|are|a|an|of|to|and|in|that|this|for|with|you|it|be|can|not|if|or)\b")
 ENDS_MID_SENTENCE = regex.compile(r"(?i)\b(the|a|an|of|to|and|or|in|on|for|with|by|from|as|at|is|are|that|this)$")
 SENTENCE_END = (".", "!", "?", "。", "！", "？", "…", '"', "'", "”", "’", ")")
@@ -65,7 +73,8 @@ SENTENCE_END = (".", "!", "?", "。", "！", "？", "…", '"', "'", "”", "’
 # a character or string every match of a pattern holds: most lines hold none, and a substring test is ~50x cheaper
 # than running the pattern (the prose view was half of the quality steps' time)
 NEEDS = {INLINE_CODE: ("`", "{"), RST_ROLE: ("`",), MD_LINK: ("](",), AUTOLINK: ("<",), URL: ("://", "www."),
-         PATH: ("/", "\\"), TAG: ("<",), HEADING: ("#",), QUOTE: (">",), EMPHASIS: ("*", "_"), ESCAPE: ("\\",)}
+         PATH: ("/", "\\"), TAG: ("<",), ATTRIBUTE_LIST: ("{:",), HEADING: ("#",), QUOTE: (">",),
+         EMPHASIS: ("*", "_"), ESCAPE: ("\\",)}
 
 
 def _may_match(pattern: regex.Pattern, text: str) -> bool:
@@ -134,6 +143,8 @@ def _looks_like_code(line: str) -> bool:
     bare = _bare(line)
     if not bare:
         return False
+    if STATEMENT.fullmatch(bare) and not bare.endswith(".") and not WIDE_WORD.search(bare):
+        return True  # (a sentence that begins with `x=1` ends with a full stop, or is Korean, Chinese, Japanese)
     tokens = bare.split()
     codeish = sum(1 for t in tokens if CODE_TOKEN.search(t))
     if bare.endswith((";", "{", "}", "};", "});", "])", "),")) and codeish:
@@ -145,7 +156,6 @@ def _looks_like_code(line: str) -> bool:
 
 
 COMMENT = regex.compile(r"^\s*(#|//|/\*|--\s|;)")
-WIDE_WORD = regex.compile(r"[\p{Hangul}\p{Han}\p{Hiragana}\p{Katakana}]{2,}")
 WORDS_SENTENCE = regex.compile(r"\p{L}[\p{L}'’-]*(?:,?\s+\p{L}[\p{L}'’-]*){2,}([.:!?])")  # "- Preview an SVG:"
 
 
@@ -276,11 +286,13 @@ def _fenced(lines: list[str]) -> list[bool]:
     return best
 
 
-def _code_lines(lines: list[str]) -> list[bool]:
+def _code_lines(lines: list[str], closed: list[str], fenced: list[bool], continued: list[bool]) -> list[bool]:
     """Which lines are code: fenced blocks, reST literal blocks after `::`, indented blocks whose lines mostly do
     not read as sentences, paragraphs that read as code (at least half their lines), and single code lines inside
-    prose."""
-    code = _fenced(lines)
+    prose. Lines are read with the inline code spans they share with their neighbours closed (`closed`); a line
+    that begins inside the span of the line before (`continued`) is that line's sentence going on, not a line of
+    inline code."""
+    code = list(fenced)
     previous_ends_literal = False
     for start, end in _paragraphs(lines):
         block = range(start, end)
@@ -291,15 +303,16 @@ def _code_lines(lines: list[str]) -> list[bool]:
             for i in block:
                 code[i] = True
         elif all(INDENTED.match(lines[i]) for i in block) and not any(code[i] for i in block) and (
-                sum(_reads_as_sentence(lines[i]) for i in block) * 2 < len(block)):
+                sum(_reads_as_sentence(closed[i]) for i in block) * 2 < len(block)):
             for i in block:
                 code[i] = True
         else:
             # table rows and rules are markup whatever their pipes look like: they do not vote
             # (nor do lines that are only links)
             voters = [i for i in block if not (TABLE_ROW.match(lines[i]) or SETEXT_OR_RULE.match(lines[i])
-                                               or _only_links(lines[i]))]
-            votes = [_looks_like_code(lines[i]) or _only_inline_code(lines[i]) for i in block]
+                                               or _only_links(closed[i]))]
+            votes = [_looks_like_code(closed[i]) or (_only_inline_code(closed[i]) and not continued[i])
+                     for i in block]
             ayes = sum(v for i, v in zip(block, votes) if i in voters)
             if voters and ayes * 2 >= len(voters) and ayes >= min(2, len(voters)):
                 for i in block:
@@ -353,18 +366,49 @@ def _prose_line(line: str) -> tuple[str, int, int, int]:
     for pattern in (AUTOLINK, URL, PATH):
         line, n = _take(pattern, line)
         link += n
-    for pattern in (TAG, HEADING, QUOTE, EMPHASIS, ESCAPE):
+    for pattern in (TAG, ATTRIBUTE_LIST, HEADING, QUOTE, EMPHASIS, ESCAPE):
         line, n = _take(pattern, line)
         markup += n
     return " ".join(line.split()), code, link, markup
+
+
+def _open_span(line: str) -> str | None:
+    """The backticks of an inline code span that `line` opens and does not close, or None."""
+    if "`" not in line:
+        return None
+    m = OPEN_SPAN.search(_sub(INLINE_CODE, " ", _sub(RST_ROLE, " ", line)))
+    return m.group(1) if m else None
+
+
+def _span_edges(lines: list[str], fenced: list[bool]) -> list[tuple[str, str]]:
+    """Per line, the backticks that close the inline code spans it shares with its neighbours: (those that close
+    the span the line before opened, those that close the span this line opens). Markdown wraps a span across a
+    line break like any text ("`--set" + "name={a, b}` translates to" is one span); read line by line, the first
+    half is left in the prose and the second half reads as code."""
+    edges = [("", "")] * len(lines)
+    carried = ""
+    for i, line in enumerate(lines):
+        if fenced[i] or not line.strip():
+            carried = ""
+            continue
+        opened = _open_span(carried + line)
+        if opened and i + 1 < len(lines) and not fenced[i + 1] and opened in lines[i + 1]:
+            edges[i], carried = (carried, opened), opened
+        else:
+            edges[i], carried = (carried, ""), ""
+    return edges
 
 
 @lru_cache(maxsize=64)
 def classify_lines(text: str) -> tuple[Line, ...]:
     """Every line of `text` with its kind and prose (cached: every filter of a document asks)."""
     lines = text.split("\n")
+    fenced = _fenced(lines)
+    edges = _span_edges(lines, fenced)
+    closed = [f"{before}{line}{after}" for line, (before, after) in zip(lines, edges)]
     out = []
-    for line, is_code in zip(lines, _code_lines(lines)):
+    code = _code_lines(lines, closed, fenced, [bool(before) for before, _ in edges])
+    for line, whole, (before, after), is_code in zip(lines, closed, edges, code):
         if not line.strip():
             out.append(Line(line, "blank", "", 0, 0, 0))
         elif is_code:
@@ -372,10 +416,11 @@ def classify_lines(text: str) -> tuple[Line, ...]:
         elif (RST_DIRECTIVE.match(line) or TABLE_ROW.match(line) or SETEXT_OR_RULE.match(line)
               or ADMONITION.match(line)):
             out.append(Line(line, "markup", "", 0, 0, _nonspace(line)))
-        elif _only_links(line):
+        elif _only_links(whole):
             out.append(Line(line, "blank", "", 0, _nonspace(line), 0))
         else:
-            prose, code, link, markup = _prose_line(line)
+            prose, code, link, markup = _prose_line(whole)
+            code -= len(before) + len(after)  # the backticks added to close spans are not the text's
             out.append(Line(line, "prose" if prose else "blank", prose, code, link, markup))
     return tuple(out)
 
