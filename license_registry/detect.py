@@ -168,9 +168,14 @@ def detect_license_text(text: str, *, engine: Engine = "auto") -> list[tuple[str
     Confidence: SPDX tag 1.0 (0.5 if it names an unknown license); a license link marked as the page's (rel=license,
     badge, Creative Commons link, or a notice around it) 0.95; a notice ("Licensed under the MIT License") 0.9; a
     full text or header = the share of it present; a bare license link 0.7, a license name in prose 0.6, and at
-    most 0.5 for anything on a page that names three licenses or more (a list).
+    most 0.5 for anything on a page that names three licenses or more (a list). Of licenses evidenced equally, the
+    one evidenced first in the text comes first: a LICENSE file states its own license before the licenses of what it
+    bundles (wcwidth: MIT, then the HPND-Markus-Kuhn text of a vendored table).
     """
-    best: dict[str, float] = {}
+    best: dict[str, tuple[float, int]] = {}  # license -> (confidence, where it is first evidenced at it)
     for e in detect_licenses(text, engine=engine):
-        best[e.license] = max(best.get(e.license, 0.0), round(e.confidence, 3))
-    return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+        confidence, at = round(e.confidence, 3), max(e.at, 0)
+        if e.license not in best or (-confidence, at) < (-best[e.license][0], best[e.license][1]):
+            best[e.license] = (confidence, at)
+    return [(lid, confidence) for lid, (confidence, _) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1],
+                                                                                           kv[0]))]

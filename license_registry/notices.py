@@ -73,7 +73,10 @@ _PRENAMED = re.compile(r"\b(?:is|are)\s+(?:fully\s+|entirely\s+)?(?P<name>[\w.+-
 # what a sentence says when it explains a license instead of giving one
 _HYPOTHETICAL_BEFORE = re.compile(
     r"\b(?:if|whether|unless|can|could|should|would|might|must|may\s+be|to\s+be|choos\w*|chose|want\w*|"
-    r"often|usually|typically|commonly|many|most|not)\b[^.!?\n]*$", re.IGNORECASE)
+    r"often|usually|typically|commonly|many|most|not|"
+    # other works' licenses: "combine Python with other software that is released under the GPL"
+    r"other\s+(?:\w+\s+)?(?:software|code|projects?|works?|librar(?:y|ies)|programs?|packages?))\b[^.!?\n]*$",
+    re.IGNORECASE)
 _HYPOTHETICAL_AFTER = re.compile(
     r"^[^.!?\n]{0,12}\b(?:can|may|must|are|is\s+a|means|allows?|permits?|requires?|lets)\b", re.IGNORECASE)
 # what marks a link or a name just after it as this page's license

@@ -152,6 +152,9 @@ NEGATIVES = [
     "Popular licenses include the MIT License, the Apache License 2.0, and the GNU GPL.",
     "If you release your code under the GPL, anyone who distributes a modified version must share the source.",
     "Software released under the MIT License can be used in proprietary products.",
+    # Python's LICENSE, footnote 2 (typing_extensions ships it): about other works, not this one
+    "The GPL-compatible licenses make it possible to combine Python with\nother software that is released under "
+    "the GPL; the others don't.",
     "Many projects are licensed under the BSD 3-Clause License because it is short.",
     "This tutorial explains what it means for a project to be released under the Apache License, Version 2.0.",
     "GPL-licensed libraries cannot be linked into proprietary software without care.",
@@ -168,6 +171,16 @@ NEGATIVES = [
 @pytest.mark.parametrize("text", NEGATIVES)
 def test_licenses_named_explained_or_listed_are_not_tagged(text):
     assert _tagged(text) == []
+
+
+def test_of_licenses_evidenced_equally_the_first_in_the_text_comes_first():
+    """A LICENSE file states its own license before those of what it bundles (wcwidth: MIT, then a vendored table's
+    HPND-Markus-Kuhn text, two full texts): alphabetical order put the bundled one first."""
+    own = "This library is licensed under the MIT License.\n\n"
+    bundled = "The vendored width table is licensed under the Apache License, Version 2.0.\n"
+    found = detect_license_text(own + bundled, engine="builtin")
+    assert [lid for lid, _ in found] == ["MIT", "Apache-2.0"] and found[0][1] == found[1][1]
+    assert [lid for lid, _ in detect_license_text(bundled + own, engine="builtin")] == ["Apache-2.0", "MIT"]
 
 
 def test_the_pre_check_lets_ordinary_text_through_untouched():
