@@ -7,7 +7,8 @@ Printed per run and stage: wall time, documents of the corpus per second of that
 worker process and its anonymous part (RSS less pages mapped from files; helpers such as the forkserver, Ray's
 daemons and the driver are not workers, except that a local stage with one worker runs in the driver), and the
 disk the run's intermediates (RUN/work) take once the stage is done; "(then fresh workers)" marks a stage after which
-the local pool renewed its workers (curate/executors.py: a global stage left them more than 64 MB larger). Per run: the recall on the planted pairs (a pair counts when one of its two
+the local pool renewed its workers or Ray replaced actors (curate/executors.py, curate/ray_actors.py: a global stage
+left them more than 64 MB larger). Per run: the recall on the planted pairs (a pair counts when one of its two
 documents is removed as a duplicate, among pairs whose both documents reached the dedup steps) and the number of
 other documents removed as duplicates. Then the 1 -> 2 task speed-up and the local/Ray ratio.
 
@@ -171,6 +172,7 @@ def disk_bytes(path: Path) -> int:
 
 def run_once(pipeline: Path, engine: str, docs: int) -> tuple[list[dict], float, Path]:
     import curate.executors as executors
+    from curate import ray_actors
     from curate.runner import Run
 
     stages: list[dict] = []
@@ -195,7 +197,14 @@ def run_once(pipeline: Path, engine: str, docs: int) -> tuple[list[dict], float,
         stages[-1]["fresh_workers_after"] = after_stage(shared, global_stage)
         return stages[-1]["fresh_workers_after"]
 
+    actors_after_stage = ray_actors.ActorPool.after_stage
+
+    def actors_noted(pool, global_stage):  # how many actors Ray replaced after the stage just measured
+        stages[-1]["fresh_workers_after"] = actors_after_stage(pool, global_stage)
+        return stages[-1]["fresh_workers_after"]
+
     executors.run_stage, executors.SharedPool.after_stage = measured, noted
+    ray_actors.ActorPool.after_stage = actors_noted
     started = time.perf_counter()
     try:
         r = Run(str(pipeline))
@@ -205,6 +214,7 @@ def run_once(pipeline: Path, engine: str, docs: int) -> tuple[list[dict], float,
         r.lock.release()
     finally:
         executors.run_stage, executors.SharedPool.after_stage = original, after_stage
+        ray_actors.ActorPool.after_stage = actors_after_stage
     return stages, time.perf_counter() - started, Path(r.paths.root)
 
 

@@ -200,9 +200,10 @@ class Run:
                     SlurmJobs(self.paths.root).record(executors)
                 return
             if ex.type == "ray":
-                with RayCluster(ex.address, workers=ex.workers if ex.workers != -1 else None):
+                with RayCluster(ex.address, workers=ex.workers if ex.workers != -1 else None) as cluster:
                     for stage, executor in zip(self.plan.stages, self.executors()):
                         run_stage(executor, stage)
+                        cluster.actors.after_stage(global_stage=stage.holds_a_share)
                 return
             workers = min(ex.workers if ex.workers != -1 else ex.tasks, max(s.tasks for s in self.plan.stages))
             if workers == 1:  # datatrove runs the tasks in this process

@@ -116,6 +116,34 @@ def test_the_stages_of_a_run_share_their_actors(ray_instance, tmp_path, monkeypa
     assert set(last_pids) == set(first_pids) and len(set(first_pids)) == 2
 
 
+def test_actors_grown_by_a_global_stage_are_replaced(ray_instance, tmp_path, monkeypatch):
+    """The local pool's renewal rule on Ray: with the allowance at 0 MB, every actor that a global stage left larger
+    than the actors were after the first stage is replaced, so the last segment runs on fresh actors; the result is
+    the local run's. (At the default 64 MB a demo-sized run keeps its actors: the test above.)"""
+    import curate.executors
+    from curate import ray_actors
+    from curate.steps import STEP_TYPES
+
+    monkeypatch.setitem(STEP_TYPES, "die_once", "steps_for_tests:DieOnce")
+    monkeypatch.setitem(STEP_TYPES, "record_pid", "steps_for_tests:RecordPid")
+    monkeypatch.setattr(curate.executors, "RENEW_ABOVE_MB", 0)
+    pools = []
+    install = ray_actors.install
+    monkeypatch.setattr(ray_actors, "install", lambda: pools.append(install()) or pools[-1])
+    (tmp_path / "never").touch()
+    p = Path(multi_stage(tmp_path, tmp_path / "never"))
+    first, last = tmp_path / "first", tmp_path / "last"
+    text = p.read_text().replace("steps:\n", f"steps:\n  - {{type: record_pid, path: '{first}'}}\n")
+    p.write_text(text.replace("output:", f"  - {{type: record_pid, name: record_pid_last, path: '{last}'}}\noutput:"))
+    run(str(p), output=str(tmp_path / "local"), progress=False)
+    first.unlink(), last.unlink()
+    run(str(p), output=str(tmp_path / "ray"), executor="ray", progress=False)
+    assert run_outcome(tmp_path / "ray") == run_outcome(tmp_path / "local")
+    (pool,) = pools
+    assert pool.renewed >= 1 and pool.started == 2 + pool.renewed
+    assert set(last.read_text().split()) != set(first.read_text().split())
+
+
 def test_without_ray_the_error_says_how_to_install_it(tmp_path):
     code = ("import sys; sys.modules['ray'] = None\n"
             "from click.testing import CliRunner\nfrom curate.cli import cli\n"
