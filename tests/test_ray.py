@@ -92,10 +92,9 @@ def test_a_task_that_keeps_dying_fails_the_run_naming_it_and_the_rerun_resumes(r
     assert m["documents_in"] == m["documents_kept"] + sum(m["removed"].values())
 
 
-def test_the_stages_of_a_run_share_their_actors(ray_instance, tmp_path, monkeypatch):
-    """Five stages, two tasks each: the two actors that run the first stage run the last one too (datatrove starts
-    a new actor, a new process, for every job of every stage; curate/ray_actors.py keeps them for the run), and the
-    result is the local run's."""
+def pids_of_first_and_last_segment(tmp_path: Path, monkeypatch) -> tuple[list[str], list[str]]:
+    """The multi-stage pipeline with a step that records its process in the first segment and one in the last (four
+    stages later), run locally and on Ray: the same result, and the pids of the Ray run's (first, last) segment."""
     from curate.steps import STEP_TYPES
 
     monkeypatch.setitem(STEP_TYPES, "die_once", "steps_for_tests:DieOnce")
@@ -103,14 +102,20 @@ def test_the_stages_of_a_run_share_their_actors(ray_instance, tmp_path, monkeypa
     (tmp_path / "never").touch()
     p = Path(multi_stage(tmp_path, tmp_path / "never"))
     first, last = tmp_path / "first", tmp_path / "last"
-    # a step before the dedup steps runs in the first segment, one after them in the last (four stages later)
     text = p.read_text().replace("steps:\n", f"steps:\n  - {{type: record_pid, path: '{first}'}}\n")
     p.write_text(text.replace("output:", f"  - {{type: record_pid, name: record_pid_last, path: '{last}'}}\noutput:"))
     run(str(p), output=str(tmp_path / "local"), progress=False)
     first.unlink(), last.unlink()
     run(str(p), output=str(tmp_path / "ray"), executor="ray", progress=False)
     assert run_outcome(tmp_path / "ray") == run_outcome(tmp_path / "local")
-    first_pids, last_pids = first.read_text().split(), last.read_text().split()
+    return first.read_text().split(), last.read_text().split()
+
+
+def test_the_stages_of_a_run_share_their_actors(ray_instance, tmp_path, monkeypatch):
+    """Five stages, two tasks each: the two actors that run the first stage run the last one too (datatrove starts
+    a new actor, a new process, for every job of every stage; curate/ray_actors.py keeps them for the run), and the
+    result is the local run's."""
+    first_pids, last_pids = pids_of_first_and_last_segment(tmp_path, monkeypatch)
     assert len(first_pids) == len(last_pids) == 2  # one line per task
     assert os.getpid() not in map(int, first_pids)  # run by actors, not by the driver
     assert set(last_pids) == set(first_pids) and len(set(first_pids)) == 2
@@ -122,26 +127,15 @@ def test_actors_grown_by_a_global_stage_are_replaced(ray_instance, tmp_path, mon
     the local run's. (At the default 64 MB a demo-sized run keeps its actors: the test above.)"""
     import curate.executors
     from curate import ray_actors
-    from curate.steps import STEP_TYPES
 
-    monkeypatch.setitem(STEP_TYPES, "die_once", "steps_for_tests:DieOnce")
-    monkeypatch.setitem(STEP_TYPES, "record_pid", "steps_for_tests:RecordPid")
     monkeypatch.setattr(curate.executors, "RENEW_ABOVE_MB", 0)
     pools = []
     install = ray_actors.install
     monkeypatch.setattr(ray_actors, "install", lambda: pools.append(install()) or pools[-1])
-    (tmp_path / "never").touch()
-    p = Path(multi_stage(tmp_path, tmp_path / "never"))
-    first, last = tmp_path / "first", tmp_path / "last"
-    text = p.read_text().replace("steps:\n", f"steps:\n  - {{type: record_pid, path: '{first}'}}\n")
-    p.write_text(text.replace("output:", f"  - {{type: record_pid, name: record_pid_last, path: '{last}'}}\noutput:"))
-    run(str(p), output=str(tmp_path / "local"), progress=False)
-    first.unlink(), last.unlink()
-    run(str(p), output=str(tmp_path / "ray"), executor="ray", progress=False)
-    assert run_outcome(tmp_path / "ray") == run_outcome(tmp_path / "local")
+    first_pids, last_pids = pids_of_first_and_last_segment(tmp_path, monkeypatch)
     (pool,) = pools
     assert pool.renewed >= 1 and pool.started == 2 + pool.renewed
-    assert set(last.read_text().split()) != set(first.read_text().split())
+    assert set(last_pids) != set(first_pids)
 
 
 def test_without_ray_the_error_says_how_to_install_it(tmp_path):
