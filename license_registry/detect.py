@@ -52,15 +52,25 @@ def _shingles(toks: list[str], n: int = 3) -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(toks[i:i + n]) for i in range(max(0, len(toks) - n + 1)))
 
 
+# the GNU licenses' full texts bundled for the clause checks (license_registry/texts/): a GNU header is quoted inside
+# every GNU full text (the GPL-3.0 names the Affero and the Lesser GPL), so only the full text can tell which one a
+# document holds. A full text alone does not say "or later": ScanCode reads it as the version only, and so do these.
+GNU_FULL_TEXTS = {"GPL-2.0": "GPL-2.0-only", "GPL-3.0": "GPL-3.0-only", "LGPL-2.1": "LGPL-2.1-only",
+                  "LGPL-3.0": "LGPL-3.0-only", "AGPL-3.0": "AGPL-3.0-only"}
+PART_OF = 0.9  # a fragment this contained in a full text found (nearly) whole is part of it, not a license of its own
+
+
 @lru_cache(maxsize=1)
 def references() -> tuple[_Reference, ...]:
-    folder = Path(__file__).resolve().parent / "reference_texts"  # see registry.load_entries
+    here = Path(__file__).resolve().parent
     refs = []
-    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+    for item in sorted((here / "reference_texts").iterdir(), key=lambda p: p.name):  # see registry.load_entries
         if item.name.endswith(".txt"):
             stem = item.name[:-4]
             spdx_id, _, variant = stem.partition("__")
             refs.append(_Reference(spdx_id, variant or "text", _shingles(tokens(item.read_text("utf-8")))))
+    for name, spdx_id in GNU_FULL_TEXTS.items():
+        refs.append(_Reference(spdx_id, "full", _shingles(tokens((here / "texts" / f"{name}.txt").read_text("utf-8")))))
     return tuple(refs)
 
 
@@ -85,10 +95,12 @@ def match_reference_texts(text: str) -> list[tuple[str, float]]:
     for i in cands:
         # Drop i if a similar reference scores better (GPL-2 vs GPL-3 header) or equally well while
         # being the larger text (BSD-3 contains all of BSD-2).
+        # Dropped too: a header quoted inside a full text found nearly whole (the GPL-3.0 text names the AGPL).
         beaten = any(
             j != i and refs[j].spdx_id != refs[i].spdx_id
-            and max(fam[(i, j)], fam[(j, i)]) >= FAMILY_OVERLAP
-            and (scores[j], len(refs[j].shingles)) > (scores[i], len(refs[i].shingles))
+            and (max(fam[(i, j)], fam[(j, i)]) >= FAMILY_OVERLAP
+                 and (scores[j], len(refs[j].shingles)) > (scores[i], len(refs[i].shingles))
+                 or refs[j].variant == "full" and fam[(i, j)] >= PART_OF and scores[j] >= PART_OF)
             for j in cands)
         if not beaten:
             kept.append(i)

@@ -58,6 +58,17 @@ def test_gpl_headers_distinguish_versions():
     assert _ids(_as_c_comment(gpl2)) == ["GPL-2.0-or-later"]
 
 
+@pytest.mark.parametrize("name, spdx_id", [("GPL-2.0", "GPL-2.0-only"), ("GPL-3.0", "GPL-3.0-only"),
+                                           ("LGPL-3.0", "LGPL-3.0-only"), ("AGPL-3.0", "AGPL-3.0-only")])
+def test_gnu_full_texts_are_read_as_themselves_by_the_rules_alone(name, spdx_id):
+    """Every GNU full text quotes other GNU headers (the GPL-3.0 names the Affero and the Lesser GPL): with header
+    fragments only, the GPL-3.0 text came out AGPL-3.0 and LGPL-3.0, and the LGPL-3.0 text as nothing."""
+    text = (Path(__file__).resolve().parents[2] / "license_registry" / "texts" / f"{name}.txt").read_text()
+    found = detect_license_text(text, engine="builtin")
+    assert found and found[0] == (spdx_id, 1.0), found
+    assert not [lid for lid, conf in found if conf >= 0.8 and lid.split("-")[0] != spdx_id.split("-")[0]], found
+
+
 def test_lgpl_and_mpl_headers():
     assert _ids(_as_c_comment((REFS / "LGPL-2.1-or-later__header.txt").read_text())) == ["LGPL-2.1-or-later"]
     mpl = ("// This Source Code Form is subject to the terms of the Mozilla Public\n// License, v. 2.0. If a copy "
