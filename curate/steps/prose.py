@@ -63,8 +63,9 @@ SPACE_PUNCT_OR_SYMBOL = regex.compile(r"[\s\p{P}\p{S}]")
 CODE_TOKEN = regex.compile(r"[(){}\[\];=<>$\\|&]|::|->|=>|^-{1,2}\w|^\w+_\w+$|^\w+\.\w+\(|^[A-Z_]{3,}$|^@\w|[─-╿]")
 # a statement: one call, `print(f"the sum of {a} and {b}")`, or an assignment of a literal or an expression,
 # `values = {'name': 'x',`; its string may hold English, so its stop words do not make it a sentence
-STATEMENT = regex.compile(r"[A-Za-z_][\w.]*\(.*\)[;,]?|"
-                          r"[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*(?:=|\+=|-=|:=)\s*(?:[rbfuRBFU]{0,2}[\[{(\"'\d-]|[A-Za-z_][\w.]*[(.\[]).*")
+STATEMENT = regex.compile(r"[A-Za-z_][\w.]*\(.*\)[;,]?|"  # a call
+                          r"[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*(?:=|\+=|-=|:=)\s*"  # an assignment: name, [key], =
+                          r"(?:[rbfuRBFU]{0,2}[\[{(\"'\d-]|[A-Za-z_][\w.]*[(.\[]).*")  # a literal or an expression
 WIDE_WORD = regex.compile(r"[\p{Hangul}\p{Han}\p{Hiragana}\p{Katakana}]{2,}")
 STOP_HINT = regex.compile(r"(?i)\b(the|is|are|a|an|of|to|and|in|that|this|for|with|you|it|be|can|not|if|or)\b")
 ENDS_MID_SENTENCE = regex.compile(r"(?i)\b(the|a|an|of|to|and|or|in|on|for|with|by|from|as|at|is|are|that|this)$")
@@ -407,8 +408,8 @@ def classify_lines(text: str) -> tuple[Line, ...]:
     edges = _span_edges(lines, fenced)
     closed = [f"{before}{line}{after}" for line, (before, after) in zip(lines, edges)]
     out = []
-    code = _code_lines(lines, closed, fenced, [bool(before) for before, _ in edges])
-    for line, whole, (before, after), is_code in zip(lines, closed, edges, code):
+    code_lines = _code_lines(lines, closed, fenced, [bool(before) for before, _ in edges])
+    for line, whole, (before, after), is_code in zip(lines, closed, edges, code_lines):
         if not line.strip():
             out.append(Line(line, "blank", "", 0, 0, 0))
         elif is_code:
