@@ -70,7 +70,8 @@ def references() -> tuple[_Reference, ...]:
             spdx_id, _, variant = stem.partition("__")
             refs.append(_Reference(spdx_id, variant or "text", _shingles(tokens(item.read_text("utf-8")))))
     for name, spdx_id in GNU_FULL_TEXTS.items():
-        refs.append(_Reference(spdx_id, "full", _shingles(tokens((here / "texts" / f"{name}.txt").read_text("utf-8")))))
+        full_text = (here / "texts" / f"{name}.txt").read_text("utf-8")
+        refs.append(_Reference(spdx_id, "full", _shingles(tokens(full_text))))
     return tuple(refs)
 
 
@@ -184,10 +185,8 @@ def detect_license_text(text: str, *, engine: Engine = "auto") -> list[tuple[str
     one evidenced first in the text comes first: a LICENSE file states its own license before the licenses of what it
     bundles (wcwidth: MIT, then the HPND-Markus-Kuhn text of a vendored table).
     """
-    best: dict[str, tuple[float, int]] = {}  # license -> (confidence, where it is first evidenced at it)
+    rank: dict[str, tuple[float, int]] = {}  # license -> its best (-confidence, position): lowest ranks first
     for e in detect_licenses(text, engine=engine):
-        confidence, at = round(e.confidence, 3), max(e.at, 0)
-        if e.license not in best or (-confidence, at) < (-best[e.license][0], best[e.license][1]):
-            best[e.license] = (confidence, at)
-    return [(lid, confidence) for lid, (confidence, _) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1],
-                                                                                           kv[0]))]
+        key = (-round(e.confidence, 3), max(e.at, 0))
+        rank[e.license] = min(rank.get(e.license, key), key)
+    return [(lid, -key[0]) for lid, key in sorted(rank.items(), key=lambda kv: (kv[1], kv[0]))]
