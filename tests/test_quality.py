@@ -3,13 +3,16 @@ removed, real technical pages kept, code kept as code by the extractor, language
 model and usable with a local one."""
 
 import copy
+import functools
 import gzip
 import json
 import random
+import time
 
 import pytest
 from datatrove.data import Document
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+from datatrove.pipeline.extractors.base import ExtractorSandbox
 from datatrove.pipeline.filters.base_filter import get_filter_result
 from datatrove.utils.word_tokenizers import SpaCyTokenizer
 
@@ -17,7 +20,7 @@ from conftest import REPO, SHARED, shared_path
 from curate.config import load_pipeline
 from curate.langid import BUNDLED_THRESHOLDS, FINEWEB_THRESHOLD, default_threshold
 from curate.steps import RunContext, step_class
-from curate.steps.extract import CodeAwareTrafilatura, HtmlExtract, HtmlExtractParams
+from curate.steps.extract import CodeAwareTrafilatura, ExtractorStartError, HtmlExtract, HtmlExtractParams, PageSandbox
 from curate.steps.language import LanguageID, LanguageParams
 from curate.steps import prose
 from curate.steps.prose import prose_view
@@ -366,6 +369,53 @@ def test_html_extract_tells_real_html_pages_from_markdown_and_text():
         docs = [json.loads(line)["text"] for line in f]
     assert len(docs) == 3923 and not any(step.is_html(Document(text=t, id="d")) for t in docs)
     assert sum(t.startswith("<div") for t in docs) == 3
+
+
+def slow_extract(text: str, marker=None, warmup_s: float = 0.0, page_s: float = 0.0) -> str:
+    """An extractor whose warm-up takes `warmup_s`, and whose pages take `page_s` (only the first time any process
+    sees the page when `marker` is a path: the second try finds the marker)."""
+    if text == "warm-up":
+        time.sleep(warmup_s)
+        return ""
+    if marker is None or not marker.exists():
+        if marker is not None:
+            marker.touch()
+        time.sleep(page_s)
+    return text.upper()
+
+
+def test_html_extract_times_the_extractors_start_apart_from_the_first_page():
+    """datatrove's sandbox counts starting the process against the first page's timeout: on a busy machine the first
+    page of a task was removed as a timeout (a Ray run of the demo differed from the local run by that page)."""
+    extract = functools.partial(slow_extract, warmup_s=1.0)
+    with ExtractorSandbox(timeout=0.3, warmup_text="warm-up") as sandbox, pytest.raises(TimeoutError):
+        sandbox.process_document("page", extract)
+    with PageSandbox(timeout=0.3, startup_timeout=30, warmup_text="warm-up") as sandbox:
+        assert sandbox.extract("page", extract) == ("PAGE", 1)
+        assert sandbox.extract("next page", extract) == ("NEXT PAGE", 1)
+    with PageSandbox(timeout=0.3, startup_timeout=0.3, warmup_text="warm-up") as sandbox, \
+            pytest.raises(ExtractorStartError, match="did not start within 0.3 s"):
+        sandbox.extract("page", extract)
+
+
+def test_html_extract_tries_a_timed_out_page_once_more_and_removes_a_slow_one(tmp_path):
+    stalled_once = functools.partial(slow_extract, marker=tmp_path / "seen", page_s=2.0)
+    with PageSandbox(timeout=0.5, startup_timeout=30, warmup_text="warm-up") as sandbox:
+        assert sandbox.extract("page", stalled_once) == ("PAGE", 2)
+        assert sandbox.extract("after", stalled_once) == ("AFTER", 1)  # the fresh process goes on
+    with PageSandbox(timeout=0.5, startup_timeout=30, warmup_text="warm-up") as sandbox, pytest.raises(TimeoutError):
+        sandbox.extract("slow page", functools.partial(slow_extract, page_s=2.0))
+
+    step = HtmlExtract(HtmlExtractParams(timeout=0.5), RunContext(run_dir="/tmp"))
+    step.extractor.extract = functools.partial(slow_extract, page_s=2.0)
+    with PageSandbox(timeout=0.5, startup_timeout=30, warmup_text="warm-up") as sandbox:
+        step._sandbox = sandbox
+        assert step.process(Document(text="<html><body>slow</body></html>", id="s")) == "timeout"
+    step.extractor.extract = functools.partial(slow_extract, warmup_s=2.0)
+    with PageSandbox(timeout=0.5, startup_timeout=0.5, warmup_text="warm-up") as sandbox:
+        step._sandbox = sandbox
+        with pytest.raises(ExtractorStartError):  # the run's error, not the page's
+            step.process(Document(text="<html><body>page</body></html>", id="p"))
 
 
 # -- language ID ---------------------------------------------------------------------------------------------------

@@ -53,7 +53,8 @@ class HtmlExtractParams(StepParams):
     favour_precision: bool = True  # less text, but less boilerplate
     favour_recall: bool = False  # more text: keeps lists and tables precision mode drops, and some boilerplate
     keep_code: bool = True  # <pre> blocks as fenced code, inline code in backticks (trafilatura's formatting)
-    timeout: float = 5.0  # seconds per page (the first page also pays for starting the sandbox)
+    timeout: float = 5.0  # seconds per page; a page that runs out is tried once more in a fresh process
+    startup_timeout: float = 120.0  # seconds to start the extractor process and warm it up (not a page's time)
     deduplicate: bool = True  # trafilatura's in-page duplicate-paragraph removal
     # extract only HTML: WARC and HTML-file pages, and records whose text is an HTML page or a fragment wrapped in
     # HTML elements; other text passes through unchanged (counted). false: every document in scope goes through
@@ -118,6 +119,54 @@ class CodeAwareTrafilatura(Trafilatura):
         return INLINE_CODE_BREAK.sub(" ", out) if out else out
 
 
+# a page that takes every common path through trafilatura (headings, paragraphs, a list, code, a table), so its
+# lazily loaded parts are loaded while the process warms up, not while the first real page's time runs
+WARMUP_PAGE = ("<html><head><title>Warm-up</title></head><body><article><h1>Warming up the extractor</h1>"
+               "<p>This paragraph is long enough for the extractor to take it as the main text of the page, and it "
+               "holds <code>inline code</code> and a <a href='https://example.org/'>link</a>.</p>"
+               "<ul><li>one item of a list</li><li>another item of the list</li></ul>"
+               "<pre>print('a code block')</pre><table><tr><td>a</td><td>table</td></tr></table>"
+               "<p>A second paragraph closes the article, so that the page reads as an article.</p>"
+               "</article></body></html>")
+
+
+class ExtractorStartError(RuntimeError):
+    """The extractor's process did not start: an error of the run, not of the page being extracted."""
+
+
+class PageSandbox(ExtractorSandbox):
+    """datatrove's extractor sandbox (a child process, killed when a page runs past `timeout`), with the process's
+    start timed apart from the pages: datatrove counts starting the process and its warm-up against the first page's
+    timeout, so on a loaded machine the first page of a task was removed as a timeout, and a run's output depended on
+    the machine's load (a Ray run and a local run of the same pipeline differed by that page). Starting takes up to
+    `startup_timeout`; a process that cannot start at all is an error of the run, not of a page."""
+
+    def __init__(self, timeout: float, startup_timeout: float, warmup_text: str = WARMUP_PAGE):
+        super().__init__(timeout=timeout, warmup_text=warmup_text)
+        self.startup_timeout = startup_timeout
+
+    def _ensure_process(self, extract_fn):
+        if self.process is not None and self.process.is_alive():
+            return
+        page_timeout, self.timeout = self.timeout, self.startup_timeout
+        try:
+            super()._ensure_process(extract_fn)
+        except TimeoutError as e:
+            raise ExtractorStartError(f"the HTML extractor's process did not start within "
+                                      f"{self.startup_timeout} s (startup_timeout)") from e
+        finally:
+            self.timeout = page_timeout
+
+    def extract(self, text: str, extract_fn) -> tuple[str, int]:
+        """The page's text and how many tries it took. A page that runs out of time, or whose process dies, is tried
+        once more in a fresh process (datatrove kills the timed-out one): a page stalled by a busy machine is not
+        removed for it; one that is slow by itself runs out twice and raises TimeoutError."""
+        try:
+            return self.process_document(text, extract_fn), 1
+        except (TimeoutError, EOFError):
+            return self.process_document(text, extract_fn), 2
+
+
 class HtmlExtract(CurateStep):
     """Extract the main text of HTML pages (WARC responses, HTML files) with trafilatura, code kept as code."""
     summary = (
@@ -137,7 +186,7 @@ class HtmlExtract(CurateStep):
         self.extractor = CodeAwareTrafilatura(keep_code=params.keep_code, favour_precision=params.favour_precision,
                                               favor_recall=params.favour_recall, timeout=params.timeout,
                                               deduplicate=params.deduplicate)
-        self._sandbox: ExtractorSandbox | None = None  # open only while `run` is (steps are pickled before)
+        self._sandbox: PageSandbox | None = None  # open only while `run` is (steps are pickled before)
         self.html_files: frozenset[str] = frozenset()  # input files whose records are HTML pages (`prepare`)
 
     def prepare(self, files: list[dict[str, Any]]) -> None:
@@ -156,21 +205,25 @@ class HtmlExtract(CurateStep):
             return None
         self.count("extracted")
         try:
-            text = self._sandbox.process_document(doc.text, self.extractor.extract)
+            text, tries = self._sandbox.extract(doc.text, self.extractor.extract)
         except TimeoutError:
             return "timeout"
         except EOFError:
             return "extractor_died"
+        except ExtractorStartError:
+            raise
         except Exception:  # trafilatura raises many types on malformed markup
             return "error"
+        if tries > 1:
+            self.count("tried_twice")
         if not (text and text.strip()):
             return "empty"
         doc.text = text
         return None
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        # one sandbox process per task: started once, restarted by datatrove after a timeout kills it
-        with ExtractorSandbox(timeout=self.params.timeout, warmup_text="") as sandbox:
+        # one sandbox process per task: started once, restarted after a timeout kills it
+        with PageSandbox(self.params.timeout, self.params.startup_timeout) as sandbox:
             self._sandbox = sandbox
             try:
                 yield from super().run(data, rank, world_size)
@@ -181,6 +234,9 @@ class HtmlExtract(CurateStep):
     def _render(self, totals: dict[str, Any]) -> tuple[str, str]:
         extracted, passed = totals.get("extracted", 0), totals.get("passed_through", 0)
         md = f"## HTML extraction ({self.step_name})\n\n{extracted:,} pages extracted"
+        if totals.get("tried_twice"):
+            md += (f" ({totals['tried_twice']:,} on a second try, in a fresh process: the first ran out of time or "
+                   "its process died)")
         if passed:
             md += (f"; {passed:,} documents passed through unchanged: their text is not HTML (not read from a WARC or "
                    "HTML file, and neither an HTML page nor a fragment wrapped in HTML elements)")
