@@ -2,8 +2,8 @@
 license-text detection and release audits. Imports nothing from `curate` or `train`."""
 
 from .audit import AuditReport, AuditRequest, RequestError, audit, load_request, parse_request
-from .detect import detect_cc, detect_license_text, parse_spdx_tags
-from .expression import ResolvedLicense, resolve
+from .detect import detect_cc, detect_license_expression, detect_license_text, parse_spdx_tags
+from .expression import ResolvedLicense, combine_licenses, resolve
 from .model_card import ModelCardSection, model_card_section
 from .models import LicenseEntry
 from .policy import POLICIES, PolicyDecision, classify_policy
@@ -12,7 +12,7 @@ from .spdx3 import spdx_document, spdx_json
 
 __all__ = [
     "POLICIES", "AuditReport", "AuditRequest", "LicenseEntry", "ModelCardSection", "PolicyDecision", "Registry",
-    "RequestError", "ResolvedLicense", "audit", "classify_policy", "detect_cc", "detect_license_text",
-    "get_registry", "load_request", "model_card_section", "parse_request", "parse_spdx_tags", "resolve",
-    "spdx_document", "spdx_json",
+    "RequestError", "ResolvedLicense", "audit", "classify_policy", "combine_licenses", "detect_cc",
+    "detect_license_expression", "detect_license_text", "get_registry", "load_request", "model_card_section",
+    "parse_request", "parse_spdx_tags", "resolve", "spdx_document", "spdx_json",
 ]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import scancode_match
-from .expression import resolve
+from .expression import combine_licenses, resolve
 from .notices import (RESOLVED, SPDX_TAG, Evidence, cap_lists, candidate_windows, cc_names, demote_records,
                       find_notices, license_of_url, may_name_a_license)
 from .page import read_page
@@ -83,9 +83,13 @@ def _families() -> dict[tuple[int, int], float]:
             for i, a in enumerate(refs) for j, b in enumerate(refs) if i != j}
 
 
-def match_reference_texts(text: str) -> list[tuple[str, float]]:
-    """(spdx_id, containment) for reference fragments found in `text`, best per license family."""
-    shingles = _shingles(tokens(text[:MAX_CHARS]))
+def match_reference_texts(text: str) -> list[tuple[str, float, int]]:
+    """(spdx_id, containment, offset in `text` where it begins) for reference fragments found in `text`, best per
+    license family."""
+    text = text[:MAX_CHARS]
+    spans = [(m.group(), m.start()) for m in _TOKEN.finditer(text.lower())]
+    toks = [t for t, _ in spans]
+    shingles = _shingles(toks)
     if not shingles:
         return []
     refs = references()
@@ -105,10 +109,25 @@ def match_reference_texts(text: str) -> list[tuple[str, float]]:
             for j in cands)
         if not beaten:
             kept.append(i)
-    best: dict[str, float] = {}
+    best: dict[str, tuple[float, int]] = {}
     for i in kept:
-        best[refs[i].spdx_id] = max(best.get(refs[i].spdx_id, 0.0), round(scores[i], 3))
-    return sorted(best.items(), key=lambda kv: -kv[1])
+        at = spans[_first_run(toks, refs[i].shingles)][1]
+        score, first = best.get(refs[i].spdx_id, (0.0, at))
+        best[refs[i].spdx_id] = (max(score, round(scores[i], 3)), min(first, at))
+    return sorted(((lid, score, at) for lid, (score, at) in best.items()), key=lambda m: (-m[1], m[2]))
+
+
+RUN = 4  # consecutive trigrams of a reference that mark where its text begins (one shared phrase does not)
+
+
+def _first_run(toks: list[str], shingles: frozenset[tuple[str, ...]]) -> int:
+    """Index of the first token that starts RUN consecutive trigrams of `shingles` (else the first matching one):
+    where a license's text begins in a file that holds several (a LICENSE states its own, then what it bundles)."""
+    hits = [tuple(toks[k:k + 3]) in shingles for k in range(max(0, len(toks) - 2))]
+    for k in range(len(hits)):
+        if all(hits[k:k + RUN]):
+            return k
+    return next((k for k, hit in enumerate(hits) if hit), 0)
 
 
 def parse_spdx_tags(text: str) -> list[str]:
@@ -170,8 +189,8 @@ def detect_licenses(text: str, *, engine: Engine = "auto", fast_rules: bool = Tr
             found += from_scancode
         # the reference fragments are the fallback for texts and headers: ScanCode's full texts know better
         if not use_scancode or (fast_rules and not any(e.confidence >= RESOLVED for e in from_scancode)):
-            found += [Evidence(lid, conf, "text", w.start, "reference-texts")
-                      for lid, conf in match_reference_texts(w.text)]
+            found += [Evidence(lid, conf, "text", w.start + at, "reference-texts")
+                      for lid, conf, at in match_reference_texts(w.text)]
     return cap_lists(demote_records(page.text, found))
 
 
@@ -185,8 +204,53 @@ def detect_license_text(text: str, *, engine: Engine = "auto") -> list[tuple[str
     one evidenced first in the text comes first: a LICENSE file states its own license before the licenses of what it
     bundles (wcwidth: MIT, then the HPND-Markus-Kuhn text of a vendored table).
     """
+    return _ranked(detect_licenses(text, engine=engine))
+
+
+def _ranked(evidence: list[Evidence]) -> list[tuple[str, float]]:
     rank: dict[str, tuple[float, int]] = {}  # license -> its best (-confidence, position): lowest ranks first
-    for e in detect_licenses(text, engine=engine):
+    for e in evidence:
         key = (-round(e.confidence, 3), max(e.at, 0))
         rank[e.license] = min(rank.get(e.license, key), key)
     return [(lid, -key[0]) for lid, key in sorted(rank.items(), key=lambda kv: (kv[1], kv[0]))]
+
+
+@dataclass(frozen=True)
+class DocumentLicense:
+    """What a document states about its license (`detect_license_expression`)."""
+
+    expression: str       # every license it states: AND, a choice it offers as an OR within
+    confidence: float     # the least of theirs
+    primary: str          # the license it states first: a LICENSE file's own, before the licenses of what it bundles
+    primary_confidence: float
+
+
+def detect_license_expression(text: str, *, engine: Engine = "auto",
+                              min_confidence: float = 0.8) -> DocumentLicense | None:
+    """What `text` states about its license. Every license evidenced at `min_confidence` or more counts, in the order
+    of its first evidence, combined by `combine_licenses`: a file that states several is under all of them (tqdm's
+    LICENCE: MPL-2.0 for all files, MIT for some: "MIT AND MPL-2.0"), and a choice it offers ("either MIT or Apache
+    2.0") is an OR. The primary license is the first one stated: what the files of a repository without a header of
+    their own inherit from its LICENSE file (numpy's states BSD-3-Clause, then the GPL-3.0 text of a runtime library
+    its wheels bundle). When nothing reaches `min_confidence`, the best-evidenced license alone, with its lower
+    confidence; None when nothing names a license."""
+    evidence = detect_licenses(text, engine=engine)
+    first: dict[str, tuple[float, int]] = {}  # license -> (best confidence, first position) at min_confidence
+    for e in evidence:
+        if e.confidence >= min_confidence:
+            conf, at = first.get(e.license, (0.0, len(text)))
+            first[e.license] = (max(conf, round(e.confidence, 3)), min(at, max(e.at, 0)))
+    ordered = [(lic, conf) for lic, (conf, _) in sorted(first.items(), key=lambda kv: (kv[1][1], -kv[1][0], kv[0]))]
+    combined = combine_licenses(ordered)
+    if combined is None:
+        ranked = _ranked(evidence)
+        return DocumentLicense(ranked[0][0], ranked[0][1], ranked[0][0], ranked[0][1]) if ranked else None
+    primary = combine_licenses(ordered[:1] + [p for p in ordered[1:] if _refines(p[0], ordered[0][0])])
+    return DocumentLicense(combined[0], combined[1], *primary)
+
+
+def _refines(later: str, first: str) -> bool:
+    """Whether `later` says more about the license stated `first`: a choice or an exception naming it, or its "or
+    later" ("GPL-2.0-or-later" in the notice after the GPL-2.0 text)."""
+    ids = resolve(later).ids
+    return first in ids or first.endswith("-only") and first[:-len("-only")] + "-or-later" in ids

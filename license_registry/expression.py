@@ -176,3 +176,49 @@ def _expression_category(choices, reg: Registry) -> str | None:
         if best is None or cand[0] < best[0]:
             best = cand
     return best[1] if best else None
+
+
+_VERSION_SCOPE = re.compile(r"-(?:only|or-later)$")
+
+
+def combine_licenses(parts: list[tuple[str, float]]) -> tuple[str, float] | None:
+    """One expression for licenses found together, as (expression, confidence); `parts` in the order they were
+    found (a file's own license first, then what it bundles). What a file or a repository states is all of them:
+    the parts are joined with AND, as ScanCode's file-level `detected_license_expression` is, leaving out what adds
+    nothing:
+    - a license repeated;
+    - a license found after a choice or an exception that names it (any version scope of it): the texts of the
+      choices, bundled after the notice that offers them ("either MIT or Apache 2.0 at your option", then both
+      texts), or the GPL's text after "GPL-2.0-only WITH Classpath-exception-2.0";
+    - a choice one of whose alternatives the other parts already require (Apache-2.0 AND (Apache-2.0 OR MIT) is
+      Apache-2.0: the project's own license, then a bundled file's choice);
+    - the version-only reading of a GNU license beside a part that says "or later" (a full text does not say which;
+      the notice does).
+    The confidence is the least of the parts kept."""
+    best: dict[str, float] = {}  # expression -> its best confidence, in the order first found
+    for lic, conf in parts:
+        res = resolve(lic)
+        expr = res.expression if res.known and res.expression else lic
+        best[expr] = max(best.get(expr, 0.0), conf)
+    resolved = [(expr, conf, resolve(expr)) for expr, conf in best.items()]
+    everything = {lid for _, _, r in resolved for lid in r.ids}
+    kept: list[tuple[str, float, ResolvedLicense]] = []
+    for expr, conf, res in resolved:
+        if res.is_single and not res.choices[0][0].exception:
+            lid = res.ids[0]
+            if any(_VERSION_SCOPE.sub("", lid) in {_VERSION_SCOPE.sub("", i) for i in r.ids} for _, _, r in kept):
+                continue
+            if lid.endswith("-only") and _VERSION_SCOPE.sub("", lid) + "-or-later" in everything:
+                continue
+        kept.append((expr, conf, res))
+    required = {r.ids[0] for _, _, r in kept if r.is_single and not r.choices[0][0].exception}
+    kept = [(e, c, r) for e, c, r in kept
+            if r.is_single or len(r.choices) == 1 or not any(
+                all(t.license_id in required and not t.exception for t in choice) for choice in r.choices)]
+    if not kept:
+        return None
+    if len(kept) == 1:
+        return kept[0][0], kept[0][1]
+    joined = " AND ".join(f"({e})" if len(r.choices) > 1 else e for e, _, r in kept)
+    res = resolve(joined)
+    return (res.expression if res.known and res.expression else joined), min(c for _, c, _ in kept)

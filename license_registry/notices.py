@@ -58,11 +58,13 @@ _GATE = re.compile(
 LEGALESE = re.compile(r"warrant|\bliabilit|hereby\s+granted|redistribut|permission|free\s+software|"
                       r"terms\s+and\s+conditions|copyright\s+holder|as\s+is\b", re.IGNORECASE)
 
-_VERB = (r"(?:(?:dual|multi)[\s-])?licen[cs]ed|released|distributed|available|published|provided|offered|shared|"
+_VERB = (r"(?:(?:dual|multi)[\s-])?licen[cs]ed|release[sd]?|distributed|available|published|provided|offered|shared|"
          r"made\s+available|covered|governed|protected|placed")
 NOTICE_SENTENCE = re.compile(
-    rf"\b(?P<verb>{_VERB})(?:\s+to\s+you)?(?:\s+freely)?\s+(?:under|with)\s+(?:both\s+|either\s+)?"
-    r"(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?of\s+)?(?:the\s+|an?\s+|its\s+)?", re.IGNORECASE)
+    rf"\b(?P<verb>{_VERB})(?:\s+to\s+you)?(?:\s+freely)?"
+    r"(?:\s+(?:it|them|this(?:\s+\w+)?|the\s+(?:work|code|software|project|library|content|data)))?"  # "release the work"
+    r"\s+(?:under|with)\s+(?:both\s+|either\s+)?(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?of\s+)?"
+    r"(?:the\s+|an?\s+|its\s+)?", re.IGNORECASE)
 _LABEL = re.compile(r"(?m)^[ \t#*>|\-\"'`]*(?:licen[cs]e|licensing)(?:\s+type)?[*_`\"']*\s*(?:[:=]|::)[*_]*\s*[\"'`]?",
                     re.IGNORECASE)
 # a Markdown "License" heading whose paragraph starts with a license name: "## License\n\n[Apache License 2.0](LICENSE)"
@@ -72,7 +74,9 @@ _PRENAMED = re.compile(r"\b(?:is|are)\s+(?:fully\s+|entirely\s+)?(?P<name>[\w.+-
                        re.IGNORECASE)
 # what a sentence says when it explains a license instead of giving one
 _HYPOTHETICAL_BEFORE = re.compile(
-    r"\b(?:if|whether|unless|can|could|should|would|might|must|may\s+be|to\s+be|choos\w*|chose|want\w*|"
+    # "Unless otherwise noted, the content is licensed under CC BY 4.0" is a notice, not a supposition
+    r"\b(?:if|whether|unless(?!\s+otherwise\s+(?:stated|noted|specified|indicated))|can|could|should|would|might|"
+    r"must|may\s+be|to\s+be|choos\w*|chose|want\w*|"
     r"often|usually|typically|commonly|many|most|not|"
     # other works' licenses: "combine Python with other software that is released under the GPL"
     r"other\s+(?:\w+\s+)?(?:software|code|projects?|works?|librar(?:y|ies)|programs?|packages?))\b[^.!?\n]*$",
@@ -349,6 +353,9 @@ def demote_records(text: str, evidence: list[Evidence]) -> list[Evidence]:
 def cap_lists(evidence: list[Evidence]) -> list[Evidence]:
     """A page naming or linking three licenses or more is a list of licenses: none of them is the page's own."""
     listed = {e.license for e in evidence if e.kind in ("notice", "link", "badge", "name", "reference")}
+    # a choice and its alternatives are one statement ("either of Apache-2.0 or MIT", then a link to each)
+    choices = [set(re.findall(r"[\w.+:-]+", lic)) - {"OR", "AND", "WITH"} for lic in listed if " OR " in lic]
+    listed = {lic for lic in listed if not any(lic in ids for ids in choices)}
     if len(listed) < LIST_SIZE:
         return evidence
     return [Evidence(e.license, min(e.confidence, LISTED), e.kind, e.at, e.source)

@@ -23,6 +23,8 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+|(?<![\w/.@-])(?:www\.)?(?:[a-z0-9-]+\.)+(?:org|com|net)/[^\s<>\"'()"
                   r"\[\]{}]*licen[cs][^\s<>\"'()\[\]{}]*", re.IGNORECASE)
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+# reStructuredText's inline link: `GPL 2.0 <LICENSE_GPL2.0.txt>`_ reads "GPL 2.0"
+_RST_LINK = re.compile(r"`(?P<label>[^`<>\n]+?)\s*<(?P<target>[^`<>\s]+)>`__?")
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,11 @@ def read_page(raw: str) -> Page:
     """The visible text and the links of `raw` (HTML or plain text / Markdown)."""
     if not _HTML_HINT.search(raw):
         images = {m.group(1) for m in _MD_IMAGE.finditer(raw)}
-        return Page(raw, [Link(m.group(0).rstrip(".,;:"), _link_start(raw, m.start()), image=m.group(0) in images)
-                          for m in _URL.finditer(raw)])
+        links = [Link(m.group(0).rstrip(".,;:"), _link_start(raw, m.start()), image=m.group(0) in images)
+                 for m in _URL.finditer(raw)]
+        if "`_" in raw:  # the label in place of the whole link, padded: offsets stay those of `raw`
+            raw = _RST_LINK.sub(lambda m: m["label"].ljust(len(m.group(0))), raw)
+        return Page(raw, links)
     source = _DROP.sub(" ", raw)
     out: list[str] = []
     size = 0

@@ -25,7 +25,7 @@ TINY: dict[str, tuple[list[str], str]] = {
     "dedup_speed.py": (["--docs", "60"], "docs/s"),
     "license_detect_eval.py": (["--engines", "builtin,cascade", "--throughput-docs", "40", "--raw-docs", "0"],
                                "httpd"),
-    "license_files_eval.py": (["--limit", "10", "--engine", "builtin"], "top detection equals the label"),
+    "license_files_eval.py": (["--limit", "10", "--engine", "builtin"], "as license_detect's inheritance"),
     "langid_calibration.py": ([], "thresholds"),
     "quality_eval.py": (["--pipeline", "web", "--variant", "after", "--limit", "3"], "junk removed"),
     "pii_eval.py": (["--docs", "20"], "EMAIL"),

@@ -2,6 +2,7 @@
 the run's manifest feeds the license audit."""
 
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -20,6 +21,56 @@ def test_code_licenses_come_from_tags_headers_and_license_files(demo_run):
     assert by_id["github.com/demo/gpl-lib/lib_0.c"] == ("GPL-3.0-or-later", "detected")
     assert by_id["github.com/demo/smoothing/src/smooth_0.py"] == ("MIT", "inherited")  # the repo's LICENSE file
     assert by_id["github.com/demo/smoothing/LICENSE"] == ("MIT", "detected")
+
+
+REFS = Path(__file__).resolve().parents[1] / "license_registry" / "reference_texts"
+
+
+def test_files_inherit_the_license_files_of_the_nearest_folder_above_them(tmp_path):
+    """aiohttp-like: the repository's LICENSE (Apache-2.0, then a third-party section naming the bundled parser's
+    MIT license) and a vendored parser with its own MIT LICENSE, which comes last in the input: until 2026-12-02 the
+    last license file of a repository won for every file of it. greenlet-like: two license files at the top, both
+    hold (greenlet's are LICENSE and LICENSE.PSF). A license file states every license it holds."""
+    from curate.runner import run
+
+    mit = (REFS / "MIT.txt").read_text()
+    code = "def handler(request):\n    return request.body\n\n\nclass Parser:\n    pass\n"
+    files = [
+        ("aio", "LICENSE.txt", (REFS / "Apache-2.0__full.txt").read_text()
+         + "\n\nThird-party components\n\nvendor/llhttp is released under the MIT License:\n\n" + mit),
+        ("aio", "aio/web.py", code),
+        ("aio", "aio/vendor/llhttp/api.c", "int llhttp_execute(void) {\n  return 0;\n}\n"),
+        ("aio", "aio/vendor/llhttp/LICENSE", "This software is licensed under the MIT License.\n\n" + mit),
+        ("green", "LICENSE", "The following files are released under the MIT License.\n\n" + mit),
+        ("green", "LICENSE.BSD", "Code in greenlet/platform is released under the BSD 3-Clause License.\n\n"
+         + (REFS / "BSD-3-Clause.txt").read_text()),
+        ("green", "src/green/__init__.py", code),
+        ("none", "pkg/mod.py", code),
+    ]
+    (tmp_path / "repos.jsonl").write_text("".join(
+        json.dumps({"id": f"{repo}/{path}", "repo": repo, "path": path, "text": text}) + "\n"
+        for repo, path, text in files))
+    p = tmp_path / "p.yaml"
+    p.write_text(f"name: code\ninputs: [{{name: code, paths: ['{tmp_path / 'repos.jsonl'}'], license: MIT-0}}]\n"
+                 "steps: [{type: license_detect, engine: builtin}]\n"
+                 f"output: {{dir: {tmp_path / 'run'}}}\n")
+    run(str(p), progress=False)
+    df = pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")
+    got = dict(zip(df["id"], zip(df["license"], df["license_source"])))
+    assert got["aio/aio/web.py"] == ("Apache-2.0", "inherited")
+    assert got["aio/aio/vendor/llhttp/api.c"] == ("MIT", "inherited")
+    assert got["aio/LICENSE.txt"] == ("Apache-2.0 AND MIT", "detected")
+    assert got["green/src/green/__init__.py"] == ("MIT AND BSD-3-Clause", "inherited")
+    assert got["none/pkg/mod.py"] == ("MIT-0", "declared")
+
+
+def test_license_file_names():
+    from curate.steps.license import is_license_file
+
+    assert all(map(is_license_file, ["LICENSE", "a/b/LICENCE.md", "COPYING.LESSER", "LICENSE-MIT", "LICENSE.APACHE",
+                                     "LICENSE_GPL2.0.txt", "UNLICENSE", "copying.txt"]))
+    assert not any(map(is_license_file, ["license.py", "licenses.py", "src/license_test.go", "LICENSES/",
+                                         "licensing.md", "README.md"]))
 
 
 def test_html_pages_get_their_creative_commons_license(demo_run):

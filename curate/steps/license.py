@@ -1,14 +1,15 @@
 """License provenance: every document's `license`, where it came from, and how sure we are; and a policy step.
 
-Precedence, most specific first: a license field in the input record (`record`), a license found in the document
-itself — an SPDX-License-Identifier tag, a known license header, a Creative Commons link or badge (`detected`) — a
-LICENSE/COPYING file of the same repository in the input (`inherited`), and the license the pipeline declares for
-the source (`declared`). Matching and normalisation are `license_registry`'s; this module only applies them.
+Precedence, most specific first: a license field in the input record (`record`), the licenses stated in the document
+itself — SPDX-License-Identifier tags, notices, license headers and texts, Creative Commons links or badges, as one
+expression (`detected`) — the license files of the nearest folder above it in its repository (`inherited`), and the
+license the pipeline declares for the source (`declared`). Matching and normalisation are `license_registry`'s; this module only applies them.
 """
 
 from __future__ import annotations
 
-import os
+import posixpath
+import re
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -18,8 +19,16 @@ from curate import document as D
 from curate.readers.formats import ITERATORS
 from curate.steps.base import CurateStep, StepParams
 
-LICENSE_FILE_NAMES = {"license", "license.txt", "license.md", "licence", "licence.txt", "licence.md", "copying",
-                      "copying.txt", "copying.md", "license-mit", "unlicense"}
+# LICENSE, LICENCE.md, COPYING.LESSER, LICENSE-MIT, LICENSE.APACHE, LICENSE_GPL2.0.txt, UNLICENSE; not license.py
+LICENSE_FILE = re.compile(r"(?i)(?:licen[cs]e|copying|unlicense)(?:[._-][\w.+-]*)?")
+PRIMARY_LICENSE_FILE = re.compile(r"(?i)(?:licen[cs]e|copying|unlicense)(?:\.(?:txt|md|rst))?")
+CODE_EXTENSIONS = frozenset("py pyi js mjs ts tsx jsx c h cc cpp hpp go rs java kt rb php cs swift scala sh pl m r "
+                            "json yaml yml toml cfg ini xml html css ipynb".split())
+
+
+def is_license_file(path: str) -> bool:
+    name = posixpath.basename(path.replace("\\", "/"))
+    return bool(LICENSE_FILE.fullmatch(name)) and name.rpartition(".")[2].lower() not in CODE_EXTENSIONS
 
 
 def normalize(expression: str | None) -> str:
@@ -32,11 +41,23 @@ def normalize(expression: str | None) -> str:
     return res.expression if res.known and res.expression else expression
 
 
+def folder_license(files: list[tuple[str, Any]]) -> tuple[str, float]:
+    """The license inherited from a folder's license files, given as (file name, `DocumentLicense`): each file's
+    primary license, the folder's LICENSE/COPYING first, joined by `combine_licenses`."""
+    from license_registry import combine_licenses
+
+    ordered = sorted(files, key=lambda f: (not PRIMARY_LICENSE_FILE.fullmatch(f[0]), f[0].lower()))
+    expression, confidence = combine_licenses([(lic.primary, lic.primary_confidence) for _, lic in ordered])
+    return normalize(expression), confidence
+
+
 class LicenseDetectParams(StepParams):
     min_confidence: float = 0.8  # below this, a match in the text is recorded but does not set `license`
     repo_field: str = "repo"  # input field naming the repository a code file belongs to
     path_field: str = "path"  # input field with the file's path inside its repository
-    license_files: bool = True  # read LICENSE/COPYING files in the input and let their repository inherit them
+    # read the license files in the input (LICENSE, COPYING.LESSER, LICENSE-MIT...): the files below their folder
+    # inherit them
+    license_files: bool = True
     # characters scanned at the head of a document (tags, headers) and at its tail (footers of HTML pages)
     scan_chars: int = 20000
     # auto: built-in rules, then ScanCode's matcher on the windows they leave unexplained when scancode-toolkit-mini
@@ -49,10 +70,10 @@ class LicenseDetect(CurateStep):
 
     Runs on HTML (before `html_extract`: links count) or on text."""
     summary = (
-        "every document's `license`, `license_source`, `license_confidence`: record field > a license stated "
-        "in the text (SPDX tag, \"Licensed under …\" notice, license link or badge, full text or header: a "
-        "cheap pre-check, built-in rules, then ScanCode's matcher for what they leave unexplained) > the "
-        "repository's LICENSE file > the source's declared license"
+        "every document's `license`, `license_source`, `license_confidence`: record field > the licenses stated "
+        "in the text, as one expression (SPDX tag, \"Licensed under …\" notice, license link or badge, full text or "
+        "header: a cheap pre-check, built-in rules, then ScanCode's matcher for what they leave unexplained) > the "
+        "license files of the nearest folder above it in its repository > the source's declared license"
     )
 
     type_name = "license_detect"
@@ -68,15 +89,22 @@ class LicenseDetect(CurateStep):
         if params.engine == "scancode" and not available():
             raise ValueError(f"{self.step_name}: engine 'scancode' needs scancode-toolkit-mini "
                              "(pip install -e '.[licenses]'); use engine: auto or builtin")
-        self.repo_licenses: dict[str, tuple[str, float]] = {}
+        # repository -> folder -> the license its files inherit, with its confidence (string keys: datatrove saves
+        # the steps as JSON)
+        self.folder_licenses: dict[str, dict[str, tuple[str, float]]] = {}
 
     def prepare(self, files: list[dict[str, Any]]) -> None:
-        """Before the run: find LICENSE files in the input, so files of their repository can inherit them even when
-        the LICENSE file comes later in the stream (or in another task)."""
+        """Before the run: find the license files in the input, so that the files of their repository can inherit
+        them even when the license file comes later in the stream (or in another task). A folder's license files
+        (LICENSE, LICENSE.PSF, COPYING.LESSER...) together give the license of every file below it that states none
+        and has no nearer license file (vendor/llhttp/LICENSE for vendor/llhttp/): each file's primary license (what
+        it states first, not the licenses of bundled code it lists after), joined with AND (greenlet: LICENSE and
+        LICENSE.PSF, "MIT AND PSF-2.0")."""
         if not self.params.license_files:
             return
-        from license_registry import detect_license_text
+        from license_registry import detect_license_expression
 
+        found: dict[tuple[str, str], list[tuple[str, Any]]] = {}  # (repository, folder) -> (file name, license)
         for spec in files:
             if spec["format"] not in ("jsonl", "parquet"):
                 continue
@@ -85,30 +113,55 @@ class LicenseDetect(CurateStep):
                 if not data:
                     continue
                 path, repo = data.get(self.params.path_field), data.get(self.params.repo_field)
-                if not (isinstance(path, str) and repo and os.path.basename(path).lower() in LICENSE_FILE_NAMES):
+                if not (isinstance(path, str) and repo and is_license_file(path)):
                     continue
-                found = detect_license_text(str(data.get(spec["text_field"]) or ""), engine=self.params.engine)
-                if found and found[0][1] >= self.params.min_confidence:
-                    self.repo_licenses[str(repo)] = (normalize(found[0][0]), found[0][1])
+                lic = detect_license_expression(str(data.get(spec["text_field"]) or ""), engine=self.params.engine,
+                                                min_confidence=self.params.min_confidence)
+                if lic and lic.primary_confidence >= self.params.min_confidence:
+                    path = path.replace("\\", "/").strip("/")
+                    found.setdefault((str(repo), posixpath.dirname(path)), []).append((posixpath.basename(path), lic))
+        for (repo, folder), licenses in found.items():
+            self.folder_licenses.setdefault(repo, {})[folder] = folder_license(licenses)
 
-    def _scan_text(self, text: str) -> str:
-        n = self.params.scan_chars
-        return text if len(text) <= 2 * n else text[:n] + "\n" + text[-n:]
+    def inherited(self, doc: Document) -> tuple[str, float] | None:
+        """The license of the nearest folder above `doc` (in its repository) that holds license files."""
+        repo, path = D.field(doc, self.params.repo_field), D.field(doc, self.params.path_field)
+        folders = self.folder_licenses.get(str(repo)) if repo else None
+        if not folders:
+            return None
+        folder = posixpath.dirname(str(path).replace("\\", "/").strip("/")) if isinstance(path, str) else ""
+        while True:
+            if folder in folders:
+                return folders[folder]
+            if not folder:
+                return None
+            folder = posixpath.dirname(folder)
+
+    def _scan_text(self, doc: Document) -> str:
+        """The head and tail of a document; a license file whole (the middle of a bundled GPL text quotes the
+        names of the Affero and Lesser GPL: only the whole text tells them apart)."""
+        text, n = doc.text, self.params.scan_chars
+        path = D.field(doc, self.params.path_field)
+        if len(text) <= 2 * n or self.params.license_files and isinstance(path, str) and is_license_file(path):
+            return text
+        return text[:n] + "\n" + text[-n:]
 
     def process(self, doc: Document) -> str | None:
-        from license_registry import detect_license_text
+        from license_registry import detect_license_expression
 
         meta = doc.metadata
-        found = detect_license_text(self._scan_text(doc.text), engine=self.params.engine)
-        best = (normalize(found[0][0]), found[0][1]) if found else None
-        meta["license_detected"] = best[0] if best else None
+        found = detect_license_expression(self._scan_text(doc), engine=self.params.engine,
+                                          min_confidence=self.params.min_confidence)
+        meta["license_detected"] = normalize(found.expression) if found else None
+        inherited = self.inherited(doc)
         if meta.get(D.LICENSE_SOURCE) == "record":
             meta[D.LICENSE] = normalize(meta.get(D.LICENSE))
-        elif best and best[1] >= self.params.min_confidence:
-            meta[D.LICENSE], meta[D.LICENSE_SOURCE], meta[D.LICENSE_CONFIDENCE] = best[0], "detected", best[1]
-        elif str(D.field(doc, self.params.repo_field)) in self.repo_licenses:
-            lic, conf = self.repo_licenses[str(D.field(doc, self.params.repo_field))]
-            meta[D.LICENSE], meta[D.LICENSE_SOURCE], meta[D.LICENSE_CONFIDENCE] = lic, "inherited", round(0.9 * conf, 3)
+        elif found and found.confidence >= self.params.min_confidence:
+            meta[D.LICENSE], meta[D.LICENSE_SOURCE] = normalize(found.expression), "detected"
+            meta[D.LICENSE_CONFIDENCE] = found.confidence
+        elif inherited:
+            meta[D.LICENSE], meta[D.LICENSE_SOURCE] = inherited[0], "inherited"
+            meta[D.LICENSE_CONFIDENCE] = round(0.9 * inherited[1], 3)
         else:
             meta[D.LICENSE] = normalize(meta.get(D.LICENSE))
         self.count(f"{meta[D.LICENSE_SOURCE]}:{meta[D.LICENSE]}")

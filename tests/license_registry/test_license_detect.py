@@ -264,3 +264,81 @@ def test_scancode_approximate_matcher_only_where_the_exact_ones_leave_a_text_une
     found = scancode.match_window(mit.replace("to deal in", "to use and deal in"))
     assert calls == [False, True]
     assert {e.license for e in found} == {"MIT"} and found[0].kind == "text" and found[0].confidence >= 0.95
+
+
+# -- documents that state several licenses ------------------------------------------------------------------------
+GNU_TEXTS = Path(__file__).resolve().parents[2] / "license_registry" / "texts"
+
+
+def test_several_licenses_combine_into_one_expression():
+    from license_registry import combine_licenses
+
+    assert combine_licenses([("MIT", 0.9), ("MPL-2.0", 1.0), ("MIT", 1.0)]) == ("MIT AND MPL-2.0", 1.0)
+    # the texts of the choices after the notice offering them
+    assert combine_licenses([("Apache-2.0 OR MIT", 0.9), ("Apache-2.0", 1.0), ("MIT", 0.98)]) == \
+        ("Apache-2.0 OR MIT", 0.9)
+    # the project's own license, then a bundled file's choice that includes it
+    assert combine_licenses([("Apache-2.0", 1.0), ("BSD-3-Clause", 1.0), ("Apache-2.0 OR MIT", 1.0)]) == \
+        ("Apache-2.0 AND BSD-3-Clause", 1.0)
+    # a full text does not say "or later"; the notice does
+    assert combine_licenses([("GPL-2.0-only", 1.0), ("GPL-2.0-or-later", 0.9)]) == ("GPL-2.0-or-later", 0.9)
+    assert combine_licenses([("GPL-2.0-only WITH Classpath-exception-2.0", 1.0), ("GPL-2.0-only", 1.0)]) == \
+        ("GPL-2.0-only WITH Classpath-exception-2.0", 1.0)
+    assert combine_licenses([("MIT OR Apache-2.0", 0.9), ("CC-BY-4.0", 0.95)]) == \
+        ("(MIT OR Apache-2.0) AND CC-BY-4.0", 0.9)
+    assert combine_licenses([]) is None
+
+
+@pytest.mark.parametrize("engine", ["builtin", "auto"])
+def test_a_license_file_states_its_own_license_first_and_then_what_it_bundles(engine):
+    """numpy's LICENSE.txt: its BSD-3-Clause text, then the GPL-3.0 text of a runtime library its wheels bundle (the
+    files of numpy inherited the GPL: the more confident match). The primary license is the one stated first."""
+    from license_registry import detect_license_expression
+
+    bsd = (REFS / "BSD-3-Clause.txt").read_text()
+    numpy_like = (bsd + "\n\n----\n\nThis binary distribution of NumPy also bundles the following software:\n\n"
+                  "Name: GCC runtime library\nFiles: numpy.libs/libgfortran*.so\n"
+                  "Availability: https://gcc.gnu.org/git/?p=gcc.git;a=tree;f=libgfortran\n"
+                  "License: GPL-3.0-with-GCC-exception\n\n" + (GNU_TEXTS / "GPL-3.0.txt").read_text())
+    found = detect_license_expression(numpy_like, engine=engine)
+    assert found.primary == "BSD-3-Clause"
+    assert found.expression.startswith("BSD-3-Clause AND GPL-3.0-only")
+
+
+def test_a_file_under_several_licenses_and_a_choice_offered_in_restructuredtext():
+    from license_registry import detect_license_expression
+
+    # tqdm's LICENCE: MIT for the work "unless otherwise stated", MPL-2.0 (Exhibit A) for all files since 2015
+    tqdm_like = ("`tqdm` is a product of collaborative work. Unless otherwise stated, all authors retain copyright "
+                 "for their respective work, and release the work under the MIT licence (text below).\n\n"
+                 "* files: *\n  MPL-2.0 2015-2026 (c) Casper da Costa-Luis\n\n"
+                 "Mozilla Public Licence (MPL) v. 2.0 - Exhibit A\n"
+                 "-----------------------------------------------\n\n"
+                 "This Source Code Form is subject to the terms of the\nMozilla Public License, v. 2.0.\n"
+                 "If a copy of the MPL was not distributed with this project,\n"
+                 "You can obtain one at https://mozilla.org/MPL/2.0/.\n\n\nMIT License (MIT)\n-----------------\n\n"
+                 + (REFS / "MIT.txt").read_text())
+    found = detect_license_expression(tqdm_like, engine="builtin")
+    assert (found.expression, found.primary) == ("MIT AND MPL-2.0", "MIT")
+    # tld's LICENSE.rst: the license names are the labels of reStructuredText links to the texts
+    tld = ("`tld` is licensed under the\n`GPL 2.0 <LICENSE_GPL2.0.txt>`_\nor the\n`LGPL 2.1 <LICENSE_LGPL_2.1.txt>`_\n"
+           "or the\n`MPL 1.1 <LICENSE_MPL_1.1.txt>`_,\nat your option.\n")
+    found = detect_license_expression(tld, engine="builtin")
+    assert (found.expression, found.confidence) == ("GPL-2.0-only OR LGPL-2.1-only OR MPL-1.1", 0.9)
+    # nothing at 0.8: the best license named, with its lower confidence
+    weak = detect_license_expression("See https://opensource.org/licenses/MIT for details.", engine="builtin")
+    assert weak.expression == "MIT" and weak.confidence < 0.8
+    assert detect_license_expression("No license words here.", engine="builtin") is None
+
+
+def test_a_choice_and_its_alternatives_are_not_a_list_of_licenses():
+    """A Rust-style README: the choice, then a link to each text; three licenses named, but one statement."""
+    from license_registry.detect import detect_licenses
+    from license_registry.notices import Evidence, cap_lists
+
+    evidence = [Evidence("Apache-2.0 OR MIT", 0.9, "notice", 3), Evidence("Apache-2.0", 0.7, "link", 106),
+                Evidence("MIT", 0.7, "link", 196)]
+    assert cap_lists(evidence) == evidence
+    listed = evidence + [Evidence("GPL-3.0-only", 0.9, "notice", 300)]
+    assert max(e.confidence for e in cap_lists(listed + [Evidence("BSD-3-Clause", 0.9, "notice", 400)])) == 0.5
+    assert detect_licenses("plain text") == []
