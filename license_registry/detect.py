@@ -58,6 +58,10 @@ def _shingles(toks: list[str], n: int = 3) -> frozenset[tuple[str, ...]]:
 GNU_FULL_TEXTS = {"GPL-2.0": "GPL-2.0-only", "GPL-3.0": "GPL-3.0-only", "LGPL-2.1": "LGPL-2.1-only",
                   "LGPL-3.0": "LGPL-3.0-only", "AGPL-3.0": "AGPL-3.0-only"}
 PART_OF = 0.9  # a fragment this contained in a full text found (nearly) whole is part of it, not a license of its own
+# of two references one of which holds the other (BSD-2-Clause inside BSD-3-Clause), the larger is the text's when
+# this share of what only it says is there: real BSD-3 texts name their project in the third clause ("Neither the
+# name of PyCA Cryptography nor ..."), which lowers the larger reference's score below the smaller one's
+OWN_CLAUSES = 0.5
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +77,39 @@ def references() -> tuple[_Reference, ...]:
         full_text = (here / "texts" / f"{name}.txt").read_text("utf-8")
         refs.append(_Reference(spdx_id, "full", _shingles(tokens(full_text))))
     return tuple(refs)
+
+
+@lru_cache(maxsize=1)
+def _own_clauses() -> dict[tuple[int, int], frozenset[tuple[str, ...]]]:
+    """(i, j) -> what reference j says beyond reference i, for license texts j holding i (another license that
+    extends it: BSD-3-Clause, BSD-2-Clause). Not headers: a GPL-3.0 header is nearly all of a GPL-2.0 one, and their
+    versions, not an extra clause, tell them apart."""
+    refs, fam = references(), _families()
+    return {(i, j): refs[j].shingles - refs[i].shingles for (i, j), share in fam.items()
+            if share >= PART_OF and len(refs[j].shingles) > len(refs[i].shingles)
+            and refs[i].spdx_id != refs[j].spdx_id and refs[i].variant == refs[j].variant == "text"}
+
+
+def _extends(i: int, j: int, shingles: frozenset[tuple[str, ...]]) -> bool | None:
+    """For reference j extending reference i: whether the text holds j's own clauses (None: j does not extend i)."""
+    own = _own_clauses().get((i, j))
+    if own is None:
+        return None
+    return len(own & shingles) / len(own) >= OWN_CLAUSES
+
+
+def widen(spdx_id: str, text: str) -> str:
+    """The license of a text matched as `spdx_id`, or of a reference that extends it when the text holds the
+    extension's own clauses (ScanCode reads cryptography's BSD-3-Clause text as BSD-2-Clause too)."""
+    refs = references()
+    narrow = [i for i, r in enumerate(refs) if r.spdx_id == spdx_id]
+    if not narrow:
+        return spdx_id
+    shingles = _shingles(tokens(text[:MAX_CHARS]))
+    for (i, j) in _own_clauses():
+        if i in narrow and _extends(i, j, shingles):
+            return refs[j].spdx_id
+    return spdx_id
 
 
 @lru_cache(maxsize=1)
@@ -101,10 +138,10 @@ def match_reference_texts(text: str) -> list[tuple[str, float, int]]:
         # Drop i if a similar reference scores better (GPL-2 vs GPL-3 header) or equally well while
         # being the larger text (BSD-3 contains all of BSD-2).
         # Dropped too: a header quoted inside a full text found nearly whole (the GPL-3.0 text names the AGPL).
+        # Of two where one extends the other (BSD-3 holds BSD-2), the clauses only the larger has decide.
         beaten = any(
             j != i and refs[j].spdx_id != refs[i].spdx_id
-            and (max(fam[(i, j)], fam[(j, i)]) >= FAMILY_OVERLAP
-                 and (scores[j], len(refs[j].shingles)) > (scores[i], len(refs[i].shingles))
+            and (_beats(j, i, scores, shingles)
                  or refs[j].variant == "full" and fam[(i, j)] >= PART_OF and scores[j] >= PART_OF)
             for j in cands)
         if not beaten:
@@ -115,6 +152,20 @@ def match_reference_texts(text: str) -> list[tuple[str, float, int]]:
         score, first = best.get(refs[i].spdx_id, (0.0, at))
         best[refs[i].spdx_id] = (max(score, round(scores[i], 3)), min(first, at))
     return sorted(((lid, score, at) for lid, (score, at) in best.items()), key=lambda m: (-m[1], m[2]))
+
+
+def _beats(j: int, i: int, scores: dict[int, float], shingles: frozenset[tuple[str, ...]]) -> bool:
+    """Whether reference j, rather than i, is what the text holds, when the two are alike."""
+    refs, fam = references(), _families()
+    if max(fam[(i, j)], fam[(j, i)]) < FAMILY_OVERLAP:
+        return False
+    extends = _extends(i, j, shingles)
+    if extends is not None:
+        return extends
+    extended = _extends(j, i, shingles)
+    if extended is not None:
+        return not extended
+    return (scores[j], len(refs[j].shingles)) > (scores[i], len(refs[i].shingles))
 
 
 RUN = 4  # consecutive trigrams of a reference that mark where its text begins (one shared phrase does not)
@@ -185,7 +236,8 @@ def detect_licenses(text: str, *, engine: Engine = "auto", fast_rules: bool = Tr
         resolved = fast_rules and (any(w.start <= e.at < w.end and e.confidence >= RESOLVED for e in found)
                                    or (found and "spdx-license-identifier" in w.text.lower()))
         if use_scancode and not resolved:
-            from_scancode = scancode_match.match_window(w.text, w.start)
+            from_scancode = [Evidence(widen(e.license, w.text), e.confidence, e.kind, e.at, e.source)
+                             if e.kind == "text" else e for e in scancode_match.match_window(w.text, w.start)]
             found += from_scancode
         # the reference fragments are the fallback for texts and headers: ScanCode's full texts know better
         if not use_scancode or (fast_rules and not any(e.confidence >= RESOLVED for e in from_scancode)):

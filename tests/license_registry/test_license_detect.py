@@ -342,3 +342,47 @@ def test_a_choice_and_its_alternatives_are_not_a_list_of_licenses():
     listed = evidence + [Evidence("GPL-3.0-only", 0.9, "notice", 300)]
     assert max(e.confidence for e in cap_lists(listed + [Evidence("BSD-3-Clause", 0.9, "notice", 400)])) == 0.5
     assert detect_licenses("plain text") == []
+
+
+# cryptography's LICENSE.BSD as published (its third clause names the project), which both the reference fragments
+# (BSD-2-Clause scores 0.979, BSD-3-Clause 0.960) and ScanCode read as BSD-2-Clause
+CRYPTOGRAPHY_BSD = """Copyright (c) Individual contributors.
+All rights reserved.
+
+Redistribution and use in source and binary forms, with or without
+modification, are permitted provided that the following conditions are met:
+
+    1. Redistributions of source code must retain the above copyright notice,
+       this list of conditions and the following disclaimer.
+
+    2. Redistributions in binary form must reproduce the above copyright
+       notice, this list of conditions and the following disclaimer in the
+       documentation and/or other materials provided with the distribution.
+
+    3. Neither the name of PyCA Cryptography nor the names of its contributors
+       may be used to endorse or promote products derived from this software
+       without specific prior written permission.
+
+THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT OWNER OR CONTRIBUTORS BE LIABLE FOR
+ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES
+(INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES;
+LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON
+ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT
+(INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS
+SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+"""
+
+
+def test_a_bsd_text_with_the_third_clause_is_bsd_3_clause():
+    assert _tagged(CRYPTOGRAPHY_BSD, "builtin") == ["BSD-3-Clause"]
+    two_clauses = CRYPTOGRAPHY_BSD.split("    3. ")[0] + "THIS SOFTWARE" + CRYPTOGRAPHY_BSD.split("THIS SOFTWARE", 1)[1]
+    assert _tagged(two_clauses, "builtin") == ["BSD-2-Clause"]
+    assert _tagged((REFS / "BSD-2-Clause.txt").read_text(), "builtin") == ["BSD-2-Clause"]
+
+
+def test_scancode_reading_of_a_bsd_text_is_widened_by_its_third_clause(scancode):
+    assert {e.license for e in scancode.match_window(CRYPTOGRAPHY_BSD)} == {"BSD-2-Clause"}  # ScanCode's own
+    assert _tagged(CRYPTOGRAPHY_BSD, "auto") == ["BSD-3-Clause"]
