@@ -179,6 +179,33 @@ def _expression_category(choices, reg: Registry) -> str | None:
 
 
 _VERSION_SCOPE = re.compile(r"-(?:only|or-later)$")
+_GNU = re.compile(r"^(?:A|L)?GPL-")
+
+
+def _attach_exceptions(parts: dict[str, float]) -> dict[str, float]:
+    """Bare exceptions joined to the nearest GNU license part before them (else after them), or dropped."""
+    licensing = get_registry().licensing
+    order = list(parts)
+
+    def bare_exception(expr: str) -> bool:
+        try:
+            symbols = licensing.license_symbols(expr)
+        except le.ExpressionError:
+            return False
+        return len(symbols) == 1 and bool(getattr(symbols[0], "is_exception", False))
+
+    out = dict(parts)
+    for k, expr in enumerate(order):
+        if not bare_exception(expr):
+            continue
+        del out[expr]
+        before = [e for e in reversed(order[:k]) if _GNU.match(e) and " " not in e and e in out]
+        after = [e for e in order[k + 1:] if _GNU.match(e) and " " not in e and e in out]
+        target = (before or after or [None])[0]
+        if target:
+            merged = f"{target} WITH {expr}"
+            out = {merged if e == target else e: c for e, c in out.items()}
+    return out
 
 
 def combine_licenses(parts: list[tuple[str, float]]) -> tuple[str, float] | None:
@@ -194,12 +221,15 @@ def combine_licenses(parts: list[tuple[str, float]]) -> tuple[str, float] | None
       Apache-2.0: the project's own license, then a bundled file's choice);
     - the version-only reading of a GNU license beside a part that says "or later" (a full text does not say which;
       the notice does).
-    The confidence is the least of the parts kept."""
+    An exception found on its own (the GCC Runtime Library Exception's text) modifies the GNU license found with it
+    ("GPL-3.0-only WITH GCC-exception-3.1"); with none, it is left out: an exception is not a license, and SPDX
+    allows one only after WITH. The confidence is the least of the parts kept."""
     best: dict[str, float] = {}  # expression -> its best confidence, in the order first found
     for lic, conf in parts:
         res = resolve(lic)
         expr = res.expression if res.known and res.expression else lic
         best[expr] = max(best.get(expr, 0.0), conf)
+    best = _attach_exceptions(best)
     resolved = [(expr, conf, resolve(expr)) for expr, conf in best.items()]
     everything = {lid for _, _, r in resolved for lid in r.ids}
     kept: list[tuple[str, float, ResolvedLicense]] = []

@@ -287,6 +287,11 @@ def test_several_licenses_combine_into_one_expression():
     assert combine_licenses([("MIT OR Apache-2.0", 0.9), ("CC-BY-4.0", 0.95)]) == \
         ("(MIT OR Apache-2.0) AND CC-BY-4.0", 0.9)
     assert combine_licenses([]) is None
+    # an exception is not a license: it modifies the GNU license found with it, or is left out (scikit-learn's
+    # COPYING lists the GCC runtime exception of a bundled library without the GPL's text)
+    assert combine_licenses([("BSD-3-Clause", 0.98), ("GPL-3.0-only", 1.0), ("GCC-exception-3.1", 1.0)]) == \
+        ("BSD-3-Clause AND GPL-3.0-only WITH GCC-exception-3.1", 0.98)
+    assert combine_licenses([("BSD-3-Clause", 1.0), ("GCC-exception-3.1", 1.0)]) == ("BSD-3-Clause", 1.0)
 
 
 @pytest.mark.parametrize("engine", ["builtin", "auto"])
