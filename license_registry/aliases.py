@@ -21,8 +21,11 @@ _FILLER = {"the", "license", "licence", "version", "agreement", "international",
 _PUNCT = re.compile(r"[^a-z0-9.+]+")
 
 
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")  # "CNRI's Python license" is the CNRI Python license
+
+
 def exact_key(name: str) -> str:
-    s = name.strip().lower().replace("licence", "license")
+    s = _POSSESSIVE.sub("", name.strip().lower().replace("licence", "license"))
     return _PUNCT.sub("-", s).strip("-.")
 
 

@@ -148,7 +148,7 @@ def match_reference_texts(text: str) -> list[tuple[str, float, int]]:
             kept.append(i)
     best: dict[str, tuple[float, int]] = {}
     for i in kept:
-        at = spans[_first_run(toks, refs[i].shingles)][1]
+        at = spans[_first_run(toks, refs[i].shingles, scores[i])][1]
         score, first = best.get(refs[i].spdx_id, (0.0, at))
         best[refs[i].spdx_id] = (max(score, round(scores[i], 3)), min(first, at))
     return sorted(((lid, score, at) for lid, (score, at) in best.items()), key=lambda m: (-m[1], m[2]))
@@ -168,16 +168,21 @@ def _beats(j: int, i: int, scores: dict[int, float], shingles: frozenset[tuple[s
     return (scores[j], len(refs[j].shingles)) > (scores[i], len(refs[i].shingles))
 
 
-RUN = 4  # consecutive trigrams of a reference that mark where its text begins (one shared phrase does not)
+DENSE = 0.5  # share of a reference's trigrams that a stretch of its length must hold to be where its text is
 
 
-def _first_run(toks: list[str], shingles: frozenset[tuple[str, ...]]) -> int:
-    """Index of the first token that starts RUN consecutive trigrams of `shingles` (else the first matching one):
-    where a license's text begins in a file that holds several (a LICENSE states its own, then what it bundles)."""
+def _first_run(toks: list[str], shingles: frozenset[tuple[str, ...]], score: float) -> int:
+    """Index of the first token where the reference's text is: the first matching trigram of the first stretch as
+    long as the reference that holds DENSE of what the whole text holds of it (a LICENSE states its own license,
+    then what it bundles; phrases one license shares with another, "the above copyright notice and this permission
+    notice", must not place the bundled MIT text at Pillow's own license)."""
     hits = [tuple(toks[k:k + 3]) in shingles for k in range(max(0, len(toks) - 2))]
+    width, need = len(shingles), DENSE * score * len(shingles)
+    inside = sum(hits[:width])
     for k in range(len(hits)):
-        if all(hits[k:k + RUN]):
+        if hits[k] and inside >= need:
             return k
+        inside += (hits[k + width] if k + width < len(hits) else 0) - hits[k]
     return next((k for k, hit in enumerate(hits) if hit), 0)
 
 

@@ -391,3 +391,25 @@ def test_a_bsd_text_with_the_third_clause_is_bsd_3_clause():
 def test_scancode_reading_of_a_bsd_text_is_widened_by_its_third_clause(scancode):
     assert {e.license for e in scancode.match_window(CRYPTOGRAPHY_BSD)} == {"BSD-2-Clause"}  # ScanCode's own
     assert _tagged(CRYPTOGRAPHY_BSD, "auto") == ["BSD-3-Clause"]
+
+
+def test_a_license_file_whose_own_license_shares_phrases_with_a_bundled_one():
+    """Pillow's LICENSE: its MIT-CMU license ("licensed under the open source MIT-CMU License", then the text), then
+    the texts of bundled code, the MIT among them. Phrases the MIT-CMU text shares with the MIT text ("the above
+    copyright notice and this permission notice") placed the bundled MIT text at the top: the MIT came first."""
+    from license_registry import detect_license_expression
+
+    pillow_like = ("Pillow is the friendly PIL fork. It is\n\n    Copyright © 2010 by Jeffrey 'Alex' Clark and "
+                   "contributors\n\nLike PIL, Pillow is licensed under the open source MIT-CMU License:\n\n"
+                   "Permission to use, copy, modify and distribute this software and its documentation for any "
+                   "purpose and without fee is hereby granted, provided that the above copyright notice appears in "
+                   "all copies, and that both that copyright notice and this permission notice appear in supporting "
+                   "documentation.\n\n----\n\nThe bundled library is released under the following license.\n\n"
+                   + (REFS / "MIT.txt").read_text())
+    found = detect_license_expression(pillow_like, engine="builtin")
+    assert (found.primary, found.expression) == ("MIT-CMU", "MIT-CMU AND MIT")
+    # regex's LICENSE.txt: a possessive in the name
+    found = detect_license_expression("This work was derived from CPython, copyright (c) 1998-2001 by Secret Labs "
+                                      "AB and licensed under CNRI's Python 1.6 license.\n\nAll additions and "
+                                      "alterations are licensed under the Apache 2.0 License.", engine="builtin")
+    assert found.expression == "CNRI-Python AND Apache-2.0"
