@@ -298,12 +298,18 @@ def detect_license_expression(text: str, *, engine: Engine = "auto",
             conf, at = first.get(e.license, (0.0, len(text)))
             first[e.license] = (max(conf, round(e.confidence, 3)), min(at, max(e.at, 0)))
     ordered = [(lic, conf) for lic, (conf, _) in sorted(first.items(), key=lambda kv: (kv[1][1], -kv[1][0], kv[0]))]
-    combined = combine_licenses(ordered)
-    if combined is None:
+    if not ordered:
         ranked = _ranked(evidence)
         return DocumentLicense(ranked[0][0], ranked[0][1], ranked[0][0], ranked[0][1]) if ranked else None
-    primary = combine_licenses(ordered[:1] + [p for p in ordered[1:] if _refines(p[0], ordered[0][0])])
-    return DocumentLicense(combined[0], combined[1], *primary)
+    combined = combine_licenses(ordered)
+    if combined is None:  # only exceptions, which are no license on their own
+        return None
+    for k, (first_stated, conf) in enumerate(ordered):  # the first license stated (not an exception alone)
+        refined = [p for p in ordered[k + 1:] if _refines(p[0], first_stated)]
+        primary = combine_licenses([(first_stated, conf)] + refined)
+        if primary:
+            return DocumentLicense(combined[0], combined[1], *primary)
+    return DocumentLicense(combined[0], combined[1], combined[0], combined[1])
 
 
 def _refines(later: str, first: str) -> bool:

@@ -292,6 +292,7 @@ def test_several_licenses_combine_into_one_expression():
     assert combine_licenses([("BSD-3-Clause", 0.98), ("GPL-3.0-only", 1.0), ("GCC-exception-3.1", 1.0)]) == \
         ("BSD-3-Clause AND GPL-3.0-only WITH GCC-exception-3.1", 0.98)
     assert combine_licenses([("BSD-3-Clause", 1.0), ("GCC-exception-3.1", 1.0)]) == ("BSD-3-Clause", 1.0)
+    assert combine_licenses([("GCC-exception-3.1", 1.0)]) is None
 
 
 @pytest.mark.parametrize("engine", ["builtin", "auto"])
@@ -334,6 +335,20 @@ def test_a_file_under_several_licenses_and_a_choice_offered_in_restructuredtext(
     weak = detect_license_expression("See https://opensource.org/licenses/MIT for details.", engine="builtin")
     assert weak.expression == "MIT" and weak.confidence < 0.8
     assert detect_license_expression("No license words here.", engine="builtin") is None
+
+
+def test_an_exception_stated_before_the_license_is_not_the_primary_license(scancode):
+    """The GCC Runtime Library Exception's text (as ScanCode ships it), then a BSD-3-Clause text: the exception alone
+    is no license, and the first license stated is the BSD."""
+    import licensedcode
+
+    from license_registry import detect_license_expression
+
+    data = Path(licensedcode.__file__).parent / "data" / "licenses" / "gcc-exception-3.1.LICENSE"
+    exception = data.read_text().split("---", 2)[-1]  # the text after the YAML front matter
+    lic = detect_license_expression(exception + "\n\n" + (REFS / "BSD-3-Clause.txt").read_text())
+    assert (lic.expression, lic.primary) == ("BSD-3-Clause", "BSD-3-Clause")
+    assert detect_license_expression(exception) is None
 
 
 def test_a_choice_and_its_alternatives_are_not_a_list_of_licenses():
