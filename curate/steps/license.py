@@ -3,7 +3,8 @@
 Precedence, most specific first: a license field in the input record (`record`), the licenses stated in the document
 itself — SPDX-License-Identifier tags, notices, license headers and texts, Creative Commons links or badges, as one
 expression (`detected`) — the license files of the nearest folder above it in its repository (`inherited`), and the
-license the pipeline declares for the source (`declared`). Matching and normalisation are `license_registry`'s; this module only applies them.
+license the pipeline declares for the source (`declared`). Matching and normalisation are `license_registry`'s; this
+module only applies them.
 """
 
 from __future__ import annotations
