@@ -60,11 +60,13 @@ LEGALESE = re.compile(r"warrant|\bliabilit|hereby\s+granted|redistribut|permissi
 
 _VERB = (r"(?:(?:dual|multi)[\s-])?licen[cs]ed|release[sd]?|distributed|available|published|provided|offered|shared|"
          r"made\s+available|covered|governed|protected|placed")
+# "Licensed under the Apache License", "release the work under the MIT licence", "licensed under the open source
+# MIT-CMU License"
 NOTICE_SENTENCE = re.compile(
     rf"\b(?P<verb>{_VERB})(?:\s+to\s+you)?(?:\s+freely)?"
-    r"(?:\s+(?:it|them|this(?:\s+\w+)?|the\s+(?:work|code|software|project|library|content|data)))?"  # "release the work"
+    r"(?:\s+(?:it|them|this(?:\s+\w+)?|the\s+(?:work|code|software|project|library|content|data)))?"
     r"\s+(?:under|with)\s+(?:both\s+|either\s+)?(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?of\s+)?"
-    r"(?:the\s+|an?\s+|its\s+)?(?:open[\s-]source\s+|permissive\s+)?", re.IGNORECASE)  # "the open source MIT-CMU License"
+    r"(?:the\s+|an?\s+|its\s+)?(?:open[\s-]source\s+|permissive\s+)?", re.IGNORECASE)
 _LABEL = re.compile(r"(?m)^[ \t#*>|\-\"'`]*(?:licen[cs]e|licensing)(?:\s+type)?[*_`\"']*\s*(?:[:=]|::)[*_]*\s*[\"'`]?",
                     re.IGNORECASE)
 # a Markdown "License" heading whose paragraph starts with a license name: "## License\n\n[Apache License 2.0](LICENSE)"
