@@ -311,21 +311,9 @@ def test_a_license_file_states_its_own_license_first_and_then_what_it_bundles(en
     assert found.expression.startswith("BSD-3-Clause AND GPL-3.0-only")
 
 
-def test_a_file_under_several_licenses_and_a_choice_offered_in_restructuredtext():
+def test_a_choice_offered_in_restructuredtext_and_a_weak_license():
     from license_registry import detect_license_expression
 
-    # tqdm's LICENCE: MIT for the work "unless otherwise stated", MPL-2.0 (Exhibit A) for all files since 2015
-    tqdm_like = ("`tqdm` is a product of collaborative work. Unless otherwise stated, all authors retain copyright "
-                 "for their respective work, and release the work under the MIT licence (text below).\n\n"
-                 "* files: *\n  MPL-2.0 2015-2026 (c) Casper da Costa-Luis\n\n"
-                 "Mozilla Public Licence (MPL) v. 2.0 - Exhibit A\n"
-                 "-----------------------------------------------\n\n"
-                 "This Source Code Form is subject to the terms of the\nMozilla Public License, v. 2.0.\n"
-                 "If a copy of the MPL was not distributed with this project,\n"
-                 "You can obtain one at https://mozilla.org/MPL/2.0/.\n\n\nMIT License (MIT)\n-----------------\n\n"
-                 + (REFS / "MIT.txt").read_text())
-    found = detect_license_expression(tqdm_like, engine="builtin")
-    assert (found.expression, found.primary) == ("MIT AND MPL-2.0", "MIT")
     # tld's LICENSE.rst: the license names are the labels of reStructuredText links to the texts
     tld = ("`tld` is licensed under the\n`GPL 2.0 <LICENSE_GPL2.0.txt>`_\nor the\n`LGPL 2.1 <LICENSE_LGPL_2.1.txt>`_\n"
            "or the\n`MPL 1.1 <LICENSE_MPL_1.1.txt>`_,\nat your option.\n")
@@ -408,23 +396,36 @@ def test_scancode_reading_of_a_bsd_text_is_widened_by_its_third_clause(scancode)
     assert _tagged(CRYPTOGRAPHY_BSD, "auto") == ["BSD-3-Clause"]
 
 
-def test_a_license_file_whose_own_license_shares_phrases_with_a_bundled_one():
-    """Pillow's LICENSE: its MIT-CMU license ("licensed under the open source MIT-CMU License", then the text), then
-    the texts of bundled code, the MIT among them. Phrases the MIT-CMU text shares with the MIT text ("the above
-    copyright notice and this permission notice") placed the bundled MIT text at the top: the MIT came first."""
+LICENSE_FILES = {  # (text, expression, primary license): real LICENSE files, shortened
+    # tqdm's LICENCE: MIT for the work "unless otherwise stated", MPL-2.0 (Exhibit A) for all files since 2015
+    "tqdm": ("`tqdm` is a product of collaborative work. Unless otherwise stated, all authors retain copyright for "
+             "their respective work, and release the work under the MIT licence (text below).\n\n* files: *\n  "
+             "MPL-2.0 2015-2026 (c) Casper da Costa-Luis\n\nMozilla Public Licence (MPL) v. 2.0 - Exhibit A\n"
+             "-----------------------------------------------\n\nThis Source Code Form is subject to the terms of "
+             "the\nMozilla Public License, v. 2.0.\nIf a copy of the MPL was not distributed with this project,\n"
+             "You can obtain one at https://mozilla.org/MPL/2.0/.\n\n\nMIT License (MIT)\n-----------------\n\n"
+             + (REFS / "MIT.txt").read_text(), "MIT AND MPL-2.0", "MIT"),
+    # Pillow's: its MIT-CMU license, then the texts of bundled code, the MIT among them. The phrases the MIT-CMU text
+    # shares with the MIT text ("the above copyright notice and this permission notice") placed the bundled MIT text
+    # at the top: the MIT came first
+    "pillow": ("Pillow is the friendly PIL fork. It is\n\n    Copyright © 2010 by Jeffrey 'Alex' Clark and "
+               "contributors\n\nLike PIL, Pillow is licensed under the open source MIT-CMU License:\n\nPermission to "
+               "use, copy, modify and distribute this software and its documentation for any purpose and without fee "
+               "is hereby granted, provided that the above copyright notice appears in all copies, and that both "
+               "that copyright notice and this permission notice appear in supporting documentation.\n\n----\n\n"
+               "The bundled library is released under the following license.\n\n" + (REFS / "MIT.txt").read_text(),
+               "MIT-CMU AND MIT", "MIT-CMU"),
+    # regex's LICENSE.txt: a possessive in the name
+    "regex": ("This work was derived from CPython, copyright (c) 1998-2001 by Secret Labs AB and licensed under CNRI's "
+              "Python 1.6 license.\n\nAll additions and alterations are licensed under the Apache 2.0 License.",
+              "CNRI-Python AND Apache-2.0", "CNRI-Python"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LICENSE_FILES))
+def test_license_files_that_state_several_licenses(name):
     from license_registry import detect_license_expression
 
-    pillow_like = ("Pillow is the friendly PIL fork. It is\n\n    Copyright © 2010 by Jeffrey 'Alex' Clark and "
-                   "contributors\n\nLike PIL, Pillow is licensed under the open source MIT-CMU License:\n\n"
-                   "Permission to use, copy, modify and distribute this software and its documentation for any "
-                   "purpose and without fee is hereby granted, provided that the above copyright notice appears in "
-                   "all copies, and that both that copyright notice and this permission notice appear in supporting "
-                   "documentation.\n\n----\n\nThe bundled library is released under the following license.\n\n"
-                   + (REFS / "MIT.txt").read_text())
-    found = detect_license_expression(pillow_like, engine="builtin")
-    assert (found.primary, found.expression) == ("MIT-CMU", "MIT-CMU AND MIT")
-    # regex's LICENSE.txt: a possessive in the name
-    found = detect_license_expression("This work was derived from CPython, copyright (c) 1998-2001 by Secret Labs "
-                                      "AB and licensed under CNRI's Python 1.6 license.\n\nAll additions and "
-                                      "alterations are licensed under the Apache 2.0 License.", engine="builtin")
-    assert found.expression == "CNRI-Python AND Apache-2.0"
+    text, expression, primary = LICENSE_FILES[name]
+    found = detect_license_expression(text, engine="builtin")
+    assert (found.expression, found.primary) == (expression, primary)
