@@ -35,7 +35,11 @@ SHORT_RULE_TOKENS = 20       # below this, an approximate (3-seq) match of a not
 APPROXIMATE_FROM_WORDS = 2    # distinct legal words (notices.LEGALESE) in a window before it may hold a (modified)
 # license text or header: only then does ScanCode's approximate sequence matcher run (~1-5 s a window); notices need
 # only its exact matchers (milliseconds)
-DEADLINE_SECONDS = 5.0        # per window: ScanCode stops matching and returns what it has
+# per window: ScanCode stops matching and returns what it has. A guard against pathological windows, not a budget:
+# a window cut by the clock gets an answer that depends on how busy the machine is (5 s cut the slowest window of
+# ../shared's pages, 5.7 s unbounded). Cutting windows into pieces instead bounds the work but loses long modified
+# texts (hypothesis's MPL-2.0, 16,000 characters, matched only whole).
+DEADLINE_SECONDS = 20.0
 REFERENCE_IN_CONTEXT = 0.85
 _UNDER = re.compile(r"\bunder\b", re.IGNORECASE)  # where a notice's sentence turns to its license ("release X under")
 _ATTRIBUTIVE = re.compile(r"\b[\w.+]+[ -]licen[cs]ed[ \t]+(?!under\b|to\b|as\b|by\b)[a-z]", re.IGNORECASE)
