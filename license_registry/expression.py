@@ -224,13 +224,20 @@ def combine_licenses(parts: list[tuple[str, float]]) -> tuple[str, float] | None
     An exception found on its own (the GCC Runtime Library Exception's text) modifies the GNU license found with it
     ("GPL-3.0-only WITH GCC-exception-3.1"); with none, it is left out: an exception is not a license, and SPDX
     allows one only after WITH. The confidence is the least of the parts kept."""
+    seen: dict[str, ResolvedLicense] = {}  # each expression resolved once (parts repeat: a text and its notice)
+
+    def resolved_as(expr: str) -> ResolvedLicense:
+        if expr not in seen:
+            seen[expr] = resolve(expr)
+        return seen[expr]
+
     best: dict[str, float] = {}  # expression -> its best confidence, in the order first found
     for lic, conf in parts:
-        res = resolve(lic)
+        res = resolved_as(lic)
         expr = res.expression if res.known and res.expression else lic
         best[expr] = max(best.get(expr, 0.0), conf)
     best = _attach_exceptions(best)
-    resolved = [(expr, conf, resolve(expr)) for expr, conf in best.items()]
+    resolved = [(expr, conf, resolved_as(expr)) for expr, conf in best.items()]
     everything = {lid for _, _, r in resolved for lid in r.ids}
     kept: list[tuple[str, float, ResolvedLicense]] = []
     for expr, conf, res in resolved:

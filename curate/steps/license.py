@@ -153,14 +153,13 @@ class LicenseDetect(CurateStep):
         meta = doc.metadata
         found = detect_license_expression(self._scan_text(doc), engine=self.params.engine,
                                           min_confidence=self.params.min_confidence)
-        meta["license_detected"] = normalize(found.expression) if found else None
-        inherited = self.inherited(doc)
+        detected = meta["license_detected"] = normalize(found.expression) if found else None
         if meta.get(D.LICENSE_SOURCE) == "record":
             meta[D.LICENSE] = normalize(meta.get(D.LICENSE))
         elif found and found.confidence >= self.params.min_confidence:
-            meta[D.LICENSE], meta[D.LICENSE_SOURCE] = normalize(found.expression), "detected"
+            meta[D.LICENSE], meta[D.LICENSE_SOURCE] = detected, "detected"
             meta[D.LICENSE_CONFIDENCE] = found.confidence
-        elif inherited:
+        elif inherited := self.inherited(doc):
             meta[D.LICENSE], meta[D.LICENSE_SOURCE] = inherited[0], "inherited"
             meta[D.LICENSE_CONFIDENCE] = round(0.9 * inherited[1], 3)
         else:
