@@ -303,6 +303,45 @@ def test_web_pipeline_keeps_real_technical_pages():
     assert kept >= 0.75 * len(sample), {i: r for i, r in before.items() if r}
 
 
+REPEATS_A_NOTE = {  # good pages of ../shared that say one sentence twice: 1-10% of their characters in repeated lines
+    "en": ["react.dev:src/content/reference/react-dom/components/select.md",  # "Unlike in HTML, ..." twice
+           "python-docs-ko:3.13:library/bisect.po:msgid",  # two functions explained by the same sentence
+           "tensorflow-docs-l10n:site/en-snapshot/datasets/decode.md"],  # "Which is equivalent to:" twice
+    "ko": ["ko.react.dev:src/content/reference/react-dom/createPortal.md",
+           "ko.react.dev:src/content/reference/react/useMemo.md",
+           "tensorflow-docs-l10n:site/ko/lite/guide/android.md"],
+}
+TEMPLATED = [f"tensorflow-docs-l10n:site/en-snapshot/datasets/community_catalog/huggingface/{name}.md"  # dataset stubs
+             for name in ("conceptnet5", "cos_e", "wiki_dpr")]  # whose configs repeat the same lines
+
+
+@pytest.mark.parametrize("pipeline,lang", [("web.yaml", "en"), ("korean.yaml", "ko")])
+def test_shipped_fineweb_rules_keep_pages_that_repeat_a_note_and_remove_templated_ones(pipeline, lang):
+    """FineWeb's char_duplicates_ratio 0.01 removed these documentation pages (a warning in two sections, the same
+    sentence before two examples); the shipped pipelines use FineWeb-2's 0.1, which still removes templated pages
+    (generated dataset stubs, 40-70% of their characters repeated) and generated pages of repeated lines."""
+    path = SHARED / "corpora" / "web_en_ko.jsonl.gz"
+    if not path.exists():
+        pytest.skip("../shared/corpora is not present")
+    wanted = set(REPEATS_A_NOTE[lang]) | (set(TEMPLATED) if lang == "en" else set())
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        real = {r["id"]: r for r in map(json.loads, f) if r["id"] in wanted}
+    (fineweb,) = [s for s in judging_steps(pipeline) if s.type_name == "fineweb_quality"]
+    junk = [p for p in junk_pages(lang, per_kind=5, seed=3) if p["kind"] == "repeated"]
+
+    def ratio_and_reason(text: str) -> tuple[float, str | None]:
+        doc = Document(text=text, id="d", metadata={"lang": lang})
+        measures = fineweb.measure(doc)
+        return measures["char_dup_ratio"], fineweb.decide(measures, lang)
+
+    for doc_id in REPEATS_A_NOTE[lang]:
+        ratio, reason = ratio_and_reason(real[doc_id]["text"])
+        assert 0.01 < ratio <= 0.1 and reason is None, (doc_id, ratio, reason)
+    for text in [real[i]["text"] for i in TEMPLATED if lang == "en"] + [p["text"] for p in junk]:
+        ratio, reason = ratio_and_reason(text)
+        assert ratio > 0.1 and reason is not None, (text[:80], ratio)
+
+
 def test_scores_are_stored_as_typed_columns_and_decided_from_them():
     step = FineWebQuality(FineWebQuality.Params(), RunContext(run_dir="/tmp"))
     assert set(step.columns) == {f"fineweb_quality_{m}" for m in step.measures}
