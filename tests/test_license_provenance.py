@@ -26,13 +26,26 @@ def test_code_licenses_come_from_tags_headers_and_license_files(demo_run):
 REFS = Path(__file__).resolve().parents[1] / "license_registry" / "reference_texts"
 
 
+def run_license_detect(tmp_path, files, step: str = "{type: license_detect, engine: builtin}") -> dict:
+    """license_detect over (repository, path, text) records, the source declared MIT-0: id -> (license, source)."""
+    from curate.runner import run
+
+    (tmp_path / "repos.jsonl").write_text("".join(
+        json.dumps({"id": f"{repo}/{path}", "repo": repo, "path": path, "text": text}) + "\n"
+        for repo, path, text in files))
+    p = tmp_path / "p.yaml"
+    p.write_text(f"name: code\ninputs: [{{name: code, paths: ['{tmp_path / 'repos.jsonl'}'], license: MIT-0}}]\n"
+                 f"steps: [{step}]\noutput: {{dir: {tmp_path / 'run'}}}\n")
+    run(str(p), progress=False)
+    df = pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")
+    return dict(zip(df["id"], zip(df["license"], df["license_source"])))
+
+
 def test_files_inherit_the_license_files_of_the_nearest_folder_above_them(tmp_path):
     """aiohttp-like: the repository's LICENSE (Apache-2.0, then a third-party section naming the bundled parser's
     MIT license) and a vendored parser with its own MIT LICENSE, which comes last in the input: until 2026-12-02 the
     last license file of a repository won for every file of it. greenlet-like: two license files at the top, both
     hold (greenlet's are LICENSE and LICENSE.PSF). A license file states every license it holds."""
-    from curate.runner import run
-
     mit = (REFS / "MIT.txt").read_text()
     code = "def handler(request):\n    return request.body\n\n\nclass Parser:\n    pass\n"
     files = [
@@ -47,21 +60,45 @@ def test_files_inherit_the_license_files_of_the_nearest_folder_above_them(tmp_pa
         ("green", "src/green/__init__.py", code),
         ("none", "pkg/mod.py", code),
     ]
-    (tmp_path / "repos.jsonl").write_text("".join(
-        json.dumps({"id": f"{repo}/{path}", "repo": repo, "path": path, "text": text}) + "\n"
-        for repo, path, text in files))
-    p = tmp_path / "p.yaml"
-    p.write_text(f"name: code\ninputs: [{{name: code, paths: ['{tmp_path / 'repos.jsonl'}'], license: MIT-0}}]\n"
-                 "steps: [{type: license_detect, engine: builtin}]\n"
-                 f"output: {{dir: {tmp_path / 'run'}}}\n")
-    run(str(p), progress=False)
-    df = pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")
-    got = dict(zip(df["id"], zip(df["license"], df["license_source"])))
+    got = run_license_detect(tmp_path, files)
     assert got["aio/aio/web.py"] == ("Apache-2.0", "inherited")
     assert got["aio/aio/vendor/llhttp/api.c"] == ("MIT", "inherited")
     assert got["aio/LICENSE.txt"] == ("Apache-2.0 AND MIT", "detected")
     assert got["green/src/green/__init__.py"] == ("MIT AND BSD-3-Clause", "inherited")
     assert got["none/pkg/mod.py"] == ("MIT-0", "declared")
+
+
+def test_a_debian_copyright_file_is_read_whole_and_states_what_it_declares(tmp_path):
+    """license_detect scans the head and tail of a long document: a machine-readable copyright file of 1,000 file
+    groups is read whole, the license of the group in its middle counted (the reader: its own tests)."""
+    groups = "".join(f"Files: lib/part{i}/*\nCopyright: {1000 + i} Author {i}\nLicense: {'Zlib' if i == 500 else 'Expat'}"
+                     "\n\n" for i in range(1000))
+    text = ("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\n"
+            "License: BSD-3-clause\n\n" + groups + "Files: debian/*\nLicense: GPL-2+\n")
+    got = run_license_detect(tmp_path, [("pkg", "debian/copyright", text)], step="{type: license_detect}")
+    assert got == {"pkg/debian/copyright": ("BSD-3-Clause AND MIT AND Zlib AND GPL-2.0-or-later", "detected")}
+
+
+def test_files_of_a_debian_package_inherit_what_its_copyright_file_declares_for_them(tmp_path):
+    """debian/copyright (machine-readable) names the license of each group of files by pattern, the last match
+    winning; a nearer license file (tools/LICENSE) still wins over `Files: *`, not over a group naming the file."""
+    mit = (REFS / "MIT.txt").read_text()
+    copyright_file = ("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+                      "Files: *\nCopyright: 2020 The Authors\nLicense: BSD-3-clause\n\n"
+                      "Files: src/vendor/* tools/gen.py\nLicense: Zlib\n\n"
+                      "Files: debian/*\nLicense: GPL-2+\n")
+    code = "int main(void) {\n  return 0;\n}\n"
+    files = [("pkg", "src/main.c", code), ("pkg", "src/vendor/z.c", code), ("pkg", "debian/rules", "%:\n\tdh $@\n"),
+             ("pkg", "tools/LICENSE", mit), ("pkg", "tools/t.py", "print(1)\n"), ("pkg", "tools/gen.py", "print(2)\n"),
+             ("pkg", "debian/copyright", copyright_file), ("other", "src/main.c", code)]
+    got = run_license_detect(tmp_path, files)
+    assert got["pkg/src/main.c"] == ("BSD-3-Clause", "inherited")
+    assert got["pkg/src/vendor/z.c"] == ("Zlib", "inherited")
+    assert got["pkg/debian/rules"] == ("GPL-2.0-or-later", "inherited")
+    assert got["pkg/tools/t.py"] == ("MIT", "inherited")  # its folder's LICENSE is nearer than the package's "*"
+    assert got["pkg/tools/gen.py"] == ("Zlib", "inherited")  # named by a group: the declaration wins
+    assert got["pkg/debian/copyright"] == ("BSD-3-Clause AND Zlib AND GPL-2.0-or-later", "detected")
+    assert got["other/src/main.c"] == ("MIT-0", "declared")
 
 
 def test_license_file_names():

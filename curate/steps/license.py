@@ -32,6 +32,12 @@ def is_license_file(path: str) -> bool:
     return bool(LICENSE_FILE.fullmatch(name)) and name.rpartition(".")[2].lower() not in CODE_EXTENSIONS
 
 
+def is_debian_copyright(path: str) -> bool:
+    """debian/copyright: a package's copyright file, in Debian's machine-readable format or not."""
+    parts = path.replace("\\", "/").strip("/").split("/")
+    return len(parts) >= 2 and parts[-2:] == ["debian", "copyright"]
+
+
 def normalize(expression: str | None) -> str:
     """A normalised SPDX expression (or our LicenseRef-…) when the registry knows it; the input otherwise."""
     from license_registry import resolve
@@ -74,7 +80,8 @@ class LicenseDetect(CurateStep):
         "every document's `license`, `license_source`, `license_confidence`: record field > the licenses stated "
         "in the text, as one expression (SPDX tag, \"Licensed under …\" notice, license link or badge, full text or "
         "header: a cheap pre-check, built-in rules, then ScanCode's matcher for what they leave unexplained) > the "
-        "license files of the nearest folder above it in its repository > the source's declared license"
+        "license files of the nearest folder above it in its repository, or what its package's `debian/copyright` "
+        "declares for it > the source's declared license"
     )
 
     type_name = "license_detect"
@@ -93,6 +100,9 @@ class LicenseDetect(CurateStep):
         # repository -> folder -> the license its files inherit, with its confidence (string keys: datatrove saves
         # the steps as JSON)
         self.folder_licenses: dict[str, dict[str, tuple[str, float]]] = {}
+        # repository -> package root (the folder above debian/) -> its Debian copyright file's paragraphs, in order:
+        # (file patterns, license)
+        self.debian_copyrights: dict[str, dict[str, list[tuple[list[str], str]]]] = {}
 
     def prepare(self, files: list[dict[str, Any]]) -> None:
         """Before the run: find the license files in the input, so that the files of their repository can inherit
@@ -100,10 +110,12 @@ class LicenseDetect(CurateStep):
         (LICENSE, LICENSE.PSF, COPYING.LESSER...) together give the license of every file below it that states none
         and has no nearer license file (vendor/llhttp/LICENSE for vendor/llhttp/): each file's primary license (what
         it states first, not the licenses of bundled code it lists after), joined with AND (greenlet: LICENSE and
-        LICENSE.PSF, "MIT AND PSF-2.0")."""
+        LICENSE.PSF, "MIT AND PSF-2.0"). A machine-readable Debian copyright file (`debian/copyright`) declares the
+        license of each group of files of its package by pattern: those declarations are what its files inherit."""
         if not self.params.license_files:
             return
         from license_registry import detect_license_expression
+        from license_registry.debian_copyright import read_debian_copyright
 
         found: dict[tuple[str, str], list[tuple[str, Any]]] = {}  # (repository, folder) -> (file name, license)
         for spec in files:
@@ -114,6 +126,12 @@ class LicenseDetect(CurateStep):
                 if not data:
                     continue
                 path, repo = data.get(self.params.path_field), data.get(self.params.repo_field)
+                if isinstance(path, str) and repo and is_debian_copyright(path):
+                    declared = read_debian_copyright(str(data.get(spec["text_field"]) or ""))
+                    if declared and declared.paragraphs:
+                        root = posixpath.dirname(posixpath.dirname(path.replace("\\", "/").strip("/")))
+                        self.debian_copyrights.setdefault(str(repo), {})[root] = [
+                            (list(p.patterns), normalize(p.license)) for p in declared.paragraphs]
                 if not (isinstance(path, str) and repo and is_license_file(path)):
                     continue
                 lic = detect_license_expression(str(data.get(spec["text_field"]) or ""), engine=self.params.engine,
@@ -125,25 +143,58 @@ class LicenseDetect(CurateStep):
             self.folder_licenses.setdefault(repo, {})[folder] = folder_license(licenses)
 
     def inherited(self, doc: Document) -> tuple[str, float] | None:
-        """The license of the nearest folder above `doc` (in its repository) that holds license files."""
+        """The license `doc` inherits in its repository: a Debian copyright file's declaration for its path when a
+        group other than `Files: *` names it, else the license files of the nearest folder above it, a package's
+        `Files: *` counting as license files of its root folder (and winning there)."""
         repo, path = D.field(doc, self.params.repo_field), D.field(doc, self.params.path_field)
-        folders = self.folder_licenses.get(str(repo)) if repo else None
-        if not folders:
+        if not repo:
             return None
-        folder = posixpath.dirname(str(path).replace("\\", "/").strip("/")) if isinstance(path, str) else ""
+        path = str(path).replace("\\", "/").strip("/") if isinstance(path, str) else ""
+        declared = self._declared(str(repo), path)
+        if declared and declared[2]:
+            return declared[0], 1.0
+        folders = self.folder_licenses.get(str(repo)) or {}
+        folder = posixpath.dirname(path)
         while True:
+            if declared and len(folder) <= len(declared[1]):
+                return declared[0], 1.0
             if folder in folders:
                 return folders[folder]
             if not folder:
                 return None
             folder = posixpath.dirname(folder)
 
+    def _declared(self, repo: str, path: str) -> tuple[str, str, bool] | None:
+        """(license, package root, named by a pattern other than "*") from the Debian copyright file of the nearest
+        package above `path`; the last paragraph whose pattern matches wins (copyright-format 1.0)."""
+        from license_registry.debian_copyright import matches
+
+        roots = self.debian_copyrights.get(repo)
+        folder = posixpath.dirname(path)
+        while roots:
+            if folder in roots:
+                relative = path[len(folder) + 1:] if folder else path
+                found = None
+                for patterns, lic in roots[folder]:
+                    matched = [p for p in patterns if matches(p, relative)]
+                    if matched:
+                        found = (lic, folder, any(p != "*" for p in matched))
+                return found
+            if not folder:
+                return None
+            folder = posixpath.dirname(folder)
+        return None
+
     def _scan_text(self, doc: Document) -> str:
         """The head and tail of a document; a license file whole (the middle of a bundled GPL text quotes the
-        names of the Affero and Lesser GPL: only the whole text tells them apart)."""
+        names of the Affero and Lesser GPL: only the whole text tells them apart), and a Debian copyright file whole
+        (its paragraphs declare a license each)."""
+        from license_registry.debian_copyright import is_machine_readable
+
         text, n = doc.text, self.params.scan_chars
         path = D.field(doc, self.params.path_field)
-        if len(text) <= 2 * n or self.params.license_files and isinstance(path, str) and is_license_file(path):
+        if (len(text) <= 2 * n or self.params.license_files and isinstance(path, str) and is_license_file(path)
+                or is_machine_readable(text)):
             return text
         return text[:n] + "\n" + text[-n:]
 
