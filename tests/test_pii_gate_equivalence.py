@@ -132,6 +132,21 @@ def test_bare_digit_phone_skip_only_without_context():
     assert PiiScrubber(PiiParams(entities=ents, min_score={"PHONE_NUMBER": 0.1})).analyze("order 4155552671 shipped")
 
 
+def test_any_region_phone_skip_only_without_context():
+    """The any-region phone recognizer is not run on a window without a phone word or label (its rule would reject
+    every match there): with one, without one, and with a min_score that lets its matches through, the gated step
+    still equals Presidio over the whole text."""
+    texts = ["the counter read 9472 7916 today", "Can someone call me on 9472 7916?", "Phone:\n51 516 33 75",
+             "Apt. 237 VIC\n655 437 108 office\n", "(37) 788-063-Office", "See pages 816-1082 in 2024-01-02 10 20",
+             "hotel 926-1373 and 99 577 450", "call me later.\nthe counter read 9472 7916 today"]
+    ents = ["PHONE_NUMBER"]
+    for extra in ({}, {"min_score": {"PHONE_NUMBER": 0.1}}, {"disabled_rules": ["any_region_phone"]}):
+        gated = PiiScrubber(PiiParams(entities=ents, **extra))
+        full = PiiScrubber(PiiParams(entities=ents, gate=False, **extra))
+        for text in texts:
+            assert gated.analyze(text) == full.analyze(text), (extra, text)
+
+
 def test_gate_regex_equals_the_plain_alternation():
     """The gate regex (first character consumed by one class, branches behind a lookbehind) finds exactly the
     matches (start, end, branch) of the plain alternation of its branches, on random strings and on web text; and

@@ -50,6 +50,9 @@ CASES: dict[str, tuple[tuple[str, list], tuple[str, list]]] = {
                          ("at 17:45 call 030 901820", [("PHONE_NUMBER", "030 901820")])),
     "decimal_number": (("`round 123.555555 3` gives 123.556, Decimal('31.01875')", []),
                        ("Call 1.800.555.1234 now", [("PHONE_NUMBER", "1.800.555.1234")])),
+    "page_range": (("call numbers: see pages 816-1082", []), ("call 816-1082 today", [("PHONE_NUMBER", "816-1082")])),
+    "any_region_phone": (("call me later.\nthe counter read 9472 7916 today", []),
+                         ("Can someone call me on 9472 7916?", [("PHONE_NUMBER", "9472 7916")])),
     "bare_digit_run": (("call me later.\norder 4155552671 shipped", []), ("call 4155552671 today", [("PHONE_NUMBER", "4155552671")])),
     "unbalanced_bracket": ((">>> '{:,}'.format(1234567890)", []),
                            ("phone (212) 555-0123", [("PHONE_NUMBER", "(212) 555-0123")])),
@@ -109,6 +112,20 @@ def test_rule(scrubber, rule):
     off = PiiScrubber(PiiParams(entities=scrubber.params.entities, disabled_rules=[rule]))
     assert _found(off, fires) != want
     assert rule not in off.take_rule_firings()
+
+
+@pytest.mark.parametrize("text,want", [
+    # another country's number, labelled after it as address blocks do (Presidio's synthetic set)
+    ("Apt. 237 BUNDALAGUAH VIC\n655 437 108 office\n", ["655 437 108"]),
+    ("Hungary 34796\n(37) 788-063-Office", ["(37) 788-063"]),
+    ("Phone:\n51 516 33 75\n", ["51 516 33 75"]),  # the label on the line before
+    # a context word starts a word: "tel" in "hotel", "cell" in "excellent" are none
+    ("Hotel rooms 926-1373 and 926-1380", []),
+    ("an excellent 816 1082 result", []),
+    ("Tel 926-1373", ["926-1373"]),
+])
+def test_phone_numbers_of_other_countries_need_a_phone_word(scrubber, text, want):
+    assert [v for e, v in _found(scrubber, text) if e == "PHONE_NUMBER"] == want
 
 
 def test_unknown_rule_is_a_clear_error():

@@ -14,10 +14,10 @@ import re
 from functools import lru_cache
 
 from curate.scrub.phone import MIN_GATE_DIGITS, PUNCTUATION, PUNCTUATION_RUN, short_national_numbers
-from curate.scrub.rules import ANY_LENGTH_CARD
+from curate.scrub.rules import ANY_LENGTH_CARD, ANY_REGION_PHONE
 
 _SEP = f"{PUNCTUATION}{{0,{PUNCTUATION_RUN}}}"
-_DIGIT_ENTITIES = ("PHONE_NUMBER", "CREDIT_CARD", ANY_LENGTH_CARD, "IBAN_CODE", "US_SSN", "KR_RRN", "KR_FRN",
+_DIGIT_ENTITIES = ("PHONE_NUMBER", ANY_REGION_PHONE, "CREDIT_CARD", ANY_LENGTH_CARD, "IBAN_CODE", "US_SSN", "KR_RRN", "KR_FRN",
                    "KR_BRN", "KR_DRIVER_LICENSE", "KR_PASSPORT", "IP_ADDRESS", "EMAIL_ADDRESS", "URL_CREDENTIALS")
 # Every branch starts with `@`, `:` or a digit. The compiled regex consumes that first character with one character
 # class and each branch checks it with a lookbehind and matches the rest: the same matches (start, end, branch) as
@@ -69,7 +69,7 @@ def _short_phone_part(numbers: tuple[str, ...]) -> tuple:
 # M123X4567: 7 digits in one run when the letter is "x"/"X", which is a gate separator as it is python-phonenumbers').
 # Their separators are gate separators, so all their digits lie in one run the digits branch matches whole; a run with
 # fewer digits cannot hold one. (Unless an earlier gate match took the start of the run: see `Gate.windows`.)
-_MIN_DIGITS = {"US_SSN": 9, "CREDIT_CARD": 13, ANY_LENGTH_CARD: 12, "KR_RRN": 13, "KR_FRN": 13, "KR_BRN": 10,
+_MIN_DIGITS = {"US_SSN": 9, "CREDIT_CARD": 13, ANY_LENGTH_CARD: 12, ANY_REGION_PHONE: 7, "KR_RRN": 13, "KR_FRN": 13, "KR_BRN": 10,
                "KR_DRIVER_LICENSE": 12, "KR_PASSPORT": 7}
 _NON_DIGIT = re.compile(r"\D")
 
@@ -160,6 +160,7 @@ ENTITY_GATES = {
     "URL_CREDENTIALS": r"://",
     "CREDIT_CARD": r"\d(?:[- ]?\d){12}",  # >= 13 digits, single - or space between (Mastercard 2-series: 16)
     ANY_LENGTH_CARD: r"\d{12}",
+    ANY_REGION_PHONE: r"\d{2}[ ./)-]",  # its first group and what follows it
     "IBAN_CODE": r"[A-Z]{2}[0-9]{2}",
     # a dotted quad, or an IPv6 form: each of Presidio's IPv6 alternatives has "::" except the full 8-group form
     # (7 colons between hex groups) and the 6-group IPv4-embedded form (which holds a dotted quad)

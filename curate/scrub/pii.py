@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from curate.scrub.gate import ENTITY_GATE_RX, gate_for
 from curate.scrub.korean import KO_CONTEXT
 from curate.scrub.phone import RoutedPhoneRecognizer
-from curate.scrub.rules import ANY_LENGTH_CARD, HANGUL, KOREAN_NEAR, NEEDS_CONTEXT, SECRET, Candidate, apply_rules, \
+from curate.scrub.rules import ANY_LENGTH_CARD, ANY_REGION_PHONE, HANGUL, KOREAN_NEAR, NEEDS_CONTEXT, SECRET, Candidate, apply_rules, \
     rules_for
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,33 @@ def _any_length_card_recognizer():
                                 supported_entity=ANY_LENGTH_CARD, name="AnyLengthCardRecognizer")
 
 
+# Phone-shaped digit groups of any country: an optional "+country" or "(area)" and 2-4 groups of 2-4 digits joined by
+# one space, "-", "." or "/" (`9472 7916`, `(37) 788-063`, `+46 (0)8 928 571 38`), 7-15 digits in all
+_ANY_REGION_PHONE = (r"(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ ./-]\d{2,4}){1,4}"
+                     r"(?![\w+]|[.,/-]\d)")
+
+
+_LABELS = r"(?:office|fax|mobile|cell|tel|phone)\b"
+_PHONE_LABEL_AFTER = re.compile(r"[ \t]*[-(,]?[ \t]*" + _LABELS, re.IGNORECASE)
+_PHONE_LABEL_WORD = re.compile(_LABELS, re.IGNORECASE)  # a superset: where none is, no label follows a candidate
+# internal entities of weak recognizers -> (the entity they find, the candidate's kind the rules test)
+INTERNAL = {ANY_LENGTH_CARD: ("CREDIT_CARD", ANY_LENGTH_CARD), ANY_REGION_PHONE: ("PHONE_NUMBER", ANY_REGION_PHONE)}
+
+
+def _any_region_phone_recognizer():
+    """Phone numbers python-phonenumbers cannot validate for the configured regions (national numbers of other
+    countries): a weak pattern that rule `any_region_phone` makes a PHONE_NUMBER only after a phone word."""
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    class AnyRegionPhoneRecognizer(PatternRecognizer):
+        def validate_result(self, pattern_text: str):
+            return 7 <= sum(ch.isdigit() for ch in pattern_text) <= 15
+
+    return AnyRegionPhoneRecognizer(patterns=[Pattern("Phone, any region (very weak)", _ANY_REGION_PHONE,
+                                                      NEEDS_CONTEXT)],
+                                    supported_entity=ANY_REGION_PHONE, name="AnyRegionPhoneRecognizer")
+
+
 def build_analyzer(params: PiiParams):
     """Presidio's AnalyzerEngine on the no-op NLP engine with the pattern recognizers for `params.entities`.
     Every recognizer is registered for one analysis language, so Korean recognizers run on Korean, English and
@@ -219,6 +246,8 @@ def build_analyzer(params: PiiParams):
             registry.add_recognizer(makers[entity]())
     if "CREDIT_CARD" in params.entities:
         registry.add_recognizer(_any_length_card_recognizer())
+    if "PHONE_NUMBER" in params.entities:
+        registry.add_recognizer(_any_region_phone_recognizer())
     if params.presidio_nlp == "blank_spacy":
         import spacy
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
@@ -261,9 +290,21 @@ def _own_hit(rec, own: tuple, window: str) -> bool:
     return False
 
 
-def _words_regex(words: list[str]) -> re.Pattern:
-    """Any of the (lower-case) context words as a substring: one regex search instead of a `w in s` per word."""
-    return re.compile("|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True)))
+class ContextWords:
+    """Any of the (lower-case) context words: one regex search instead of a `w in s` per word. A Latin word must
+    start a word ("tel" is not in "hotel", "cell" not in "excellent"); a Korean one may carry particles and compounds
+    on either side ("전화번호는" holds "전화"). The plain alternation finds the candidates (a literal alternation is
+    ~15x faster for `re` than one with a lookbehind per word); the word start is checked on the few it finds."""
+
+    def __init__(self, words: list[str]):
+        self.rx = re.compile("|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True)))
+
+    def search(self, text: str) -> re.Match | None:
+        for m in self.rx.finditer(text):
+            first = m.group()[0]
+            if not (first.isascii() and first.isalpha()) or m.start() == 0 or not text[m.start() - 1].isalpha():
+                return m
+        return None
 
 
 class PiiScrubber:
@@ -275,6 +316,8 @@ class PiiScrubber:
         self.presidio_entities = [e for e in p.entities if e in STRUCTURED]
         if "CREDIT_CARD" in self.presidio_entities:
             self.presidio_entities.append(ANY_LENGTH_CARD)
+        if "PHONE_NUMBER" in self.presidio_entities:
+            self.presidio_entities.append(ANY_REGION_PHONE)
         self.analyzer = build_analyzer(p) if self.presidio_entities else None
         self.gate = gate_for(tuple(p.phone_regions) if "PHONE_NUMBER" in p.entities else ())
         # gated path: each entity's recognizers, called directly on the windows its pre-gate passes
@@ -288,7 +331,7 @@ class PiiScrubber:
             from curate.scrub.secrets import SecretScanner
 
             self.secrets = SecretScanner(gated=p.gate)
-        self.context = {e: _words_regex(ws) for e, ws in CONTEXT.items() if ws}
+        self.context = {e: ContextWords(ws) for e, ws in CONTEXT.items() if ws}
         self.rules = rules_for(p.keep_private_ips, tuple(p.disabled_rules))
         self.rule_firings: Counter = Counter()  # rule name -> candidates it rejected, narrowed or weakened
         self.nlp = None
@@ -311,6 +354,8 @@ class PiiScrubber:
             view = recognizer_view(text)
             for ws, we, ents in self.windows(view):
                 if self.params.gate:
+                    if ANY_REGION_PHONE in ents and self._any_region_phones_rejected(text, ws, we):
+                        ents = ents - {ANY_REGION_PHONE}
                     results = self._analyze_window(view[ws:we], ents, self._bare_digit_phones_rejected(text, ws, we))
                 else:
                     entities = [e for e in self.presidio_entities if e in ents]
@@ -319,8 +364,7 @@ class PiiScrubber:
                     results = self.analyzer.analyze(view[ws:we], language="en", entities=entities,
                                                     score_threshold=0.0)
                 for r in results:
-                    entity, kind = ("CREDIT_CARD", ANY_LENGTH_CARD) if r.entity_type == ANY_LENGTH_CARD else \
-                        (r.entity_type, "")
+                    entity, kind = INTERNAL.get(r.entity_type, (r.entity_type, ""))
                     f = self._judge(Candidate(text, entity, ws + r.start, ws + r.end, r.score, kind))
                     if f is not None:
                         found.append(f)
@@ -358,6 +402,17 @@ class PiiScrubber:
                 results.extend(rec.analyze(window, [entity], None))
         return EntityRecognizer.remove_duplicates(results) if results else results
 
+    def _any_region_phones_rejected(self, text: str, ws: int, we: int) -> bool:
+        """Would `_judge` reject every match of the any-region phone recognizer in text[ws:we]? Yes when its rule is
+        on, the phone min_score is above NEEDS_CONTEXT, and neither a phone context word (in text[ws - context_before:
+        we], which holds every candidate's context snippet) nor a label word just after the window is there: then
+        the recognizer is not run (most windows: dates, prices, ids in prose)."""
+        p = self.params
+        if "any_region_phone" in p.disabled_rules or p.min_score.get("PHONE_NUMBER", p.default_min_score) <= NEEDS_CONTEXT:
+            return False
+        return (self.context["PHONE_NUMBER"].search(text[max(0, ws - p.context_before):we].lower()) is None
+                and _PHONE_LABEL_WORD.search(text, ws, we + 24) is None)
+
     def _bare_digit_phones_rejected(self, text: str, ws: int, we: int) -> bool:
         """Would `_judge` reject every digits-only phone match in text[ws:we]? Yes when the rule `bare_digit_run`
         is on and gives them a score (NEEDS_CONTEXT) below the phone min_score, no phone context word is in
@@ -379,7 +434,10 @@ class PiiScrubber:
             return None
         score = c.score
         words = self.context.get(c.entity)
-        if words is not None and words.search(self._context_snippet(c.text, c.start, c.end, after=score >= 0.2)):
+        # a weak candidate needs its context word before it; a phone number of another country's shape may instead
+        # carry its label right after it, as address blocks write it ("416 60 039 office", "082 490 1693-Fax")
+        if words is not None and (words.search(self._context_snippet(c.text, c.start, c.end, after=score >= 0.2))
+                                  or c.kind == ANY_REGION_PHONE and _PHONE_LABEL_AFTER.match(c.text, c.end)):
             score = min(1.0, score + p.context_boost)
         if score < p.min_score.get(c.entity, p.default_min_score):
             return None

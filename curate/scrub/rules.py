@@ -25,6 +25,7 @@ from functools import cached_property
 from typing import Callable, Literal
 
 ANY_LENGTH_CARD = "CREDIT_CARD_ANY_LENGTH"  # internal entity of the PII step: becomes CREDIT_CARD with context
+ANY_REGION_PHONE = "PHONE_NUMBER_ANY_REGION"  # internal entity of the PII step: becomes PHONE_NUMBER with context
 SECRET = "SECRET"
 # The score of a shape that is PII only with a context word before it: the context boost (0.4) lifts it to 0.5, over
 # the default min_score (0.4); without one it stays below any min_score above it.
@@ -109,6 +110,7 @@ _DOTTED_QUAD = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")  # an I
 _SHORT_DOTTED = re.compile(r"\d{1,3}(?:\.\d{1,3}){2,}")
 _DIGIT_GROUPS = re.compile(r"\d+")
 _ISBN_BEFORE = re.compile(r"\bISBN(?:-1[03])?[\s:]*$", re.I)
+_PAGES_BEFORE = re.compile(r"\b(?:pages?|pp?\.)\s*$", re.I)
 _ISO_DATE_START = re.compile(r"(?:19|20)\d\d([-/.])(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?!\d)")
 _CLOCK_BEFORE = re.compile(r"\d:$")
 _GLUED_BEFORE = re.compile(r"[A-Za-z][-_/]$")
@@ -251,6 +253,8 @@ RULES: tuple[Rule, ...] = (
     Rule("short_dotted_version", _PHONE, "reject", _short_dotted,
          "a dotted number of < 7 digits (`16.8.0`, a German pager to python-phonenumbers) is a version"),
     Rule("after_isbn", _PHONE, "reject", lambda c: bool(_ISBN_BEFORE.search(c.before(12))), "a book number"),
+    Rule("page_range", _PHONE, "reject", lambda c: bool(_PAGES_BEFORE.search(c.before(8))),
+         "`pages 816-1082`, `pp. 1203-1250`: a range of pages"),
     Rule("inside_url", _PHONE, "reject", _inside_url,
          "digits in a URL are ids, dates and versions (`q-2018-08-06-79/`, `python-3000/2006-November`)"),
     Rule("starts_with_date", _PHONE, "reject", lambda c: bool(_ISO_DATE_START.match(c.value)),
@@ -260,6 +264,9 @@ RULES: tuple[Rule, ...] = (
     Rule("decimal_number", _PHONE, "reject", _decimal_number,
          "one dot (`0.954312`, `31.01875`, `123.555555 3`, `-030712.345216`) or a dot with no digit before it (`0-.65.55-1.2`, "
          "SVG path data): decimals; phone numbers written with dots use two or more"),
+    Rule("any_region_phone", _PHONE, "needs_context", lambda c: c.kind == ANY_REGION_PHONE,
+         "digit groups shaped as a phone number that is valid in none of `phone_regions` (a national number of "
+         "another country, `9472 7916`, `(37) 788-063`): a phone number only after a phone word"),
     Rule("bare_digit_run", _PHONE, "needs_context", _bare_digit_run,
          "digits only (an id, a count, a number in code), except a Korean mobile number (`01012345678`) with "
          "Hangul next to it: Korean writes those unseparated"),
