@@ -386,8 +386,12 @@ def test_html_extract_keeps_code_blocks_fenced_and_joins_wrapped_paragraphs():
             "<pre class='prettyprint'>SetOutputFilter DEFLATE\nDeflateCompressionLevel 9</pre>"
             "<div class='example'><p><code>$ apxs -c mod_foo.c<br/>$ apachectl restart</code></p></div>"
             "<p>Use <code>AddOutputFilterByType</code> to restrict it to some types of content.</p>"
+            # a one-line block (the httpd manual's examples): trafilatura wrote it inline, run into the next paragraph
+            "<pre class='prettyprint lang-config'>UserDir public_html</pre>\n\n"
+            "<p>the URL <code>http://example.com/~rbowen/</code> will be translated to the file path.</p>"
             "</article></body></html>")
     text = CodeAwareTrafilatura(favour_precision=False).extract(html)
+    assert "```\nUserDir public_html\n```\nthe URL `http://example.com/~rbowen/` will be" in text
     assert "```\nSetOutputFilter DEFLATE\nDeflateCompressionLevel 9\n```" in text
     assert "```\n$ apxs -c mod_foo.c\n$ apachectl restart\n```" in text
     assert "The filter compresses responses before they are sent to the client" in text

@@ -63,8 +63,8 @@ class HtmlExtractParams(StepParams):
 
 
 def mark_code(html: str):
-    """The page as an lxml tree ready for trafilatura: every <pre> reads as code (a <pre> holding a single <span>
-    is trafilatura's sign of highlighted code), a <code> broken into lines with <br> is a <pre>, and outside <pre> a
+    """The page as an lxml tree ready for trafilatura: every <pre> reads as a code block (a <pre> holding a single
+    <span> is trafilatura's sign of highlighted code; one line or many), a <code> broken into lines with <br> is a <pre>, and outside <pre> a
     newline is the space it is in HTML (the source's line wrapping would otherwise cut every paragraph into lines,
     and fence inline code mid-sentence)."""
     from lxml.html import Element
@@ -91,7 +91,9 @@ def mark_code(html: str):
         for child in list(pre):
             pre.remove(child)
         span = Element("span")
-        span.text, pre.text = text, None
+        # trafilatura fences code that spans lines and writes a one-line block as an inline span, which then runs
+        # into the next paragraph ("`UserDir public_html` the URL ..."): a <pre> is a block whatever its length
+        span.text, pre.text = text if "\n" in text.strip() else text.strip() + "\n", None
         pre.append(span)
         preformatted.update((pre, span))
     for node in tree.iter():
