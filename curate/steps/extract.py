@@ -104,6 +104,26 @@ def mark_code(html: str):
     return tree
 
 
+SEPARATORS_ONLY = regex.compile(r"[ \t]*(?:[>»›·•][ \t]*){2,}")  # "> > > >": a breadcrumb whose links were dropped
+
+
+def drop_separator_lines(text: str) -> str:
+    """Without the lines that are only breadcrumb separators (the httpd manual's "Apache > HTTP Server > ..." comes
+    out as "> > > >", which Markdown reads as nested quotes); lines inside code fences are code (`>>>`) and stay."""
+    out, fenced, dropped = [], False, False
+    for line in text.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and SEPARATORS_ONLY.fullmatch(line):
+            dropped = True
+            continue
+        if dropped and not line.strip() and (not out or not out[-1].strip()):
+            continue  # the blank line after a dropped one, when one is already there
+        dropped = False
+        out.append(line)
+    return "\n".join(out)
+
+
 class CodeAwareTrafilatura(Trafilatura):
     """datatrove's Trafilatura extractor with code blocks kept as code (see `mark_code`)."""
 
@@ -118,7 +138,7 @@ class CodeAwareTrafilatura(Trafilatura):
             return super().extract(text)
         out = super().extract(mark_code(text))
         # trafilatura ends a line after every inline code span; inside a paragraph that is not a line break
-        return INLINE_CODE_BREAK.sub(" ", out) if out else out
+        return drop_separator_lines(INLINE_CODE_BREAK.sub(" ", out)) if out else out
 
 
 # a page that takes every common path through trafilatura (headings, paragraphs, a list, code, a table), so its
