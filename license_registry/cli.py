@@ -1,5 +1,5 @@
-"""`license-registry` command line: show / search / check for people, audit for releases, verify-clauses for
-maintainers."""
+"""`license-registry` command line: show / search / check / detect for people, audit for releases, verify-clauses
+for maintainers."""
 
 from __future__ import annotations
 
@@ -147,6 +147,41 @@ def check(expression: str, policy: str | None, as_json: bool) -> None:
             p = data["policy"]
             click.echo(f"policy {p['policy']}: {'allowed' if p['allowed'] else 'rejected'} - {p['reason']}")
     if not res.known:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--engine", type=click.Choice(["auto", "builtin", "scancode"]), default="auto", show_default=True,
+              help="builtin: the rules alone; scancode: fail without scancode-toolkit-mini.")
+@click.option("--min-confidence", type=float, default=0.8, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines).")
+def detect(files: tuple[Path, ...], engine: str, min_confidence: float, as_json: bool) -> None:
+    """The licenses each file states (notices, SPDX tags, headers, full texts, license links; a Debian copyright
+    file's declarations): every one as an SPDX expression, and the one it states first. Exit 1 if a file states
+    none."""
+    from .detect import detect_license_expression
+
+    if engine == "scancode":
+        from .scancode_match import available
+
+        if not available():
+            raise click.UsageError("--engine scancode needs scancode-toolkit-mini (pip install -e '.[licenses]')")
+    missing = 0
+    for path in files:
+        found = detect_license_expression(path.read_text(encoding="utf-8", errors="replace"), engine=engine,
+                                          min_confidence=min_confidence)
+        missing += found is None
+        if as_json:
+            click.echo(json.dumps({"file": str(path), "expression": found and found.expression,
+                                   "confidence": found and found.confidence, "primary": found and found.primary,
+                                   "primary_confidence": found and found.primary_confidence}))
+        elif found is None:
+            click.echo(f"{path}: no license stated")
+        else:
+            primary = f" (first stated: {found.primary})" if found.primary != found.expression else ""
+            click.echo(f"{path}: {found.expression}{primary}  confidence {found.confidence:.2f}")
+    if missing:
         sys.exit(1)
 
 

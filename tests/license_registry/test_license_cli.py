@@ -1,6 +1,7 @@
 """CLI: show / search / check / audit (all formats), audit of a run folder, model card and SPDX files."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -90,6 +91,25 @@ def test_check(runner):
     assert j["expression"] == "Apache-2.0 AND CC-BY-4.0" and j["known"]
     bad = runner.invoke(main, ["check", "MIT AND Foo-Bar"])
     assert bad.exit_code == 1 and "unknown:    Foo-Bar" in bad.output
+
+
+def test_detect(runner, tmp_path):
+    refs = Path(__file__).resolve().parents[2] / "license_registry" / "reference_texts"
+    (tmp_path / "LICENSE").write_text("This project is licensed under the MIT License.\n\n"
+                                      + (refs / "MIT.txt").read_text())
+    (tmp_path / "main.c").write_text("// SPDX-License-Identifier: Apache-2.0\nint main(void) { return 0; }\n")
+    (tmp_path / "copyright").write_text("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
+                                        "\n\nFiles: *\nLicense: GPL-2+\n\nFiles: debian/*\nLicense: Expat\n")
+    (tmp_path / "notes.txt").write_text("Nothing about licenses here.\n")
+    files = [str(tmp_path / n) for n in ("LICENSE", "main.c", "copyright")]
+    r = runner.invoke(main, ["detect", *files, "--engine", "builtin"])
+    assert r.exit_code == 0, r.output
+    assert f"{files[0]}: MIT  confidence" in r.output and f"{files[1]}: Apache-2.0  confidence" in r.output
+    assert f"{files[2]}: GPL-2.0-or-later AND MIT (first stated: GPL-2.0-or-later)  confidence 1.00" in r.output
+    rows = [json.loads(line) for line in runner.invoke(
+        main, ["detect", files[2], str(tmp_path / "notes.txt"), "--json", "--engine", "builtin"]).output.splitlines()]
+    assert rows[0]["primary"] == "GPL-2.0-or-later" and rows[1]["expression"] is None
+    assert runner.invoke(main, ["detect", str(tmp_path / "notes.txt")]).exit_code == 1
 
 
 def test_audit_json(runner, request_file):
