@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from .expression import combine_licenses, resolve
@@ -76,13 +76,20 @@ class DebianCopyright:
         return combined[0] if combined else None
 
     def license_of(self, path: str) -> str | None:
-        """The license of `path` (relative to the package root, the folder above `debian/`): the last paragraph
-        whose pattern matches it wins (copyright-format 1.0, Files field)."""
-        found = None
-        for p in self.paragraphs:
-            if any(matches(pattern, path) for pattern in p.patterns):
-                found = p.license
-        return found
+        """The license of `path` (relative to the package root, the folder above `debian/`)."""
+        found = declared_for([(p.patterns, p.license) for p in self.paragraphs], path)
+        return found[0] if found else None
+
+
+def declared_for(paragraphs: Iterable[tuple[Sequence[str], str]], path: str) -> tuple[str, bool] | None:
+    """(license, whether a pattern other than `*` names `path`) of the last of the (patterns, license) paragraphs
+    whose pattern matches `path` (copyright-format 1.0: the last match wins); None when none does."""
+    found = None
+    for patterns, lic in paragraphs:
+        matched = [p for p in patterns if matches(p, path)]
+        if matched:
+            found = (lic, any(p != "*" for p in matched))
+    return found
 
 
 @lru_cache(maxsize=4096)

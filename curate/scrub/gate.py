@@ -17,8 +17,9 @@ from curate.scrub.phone import MIN_GATE_DIGITS, PUNCTUATION, PUNCTUATION_RUN, sh
 from curate.scrub.rules import ANY_LENGTH_CARD, ANY_REGION_PHONE
 
 _SEP = f"{PUNCTUATION}{{0,{PUNCTUATION_RUN}}}"
-_DIGIT_ENTITIES = ("PHONE_NUMBER", ANY_REGION_PHONE, "CREDIT_CARD", ANY_LENGTH_CARD, "IBAN_CODE", "US_SSN", "KR_RRN", "KR_FRN",
-                   "KR_BRN", "KR_DRIVER_LICENSE", "KR_PASSPORT", "IP_ADDRESS", "EMAIL_ADDRESS", "URL_CREDENTIALS")
+_DIGIT_ENTITIES = ("PHONE_NUMBER", ANY_REGION_PHONE, "CREDIT_CARD", ANY_LENGTH_CARD, "IBAN_CODE", "US_SSN", "KR_RRN",
+                   "KR_FRN", "KR_BRN", "KR_DRIVER_LICENSE", "KR_PASSPORT", "IP_ADDRESS", "EMAIL_ADDRESS",
+                   "URL_CREDENTIALS")
 # Every branch starts with `@`, `:` or a digit. The compiled regex consumes that first character with one character
 # class and each branch checks it with a lookbehind and matches the rest: the same matches (start, end, branch) as
 # the plain alternation of the branches, but a regex that begins with a character class lets Python's `re` skip
@@ -69,8 +70,8 @@ def _short_phone_part(numbers: tuple[str, ...]) -> tuple:
 # M123X4567: 7 digits in one run when the letter is "x"/"X", which is a gate separator as it is python-phonenumbers').
 # Their separators are gate separators, so all their digits lie in one run the digits branch matches whole; a run with
 # fewer digits cannot hold one. (Unless an earlier gate match took the start of the run: see `Gate.windows`.)
-_MIN_DIGITS = {"US_SSN": 9, "CREDIT_CARD": 13, ANY_LENGTH_CARD: 12, ANY_REGION_PHONE: 7, "KR_RRN": 13, "KR_FRN": 13, "KR_BRN": 10,
-               "KR_DRIVER_LICENSE": 12, "KR_PASSPORT": 7}
+_MIN_DIGITS = {"US_SSN": 9, "CREDIT_CARD": 13, ANY_LENGTH_CARD: 12, ANY_REGION_PHONE: 7, "KR_RRN": 13, "KR_FRN": 13,
+               "KR_BRN": 10, "KR_DRIVER_LICENSE": 12, "KR_PASSPORT": 7}
 _NON_DIGIT = re.compile(r"\D")
 
 

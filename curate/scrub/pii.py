@@ -38,8 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from curate.scrub.gate import ENTITY_GATE_RX, gate_for
 from curate.scrub.korean import KO_CONTEXT
 from curate.scrub.phone import RoutedPhoneRecognizer
-from curate.scrub.rules import ANY_LENGTH_CARD, ANY_REGION_PHONE, HANGUL, KOREAN_NEAR, NEEDS_CONTEXT, SECRET, Candidate, apply_rules, \
-    rules_for
+from curate.scrub.rules import ANY_LENGTH_CARD, ANY_REGION_PHONE, HANGUL, KOREAN_NEAR, NEEDS_CONTEXT, SECRET, \
+    Candidate, apply_rules, rules_for
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +182,8 @@ def _any_length_card_recognizer():
                                 supported_entity=ANY_LENGTH_CARD, name="AnyLengthCardRecognizer")
 
 
-# Phone-shaped digit groups of any country: an optional "+country" or "(area)" and 2-4 groups of 2-4 digits joined by
-# one space, "-", "." or "/" (`9472 7916`, `(37) 788-063`, `+46 (0)8 928 571 38`), 7-15 digits in all
+# Phone-shaped digit groups of any country: an optional "+country" or "(area)" and 2-5 groups of 2-4 digits joined by
+# one space, "-", "." or "/" (`9472 7916`, `(37) 788-063`, `21 253 109 8211`), 7-15 digits in all
 _ANY_REGION_PHONE = (r"(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ ./-]\d{2,4}){1,4}"
                      r"(?![\w+]|[.,/-]\d)")
 

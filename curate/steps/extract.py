@@ -64,9 +64,9 @@ class HtmlExtractParams(StepParams):
 
 def mark_code(html: str):
     """The page as an lxml tree ready for trafilatura: every <pre> reads as a code block (a <pre> holding a single
-    <span> is trafilatura's sign of highlighted code; one line or many), a <code> broken into lines with <br> is a <pre>, and outside <pre> a
-    newline is the space it is in HTML (the source's line wrapping would otherwise cut every paragraph into lines,
-    and fence inline code mid-sentence)."""
+    <span> is trafilatura's sign of highlighted code; one line or many), a <code> broken into lines with <br> is a
+    <pre>, and outside <pre> a newline is the space it is in HTML (the source's line wrapping would otherwise cut
+    every paragraph into lines, and fence inline code mid-sentence)."""
     from lxml.html import Element
     from trafilatura.utils import load_html
 

@@ -166,20 +166,15 @@ class LicenseDetect(CurateStep):
 
     def _declared(self, repo: str, path: str) -> tuple[str, str, bool] | None:
         """(license, package root, named by a pattern other than "*") from the Debian copyright file of the nearest
-        package above `path`; the last paragraph whose pattern matches wins (copyright-format 1.0)."""
-        from license_registry.debian_copyright import matches
+        package above `path`."""
+        from license_registry.debian_copyright import declared_for
 
         roots = self.debian_copyrights.get(repo)
         folder = posixpath.dirname(path)
         while roots:
             if folder in roots:
-                relative = path[len(folder) + 1:] if folder else path
-                found = None
-                for patterns, lic in roots[folder]:
-                    matched = [p for p in patterns if matches(p, relative)]
-                    if matched:
-                        found = (lic, folder, any(p != "*" for p in matched))
-                return found
+                found = declared_for(roots[folder], path[len(folder) + 1:] if folder else path)
+                return (found[0], folder, found[1]) if found else None
             if not folder:
                 return None
             folder = posixpath.dirname(folder)
