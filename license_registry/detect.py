@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import scancode_match
-from .debian_copyright import is_machine_readable, read_debian_copyright
+from .debian_copyright import read_debian_copyright
 from .expression import combine_licenses, resolve
 from .notices import (RESOLVED, SPDX_TAG, Evidence, cap_lists, candidate_windows, cc_names, demote_records,
                       find_notices, license_of_url, may_name_a_license)
@@ -292,10 +292,9 @@ def detect_license_expression(text: str, *, engine: Engine = "auto",
     their own inherit from its LICENSE file (numpy's states BSD-3-Clause, then the GPL-3.0 text of a runtime library
     its wheels bundle). When nothing reaches `min_confidence`, the best-evidenced license alone, with its lower
     confidence; None when nothing names a license."""
-    if is_machine_readable(text):  # Debian's copyright file declares its licenses by name, file by file
-        declared = read_debian_copyright(text)
-        if declared and declared.expression:
-            return DocumentLicense(declared.expression, 1.0, declared.primary or declared.expression, 1.0)
+    declared = read_debian_copyright(text)  # Debian's copyright file declares its licenses by name, file by file
+    if declared and declared.expression:
+        return DocumentLicense(declared.expression, 1.0, declared.primary or declared.expression, 1.0)
     evidence = detect_licenses(text, engine=engine)
     first: dict[str, tuple[float, int]] = {}  # license -> (best confidence, first position) at min_confidence
     for e in evidence:
