@@ -55,7 +55,10 @@ class HtmlExtractParams(StepParams):
     keep_code: bool = True  # <pre> blocks as fenced code, inline code in backticks (trafilatura's formatting)
     timeout: float = 5.0  # seconds per page; a page that runs out is tried once more in a fresh process
     startup_timeout: float = 120.0  # seconds to start the extractor process and warm it up (not a page's time)
-    deduplicate: bool = True  # trafilatura's in-page duplicate-paragraph removal
+    # trafilatura's removal of a paragraph (100+ characters) repeated more than twice, within each page: trafilatura
+    # remembers paragraphs across every page the process extracts, so a page's text would depend on the pages before
+    # it (input order, task split, a restart after a timeout); here its memory is cleared before each page
+    deduplicate: bool = True
     # extract only HTML: WARC and HTML-file pages, and records whose text is an HTML page or a fragment wrapped in
     # HTML elements; other text passes through unchanged (counted). false: every document in scope goes through
     # trafilatura (datatrove's behaviour)
@@ -134,6 +137,10 @@ class CodeAwareTrafilatura(Trafilatura):
         self.keep_code = keep_code
 
     def extract(self, text: str) -> str:
+        if self.deduplicate:
+            from trafilatura.deduplication import LRU_TEST
+
+            LRU_TEST.clear()  # repeats within this page only: the text is a function of the page alone
         if not self.keep_code:
             return super().extract(text)
         out = super().extract(mark_code(text))
