@@ -31,7 +31,7 @@ class Strict(BaseModel):
 class InputSpec(Strict):
     name: str  # the source name recorded on every document
     paths: list[str]  # files, folders or globs
-    format: Literal["jsonl", "parquet", "warc", "html"] | None = None  # default: from the file extension
+    format: Literal["jsonl", "parquet", "warc", "wet", "html"] | None = None  # default: from the file extension
     text_field: str | None = None  # default: "text" ("html" for warc/html inputs)
     id_field: str = "id"
     url_field: str = "url"

@@ -86,6 +86,105 @@ def test_damaged_record_header_and_cut_warcs_are_counted(tmp_path):
     assert m["documents_kept"] == 5 + 4 + 5
 
 
+def archive_record(kind: str, url: str, body: bytes, ctype: str | None = "text/html; charset=utf-8",
+                   headers: dict | None = None) -> bytes:
+    """One WARC record of any type as its own gzip member; a response or revisit carries HTTP headers."""
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    http = None
+    if kind in ("response", "revisit"):
+        http = StatusAndHeaders("200 OK", [("Content-Type", ctype)] if ctype else [], protocol="HTTP/1.1")
+    warc_headers = dict(headers or {})
+    if kind in ("resource", "conversion") and ctype:
+        warc_headers["Content-Type"] = ctype
+    w.write_record(w.create_warc_record(url, kind, payload=io.BytesIO(body), http_headers=http,
+                                        warc_headers_dict=warc_headers))
+    return buf.getvalue()
+
+
+def test_every_warc_record_that_could_be_a_page_is_read_or_counted(tmp_path):
+    """A page archived as a `resource` record, a `revisit` (its payload elided: the same page as an earlier record),
+    a WET text record in a WARC: each was skipped without a trace; now each is a document or a counted removal.
+    Records that describe the crawl (warcinfo, request, metadata) are still not documents."""
+    page = f"<html><body><p>{GOOD}</p></body></html>".encode()
+    records = [
+        archive_record("warcinfo", "", b"software: test\r\n", ctype="application/warc-fields"),
+        archive_record("request", "https://a.example/", b"GET / HTTP/1.1\r\n\r\n", ctype="application/http"),
+        archive_record("response", "https://a.example/", page),
+        archive_record("metadata", "https://a.example/", b"fetchTimeMs: 12\r\n", ctype="application/warc-fields"),
+        archive_record("resource", "file:///site/b.html", page.replace(b"gardens", b"rivers")),
+        archive_record("revisit", "https://a.example/", b"", headers={
+            "WARC-Profile": "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest",
+            "WARC-Refers-To-Target-URI": "https://a.example/"}),
+        archive_record("conversion", "https://a.example/", GOOD.encode(), ctype="text/plain"),
+        archive_record("response", "https://a.example/doc.pdf", b"%PDF-1.4", ctype="application/pdf"),
+    ]
+    path = tmp_path / "crawl.warc.gz"
+    path.write_bytes(b"".join(records))
+    _, m = run(pipeline(tmp_path, [path]), progress=False)
+    assert m["documents_in"] == 5 and m["documents_kept"] == 2 and law(m)
+    assert m["removed"] == {"invalid:warc_revisit": 1, "invalid:unsupported_content": 2}
+    kept = pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")
+    assert sorted(kept["url"]) == ["file:///site/b.html", "https://a.example/"]
+    bad = pl.read_parquet(tmp_path / "run" / "removed" / "invalid" / "*.parquet").sort("line")
+    details = [json.loads(e)["invalid_detail"] for e in bad["extra"]]
+    assert bad["line"].to_list() == [3, 4, 5]
+    assert "revisit of https://a.example/" in details[0] and "format: wet" in details[1] and "pdf" in details[2]
+
+
+def test_common_crawl_wet_files_are_read_as_text(tmp_path):
+    """Common Crawl's WET files (text records of type `conversion`) gave no document at all: the WARC reader read
+    only responses. Their records are text documents with Common Crawl's record ids and language guess; damage is
+    counted as in a WARC, and HTML extraction passes their text through."""
+    texts = [f"{GOOD} Page {i} is about soil." for i in range(6)]
+    records = [archive_record("warcinfo", "", b"isPartOf: CC-MAIN-2024-10\r\n", ctype="application/warc-fields")]
+    for i, text in enumerate(texts):
+        records.append(archive_record("conversion", f"https://site.example/{i}", text.encode(), ctype="text/plain",
+                                      headers={"WARC-Refers-To": f"<urn:uuid:{i:08d}>",
+                                               "WARC-Identified-Content-Language": "eng,fra"}))
+    records.append(archive_record("conversion", "https://site.example/latin1", "Caf\xe9 menu".encode("latin-1"),
+                                  ctype="text/plain"))
+    records.append(archive_record("response", "https://site.example/raw", b"<html><p>x</p></html>"))
+    damaged = bytearray(records[3])
+    damaged[len(damaged) // 2: len(damaged) // 2 + 8] = b"\x00" * 8
+    records[3] = bytes(damaged)
+    path = tmp_path / "CC-MAIN-x.warc.wet.gz"
+    path.write_bytes(b"".join(records))
+    steps = "[{type: html_extract}, {type: length, min_chars: 1}]"
+    _, m = run(pipeline(tmp_path, [path], steps=steps), progress=False)
+    assert m["documents_in"] == 8 and m["documents_kept"] == 5 and law(m)
+    assert m["removed"] == {"invalid:warc_record": 1, "invalid:utf8": 1, "invalid:unsupported_content": 1}
+    kept = pl.read_parquet(tmp_path / "run" / "data" / "*.parquet").sort("line")
+    assert kept["text"].to_list() == texts[:2] + texts[3:]  # the damaged member was the third page
+    extra = json.loads(kept["extra"][0])
+    assert extra["languages"] == "eng,fra" and extra["refers_to"] == "<urn:uuid:00000000>"
+    assert extra["warc_record_id"].startswith("<urn:uuid:")
+    # the same file under a WARC name is refused before any work, naming what it holds
+    named_warc = tmp_path / "crawl.warc.gz"
+    named_warc.write_bytes(path.read_bytes())
+    with pytest.raises(ConfigError, match=r"crawl.warc.gz holds WET, its name says warc"):
+        Run(pipeline(tmp_path, [named_warc], name="q.yaml"))
+
+
+def test_arc_files_are_read_with_their_urls(tmp_path):
+    """The Internet Archive's older ARC format (warcio reads it): the file header is not a document, every page has
+    its URL (it came out as None: the reader asked for the WARC header only)."""
+    version = b"1 0 Test\nURL IP-address Archive-date Content-type Archive-length\n"
+    header = b"filedesc://t.arc 0.0.0.0 20240101000000 text/plain %d\n" % len(version) + version + b"\n"
+
+    def page(url: bytes, words: bytes) -> bytes:
+        http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body><p>%s</p></body></html>" % words
+        return b"%s 1.2.3.4 20240101000000 text/html %d\n" % (url, len(http)) + http + b"\n"
+
+    records = [header, page(b"http://a.example/", GOOD.encode()), page(b"http://b.example/", b"Rivers. " + GOOD.encode())]
+    (tmp_path / "plain.arc").write_bytes(b"".join(records))
+    (tmp_path / "members.arc.gz").write_bytes(b"".join(gzip.compress(r) for r in records))
+    _, m = run(pipeline(tmp_path, [tmp_path / "plain.arc", tmp_path / "members.arc.gz"]), progress=False)
+    assert m["documents_in"] == 4 == m["documents_kept"] and law(m)
+    kept = pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")
+    assert sorted(kept["url"]) == ["http://a.example/", "http://a.example/", "http://b.example/", "http://b.example/"]
+
+
 # -- Parquet -----------------------------------------------------------------------------------------------------------
 
 def test_rows_after_a_corrupt_parquet_page_are_counted(tmp_path):

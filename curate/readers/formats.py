@@ -6,9 +6,12 @@ saying so. What each does with damage:
   `truncated_stream` record (a deflate/zstd stream has no point to resync at).
 - Parquet: read row group by row group; the rows of a group that cannot be read are counted one by one
   (`parquet`), and the next group is read. A file whose footer is unreadable is one `parquet` record.
-- WARC (.warc, .warc.gz): a damaged record, or a damaged gzip member, is one `warc_record`; the reader resyncs at
-  the next record (the next gzip member that starts a WARC record, or the next `WARC/1.x` header line). A file cut
-  inside a record ends with `truncated_stream`.
+- WARC (.warc, .warc.gz) and WET (.warc.wet.gz, Common Crawl's extracted text): a damaged record, or a damaged gzip
+  member, is one `warc_record`; the reader resyncs at the next record (the next gzip member that starts a WARC record,
+  or the next `WARC/1.x` header line). A file cut inside a record ends with `truncated_stream`. A record that could
+  hold a page but is not one the format reads (a PDF response, a WET text record in a WARC file, a revisit whose
+  payload is in an earlier record) is one record with its reason; only warcinfo, request and metadata records, which
+  describe the crawl, are not documents.
 - An input file that cannot be opened is one `unreadable_file` record.
 """
 
@@ -26,7 +29,7 @@ from typing import BinaryIO, Iterator
 from curate.fs import open_binary
 from curate.fs import size as fs_size
 
-FORMATS = ("jsonl", "parquet", "warc", "html")
+FORMATS = ("jsonl", "parquet", "warc", "wet", "html")
 BOM = b"\xef\xbb\xbf"
 
 
@@ -50,6 +53,8 @@ def infer_format(path: str) -> str | None:
         return "jsonl"
     if name.endswith(".parquet"):
         return "parquet"
+    if name.endswith(".wet"):
+        return "wet"
     if name.endswith((".warc", ".arc")):
         return "warc"
     if name.endswith((".html", ".htm", ".xhtml")):
@@ -64,8 +69,15 @@ def _head(path: str, n: int = 4096) -> bytes:
             raw = f.read(n)
             if raw[:2] == b"\x1f\x8b":
                 f.seek(0)
-                d = zlib.decompressobj(31)
-                return d.decompress(f.read(1 << 16), n)
+                data, out = f.read(1 << 16), b""
+                while data and len(out) < n:  # on across gzip members: a WARC's records are one member each
+                    d = zlib.decompressobj(31)
+                    try:
+                        out += d.decompress(data, n - len(out))
+                    except zlib.error:
+                        break  # a damaged member: what came before it says the format
+                    data = d.unused_data if d.eof else b""
+                return out
             if raw[:4] == b"\x28\xb5\x2f\xfd":
                 import zstandard
 
@@ -85,7 +97,9 @@ def sniff_format(path: str) -> str | None:
     body = head[3:] if head.startswith(BOM) else head
     body = body.lstrip()
     if body.startswith((b"WARC/", b"filedesc://")):
-        return "warc"
+        # Common Crawl's WET files: text records (`conversion`) after the warcinfo one
+        kinds = [k.lower() for k in _WARC_TYPE.findall(body) if k.lower() != b"warcinfo"]
+        return "wet" if kinds[:1] == [b"conversion"] else "warc"
     if body[:1] == b"{":
         return "jsonl"
     if body[:1] == b"<":
@@ -285,6 +299,8 @@ def iter_html_file(path: str) -> Iterator[RawRecord]:
 _HTTP_CHARSET = re.compile(r"charset=([A-Za-z0-9_\-]+)", re.I)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_LINE = re.compile(rb"(?:^|\n)(WARC/1\.[01]\r?\n)")
+_WARC_TYPE = re.compile(rb"(?:^|\n)WARC-Type: *(\w+)", re.I)
+NOT_DOCUMENTS = ("warcinfo", "request", "metadata", "arc_header")  # records that describe the crawl, not a page
 MAX_BUFFERED = 64 * 2**20  # a gzip member's records are held until its checksum passes, up to this many bytes
 
 
@@ -323,15 +339,52 @@ class _GzipMember(io.RawIOBase):
         return self.end
 
 
-def _warc_record(record, n: int) -> RawRecord:
-    url = record.rec_headers.get_header("WARC-Target-URI")
-    ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
+def _body(record, n: int) -> bytes:
     body = record.content_stream().read()
     raw = record.raw_stream  # warcio reads a body cut by the end of the file as a short body, silently
     while raw.read(1 << 16):
         pass
     if getattr(raw, "limit", 0) > 0:
         raise EOFError(f"record {n} ends {raw.limit} bytes before its Content-Length")
+    return body
+
+
+def _url(record) -> str | None:
+    headers = record.rec_headers
+    return headers.get_header("WARC-Target-URI") or headers.get_header("uri")  # an ARC file's records: `uri`
+
+
+def _not_read(record, n: int, url: str | None, why: str) -> RawRecord:
+    _body(record, n)  # read through, so that a record cut by the end of the file is reported as such
+    return RawRecord(n, raw=b"", error="unsupported_content", detail=f"{why} at {url}", extra={"url": url})
+
+
+def _revisit(record, n: int, url: str | None) -> RawRecord:
+    _body(record, n)
+    target = record.rec_headers.get_header("WARC-Refers-To-Target-URI") or url
+    return RawRecord(n, raw=b"", error="warc_revisit", extra={"url": url},
+                     detail=f"a revisit of {target} ({record.rec_headers.get_header('WARC-Profile') or 'no profile'}): "
+                            "its payload is in an earlier record, read as that record")
+
+
+def _warc_record(record, n: int) -> RawRecord | None:
+    """An HTML page (a response, or a resource record) -> {html, url, charset, warc_record_id, date}; None for a
+    record that describes the crawl (warcinfo, request, metadata)."""
+    kind = record.rec_type
+    if kind in NOT_DOCUMENTS:
+        return None
+    url = _url(record)
+    if kind == "revisit":
+        return _revisit(record, n, url)
+    if kind == "response":
+        ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
+    elif kind == "resource":  # a page archived without its HTTP exchange (its type in the WARC header)
+        ctype = record.rec_headers.get_header("Content-Type") or ""
+    elif kind == "conversion":
+        return _not_read(record, n, url, "a text record (WET: read the file with `format: wet`)")
+    else:
+        return _not_read(record, n, url, f"a {kind} record")
+    body = _body(record, n)
     if "html" not in ctype.lower():
         return RawRecord(n, raw=b"", error="unsupported_content", detail=f"{ctype or 'no type'} at {url}",
                          extra={"url": url})
@@ -339,7 +392,32 @@ def _warc_record(record, n: int) -> RawRecord:
     html, charset = decode_html(body, m.group(1) if m else None)
     return RawRecord(n, data={"html": html, "url": url, "charset": charset,
                               "warc_record_id": record.rec_headers.get_header("WARC-Record-ID"),
-                              "date": record.rec_headers.get_header("WARC-Date")})
+                              "date": record.rec_headers.get_header("WARC-Date")
+                              or record.rec_headers.get_header("archive-date")})
+
+
+def _wet_record(record, n: int) -> RawRecord | None:
+    """A WET text record (`conversion`: the text Common Crawl extracted from a response) -> {text, url,
+    warc_record_id, date, refers_to (the response's record id), languages (Common Crawl's CLD2 guess)}."""
+    kind = record.rec_type
+    if kind in NOT_DOCUMENTS:
+        return None
+    url = _url(record)
+    if kind == "revisit":
+        return _revisit(record, n, url)
+    if kind != "conversion":
+        return _not_read(record, n, url, f"a {kind} record in a WET file (read WARC files with `format: warc`)")
+    body = _body(record, n)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return RawRecord(n, raw=body, error="utf8", detail=f"invalid UTF-8 at byte {e.start} of the text at {url}",
+                         extra={"url": url})
+    headers = record.rec_headers
+    return RawRecord(n, data={"text": text, "url": url, "warc_record_id": headers.get_header("WARC-Record-ID"),
+                              "date": headers.get_header("WARC-Date"),
+                              "refers_to": headers.get_header("WARC-Refers-To"),
+                              "languages": headers.get_header("WARC-Identified-Content-Language")})
 
 
 def _archive_iterator(stream):
@@ -351,12 +429,6 @@ def _archive_iterator(stream):
         INC_RECORD = ""
 
     return QuietArchiveIterator(stream)
-
-
-def _responses(stream) -> Iterator:
-    for record in _archive_iterator(stream):
-        if record.rec_type == "response":
-            yield record
 
 
 def _next_gzip_member(f: BinaryIO, start: int, size: int) -> int | None:
@@ -380,18 +452,20 @@ def _next_gzip_member(f: BinaryIO, start: int, size: int) -> int | None:
     return None
 
 
-def _iter_warc_gzip(f: BinaryIO, size: int) -> Iterator[RawRecord]:
+def _iter_warc_gzip(f: BinaryIO, size: int, convert) -> Iterator[RawRecord]:
     n, offset = 0, 0
     while offset < size:
         member = _GzipMember(f, offset)
         held: list[RawRecord] = []
         held_bytes = 0
         try:
-            for record in _responses(member):
-                rec = _warc_record(record, n + 1)
+            for record in _archive_iterator(member):
+                rec = convert(record, n + 1)
+                if rec is None:
+                    continue
                 n += 1
                 held.append(rec)
-                held_bytes += len((rec.data or {}).get("html", ""))
+                held_bytes += sum(len(v) for v in (rec.data or {}).values() if isinstance(v, str))
                 if held_bytes > MAX_BUFFERED:  # a whole-file gzip of many records: stream it, damage counted below
                     yield from held
                     held, held_bytes = [], 0
@@ -427,7 +501,7 @@ def _next_warc_header(f: BinaryIO, start: int, size: int) -> int | None:
     return None
 
 
-def _iter_warc_plain(f: BinaryIO, size: int) -> Iterator[RawRecord]:
+def _iter_warc_plain(f: BinaryIO, size: int, convert) -> Iterator[RawRecord]:
     n, offset = 0, 0
     while offset < size:
         f.seek(offset)
@@ -436,8 +510,8 @@ def _iter_warc_plain(f: BinaryIO, size: int) -> Iterator[RawRecord]:
         try:
             for record in it:
                 record_start = it.offset
-                if record.rec_type == "response":
-                    rec = _warc_record(record, n + 1)
+                rec = convert(record, n + 1)
+                if rec is not None:
                     n += 1
                     yield rec
             f.seek(it.offset)
@@ -457,18 +531,28 @@ def _iter_warc_plain(f: BinaryIO, size: int) -> Iterator[RawRecord]:
             offset = resync
 
 
-def iter_warc(path: str) -> Iterator[RawRecord]:
-    """HTTP responses with an HTML body become records {html, url, charset, warc_record_id, date}. Other response
-    types are reported (`unsupported_content`); request/metadata/warcinfo records are not documents and are skipped."""
+def _iter_archive(path: str, convert) -> Iterator[RawRecord]:
     with _open(path) as f:
         if f is None:
             yield _unreadable(path)
             return
         size = fs_size(path)
         if f.read(3) == _GZIP_MAGIC:
-            yield from _iter_warc_gzip(f, size)
+            yield from _iter_warc_gzip(f, size, convert)
         else:
-            yield from _iter_warc_plain(f, size)
+            yield from _iter_warc_plain(f, size, convert)
 
 
-ITERATORS = {"jsonl": iter_jsonl, "parquet": iter_parquet, "warc": iter_warc, "html": iter_html_file}
+def iter_warc(path: str) -> Iterator[RawRecord]:
+    """HTML pages (HTTP responses, resource records) become records {html, url, charset, warc_record_id, date}; other
+    records that could hold a page are reported (`unsupported_content`, `warc_revisit`)."""
+    return _iter_archive(path, _warc_record)
+
+
+def iter_wet(path: str) -> Iterator[RawRecord]:
+    """Common Crawl's WET files: each text record becomes {text, url, warc_record_id, date, refers_to, languages}."""
+    return _iter_archive(path, _wet_record)
+
+
+ITERATORS = {"jsonl": iter_jsonl, "parquet": iter_parquet, "warc": iter_warc, "wet": iter_wet,
+             "html": iter_html_file}
