@@ -21,8 +21,8 @@ from conftest import REPO, SHARED, shared_path
 from curate.config import load_pipeline
 from curate.langid import BUNDLED_THRESHOLDS, FINEWEB_THRESHOLD, default_threshold
 from curate.steps import RunContext, step_class
-from curate.steps.extract import (CodeAwareTrafilatura, ExtractorStartError, HtmlExtract, HtmlExtractParams, PageSandbox,
-                                  drop_separator_lines)
+from curate.steps.extract import (TABLE_RULE, CodeAwareTrafilatura, ExtractorStartError, HtmlExtract, HtmlExtractParams,
+                                  PageSandbox, drop_residue_lines)
 from curate.steps.language import LanguageID, LanguageParams
 from curate.steps import prose
 from curate.steps.prose import prose_view
@@ -400,10 +400,12 @@ def test_html_extract_keeps_code_blocks_fenced_and_joins_wrapped_paragraphs():
     assert "`AddOutputFilterByType` to restrict" in text
 
 
-def test_html_extract_drops_breadcrumb_separators_left_without_their_links(tmp_path):
+def test_html_extract_drops_breadcrumbs_and_tables_left_without_their_links(tmp_path):
     """In a run, the httpd manual's breadcrumb ("Apache > HTTP Server > Documentation > Modules") came out as
     "> > > >" on 27 of its 52 pages (trafilatura's recall mode drops its link texts, not the "&gt;" between them):
-    a line Markdown reads as nested quotes. Code keeps its `>>>` and `||` lines."""
+    a line Markdown reads as nested quotes. Its "Related Modules | Related Directives" tables (cells of links) came
+    out as headings over no row (4 tables in 3 pages), and a nested table left rows of empty cells ("| ||||"). Code
+    keeps its `>>>` and `||` lines; tables with rows stay, and so does a paragraph run into a table's headings."""
     from curate.runner import run
 
     pages = shared_path("corpora", "html_pages")
@@ -415,8 +417,19 @@ def test_html_extract_drops_breadcrumb_separators_left_without_their_links(tmp_p
     texts = pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")["text"].to_list()
     assert len(texts) == 52 and not any("> > >" in t for t in texts)
     assert sum(t.startswith("Apache HTTP Server Version 2.5\n\nDescription:") for t in texts) >= 20
+    lines = [line for t in texts for line in t.split("\n")]
+    assert not any("Related Modules | Related Directives" in line for line in lines)
+    assert not any(set(line) == {"|", " "} for line in lines)
+    assert sum(bool(TABLE_RULE.fullmatch(line)) for line in lines) >= 30  # the tables with rows
     code = "Try it:\n\n```\n>>> a = 1\n>>>\n||\n```\n> > > >\nA quote:\n> quoted words"
-    assert drop_separator_lines(code) == code.replace("> > > >\n", "")
+    assert drop_residue_lines(code) == code.replace("> > > >\n", "")
+    table = "Name | Value |\n---|---|\na | 1 |\n\nSee | Also |\n---|---|\nNext paragraph.\n| ||||\nEnd."
+    assert drop_residue_lines(table) == "Name | Value |\n---|---|\na | 1 |\n\nNext paragraph.\nEnd."
+    code = "```\nif (a\n||\nb)\n```"
+    assert drop_residue_lines(code) == code
+    glued = ("Variables set by `SetEnv` are not seen by `SetEnvIf` and `RewriteCond`, which run earlier in the "
+             "request.Related Modules | Related Directives |\n---|---|\nNext paragraph.")
+    assert drop_residue_lines(glued) == glued
 
 
 def test_html_extract_gives_a_page_the_same_text_whatever_was_extracted_before_it():
@@ -426,14 +439,14 @@ def test_html_extract_gives_a_page_the_same_text_whatever_was_extracted_before_i
     pages = shared_path("corpora", "html_pages")
     index = [json.loads(line) for line in (pages / "index.jsonl").read_text().splitlines()]
     html = {r["file"]: (pages / r["file"]).read_bytes().decode(r["charset"]) for r in index}
-    extractor = CodeAwareTrafilatura(favour_precision=False, favour_recall=True)
+    extractor = CodeAwareTrafilatura(favour_precision=False, favor_recall=True)
     forward = {name: extractor.extract(page) for name, page in html.items()}
     backward = {name: extractor.extract(page) for name, page in reversed(html.items())}
     assert forward == backward
     note = "The documentation for this directive has not been translated yet."
     deflate = html["httpd_mod__mod_deflate.ko.html"]
     assert forward["httpd_mod__mod_deflate.ko.html"].count(note) == 3  # the 4th repeat in the page goes
-    assert CodeAwareTrafilatura(favour_precision=False, favour_recall=True, deduplicate=False).extract(
+    assert CodeAwareTrafilatura(favour_precision=False, favor_recall=True, deduplicate=False).extract(
         deflate).count(note) == 4
 
 

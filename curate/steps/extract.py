@@ -108,16 +108,34 @@ def mark_code(html: str):
 
 
 SEPARATORS_ONLY = regex.compile(r"[ \t]*(?:[>»›·•][ \t]*){2,}")  # "> > > >": a breadcrumb whose links were dropped
+PIPES_ONLY = regex.compile(r"[ \t]*\|[ \t|]*")  # "||", "| |||||": a table row whose cells were all dropped
+TABLE_RULE = regex.compile(r"[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*(?::?-{3,}:?[ \t]*)?")  # "---|---|"
+TABLE_ROW = regex.compile(r"[^\n]*\|[^\n]*")
 
 
-def drop_separator_lines(text: str) -> str:
-    """Without the lines that are only breadcrumb separators (the httpd manual's "Apache > HTTP Server > ..." comes
-    out as "> > > >", which Markdown reads as nested quotes); lines inside code fences are code (`>>>`) and stay."""
+def _headings_only(line: str) -> bool:
+    """A table's heading row, not a paragraph that trafilatura ran into it ("... run earlier in the request.Related
+    Modules | Related Directives |", seen in precision mode: the paragraph stays, with the headings)."""
+    return bool(TABLE_ROW.fullmatch(line)) and all(len(cell.strip()) <= 60 for cell in line.split("|"))
+
+
+def drop_residue_lines(text: str) -> str:
+    """Without the lines that are what is left of navigation and tables once trafilatura dropped their links: a
+    breadcrumb's separators (the httpd manual's "Apache > HTTP Server > ..." comes out as "> > > >", which Markdown
+    reads as nested quotes), a table row of empty cells ("||"), and a table of headings with no row under them
+    (the manual's "Related Modules | Related Directives" table, whose cells are link lists). Lines inside code
+    fences are code (`>>>`, `||`) and stay."""
+    lines = text.split("\n")
     out, fenced, dropped = [], False, False
-    for line in text.split("\n"):
+    for i, line in enumerate(lines):
         if line.startswith("```"):
             fenced = not fenced
-        elif not fenced and SEPARATORS_ONLY.fullmatch(line):
+        elif not fenced and (SEPARATORS_ONLY.fullmatch(line) or PIPES_ONLY.fullmatch(line)):
+            dropped = True
+            continue
+        elif (not fenced and TABLE_RULE.fullmatch(line) and out and _headings_only(out[-1])
+              and not (i + 1 < len(lines) and TABLE_ROW.fullmatch(lines[i + 1]))):
+            out.pop()  # the headings of a table without rows
             dropped = True
             continue
         if dropped and not line.strip() and (not out or not out[-1].strip()):
@@ -145,7 +163,7 @@ class CodeAwareTrafilatura(Trafilatura):
             return super().extract(text)
         out = super().extract(mark_code(text))
         # trafilatura ends a line after every inline code span; inside a paragraph that is not a line break
-        return drop_separator_lines(INLINE_CODE_BREAK.sub(" ", out)) if out else out
+        return drop_residue_lines(INLINE_CODE_BREAK.sub(" ", out)) if out else out
 
 
 # a page that takes every common path through trafilatura (headings, paragraphs, a list, code, a table), so its
