@@ -344,6 +344,31 @@ def test_shipped_fineweb_rules_keep_pages_that_repeat_a_note_and_remove_template
         assert ratio > 0.1 and reason is not None, (text[:80], ratio)
 
 
+BRACE_IN_A_SENTENCE = ["tensorflow-docs-l10n:site/en-snapshot/xla/tiled_layout.md",  # F32[3,5]{1,0:T(2,2)}
+                       "tldr:pages/common/grex.md",  # "shorten them using {min,max} quantifiers"
+                       "helm-www:docs/helm/helm_install.md",  # "'foo' is set to '{"key1":"value1"}'"
+                       "python-docs-ko:3.13:library/string.po:msgid"]  # "Harold's a clever {0!s}"
+
+
+def test_shipped_web_rules_keep_pages_with_a_brace_in_a_sentence_and_still_remove_code():
+    """C4's curly-bracket rule removes a page for one "{" in its prose; code is set aside before the rules read the
+    prose, so what is left are braces in sentences, on good pages. web.yaml turns the rule off; pages of code,
+    in fences or not, are still removed by the other rules."""
+    path = SHARED / "corpora" / "web_en_ko.jsonl.gz"
+    if not path.exists():
+        pytest.skip("../shared/corpora is not present")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        real = [r for r in map(json.loads, f) if r["id"] in BRACE_IN_A_SENTENCE]
+    steps = judging_steps("web.yaml")
+    (c4,) = [s for s in steps if s.type_name == "c4_quality"]
+    for r in real:  # each has a brace in its prose: C4's rule would remove it
+        measures = c4.measure(Document(text=r["text"], id=r["id"], metadata={"lang": "en"}))
+        assert measures["curly_bracket_line"] is not None, r["id"]
+    assert set(judge(steps, real).values()) == {None}
+    code = [p for p in junk_pages("en", per_kind=10, seed=5) if p["kind"] in ("code_dump", "fenced_spam")]
+    assert all(judge(steps, code).values())
+
+
 def test_scores_are_stored_as_typed_columns_and_decided_from_them():
     step = FineWebQuality(FineWebQuality.Params(), RunContext(run_dir="/tmp"))
     assert set(step.columns) == {f"fineweb_quality_{m}" for m in step.measures}
