@@ -425,6 +425,12 @@ def test_html_extract_keeps_code_blocks_fenced_and_joins_wrapped_paragraphs():
     assert "`AddOutputFilterByType` to restrict" in text
 
 
+def test_an_extraction_option_trafilatura_does_not_know_is_an_error():
+    with pytest.raises(TypeError, match="no option favour_recall"):
+        CodeAwareTrafilatura(favour_precision=False, favour_recall=True)  # trafilatura spells it favor_recall
+    CodeAwareTrafilatura(favour_precision=False, favor_recall=True, deduplicate=False, timeout=1.0)
+
+
 def test_html_extract_drops_breadcrumbs_and_tables_left_without_their_links(tmp_path):
     """In a run, the httpd manual's breadcrumb ("Apache > HTTP Server > Documentation > Modules") came out as
     "> > > >" on 27 of its 52 pages (trafilatura's recall mode drops its link texts, not the "&gt;" between them):

@@ -145,12 +145,27 @@ def drop_residue_lines(text: str) -> str:
     return "\n".join(out)
 
 
+def _check_extract_options(kwargs: dict) -> None:
+    """trafilatura's `extract` takes any keyword and ignores the ones it does not know: `favour_recall=True` (the
+    step's spelling, not trafilatura's `favor_recall`) extracted in the default mode without a word."""
+    import inspect
+
+    from trafilatura import extract
+
+    known = {name for name, p in inspect.signature(extract).parameters.items() if p.kind is not p.VAR_KEYWORD}
+    known |= set(inspect.signature(Trafilatura.__init__).parameters) - {"self", "kwargs"}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise TypeError(f"trafilatura takes no option {', '.join(unknown)} (it would ignore it)")
+
+
 class CodeAwareTrafilatura(Trafilatura):
     """datatrove's Trafilatura extractor with code blocks kept as code (see `mark_code`)."""
 
     def __init__(self, keep_code: bool = True, **kwargs):
         if keep_code:
             kwargs["include_formatting"] = True
+        _check_extract_options(kwargs)
         super().__init__(**kwargs)
         self.keep_code = keep_code
 
