@@ -159,6 +159,13 @@ def test_common_crawl_wet_files_are_read_as_text(tmp_path):
     extra = json.loads(kept["extra"][0])
     assert extra["languages"] == "eng,fra" and extra["refers_to"] == "<urn:uuid:00000000>"
     assert extra["warc_record_id"].startswith("<urn:uuid:")
+    # Common Crawl's record ids as document ids (datatrove's WarcReader's choice): `id_field: warc_record_id`
+    spec = {"name": "cc", "paths": [str(path)], "id_field": "warc_record_id"}
+    (tmp_path / "ids.yaml").write_text(f"name: t\ninputs: [{json.dumps(spec)}]\nsteps: {steps}\n"
+                                       f"output: {{dir: {tmp_path / 'ids'}}}\n")
+    run(str(tmp_path / "ids.yaml"), progress=False)
+    ids = pl.read_parquet(tmp_path / "ids" / "data" / "*.parquet").sort("line")["id"].to_list()
+    assert ids[0] == extra["warc_record_id"] and len(set(ids)) == 5
     # the same file under a WARC name is refused before any work, naming what it holds
     named_warc = tmp_path / "crawl.warc.gz"
     named_warc.write_bytes(path.read_bytes())
