@@ -4,8 +4,9 @@ saying so. What each does with damage:
 
 - JSONL (plain, .gz, .zst): a bad line is one record; a cut or corrupt compressed stream ends the file with one
   `truncated_stream` record (a deflate/zstd stream has no point to resync at).
-- Parquet: read row group by row group; the rows of a group that cannot be read are counted one by one
-  (`parquet`), and the next group is read. A file whose footer is unreadable is one `parquet` record.
+- Parquet: read row group by row group; the rows of a group that cannot be read, or that pyarrow leaves out of a
+  group without an error (damaged column metadata), are counted one by one (`parquet`) against the row count the
+  footer gives the group, and the next group is read. A file whose footer is unreadable is one `parquet` record.
 - WARC (.warc, .warc.gz) and WET (.warc.wet.gz, Common Crawl's extracted text): a damaged record, or a damaged gzip
   member, is one `warc_record`; the reader resyncs at the next record (the next gzip member that starts a WARC record,
   or the next `WARC/1.x` header line). A file cut inside a record ends with `truncated_stream`. A record that could
@@ -97,9 +98,10 @@ def sniff_format(path: str) -> str | None:
     body = head[3:] if head.startswith(BOM) else head
     body = body.lstrip()
     if body.startswith((b"WARC/", b"filedesc://")):
-        # Common Crawl's WET files: text records (`conversion`) after the warcinfo one
+        # Common Crawl's WET files: text records (`conversion`) after the warcinfo one; a head that shows no record
+        # after the warcinfo (a long one, a file cut short) says nothing clear
         kinds = [k.lower() for k in _WARC_TYPE.findall(body) if k.lower() != b"warcinfo"]
-        return "wet" if kinds[:1] == [b"conversion"] else "warc"
+        return ("wet" if kinds[0] == b"conversion" else "warc") if kinds else None
     if body[:1] == b"{":
         return "jsonl"
     if body[:1] == b"<":
@@ -247,14 +249,19 @@ def iter_parquet(path: str, batch_size: int = 1024) -> Iterator[RawRecord]:
             return
         row = 0
         for g, n in enumerate(groups):
-            done = 0
+            done, detail = 0, None
             try:
                 for batch in pf.iter_batches(batch_size=batch_size, row_groups=[g]):
                     for data in batch.to_pylist():
+                        if done == n:
+                            raise ValueError(f"more rows than the footer's {n}")
                         done += 1
                         yield RawRecord(row + done, data=data)
             except Exception as e:  # noqa: BLE001 - a damaged page: the rest of this row group is counted, not lost
                 detail = f"row group {g} unreadable after {done} of {n} rows: {type(e).__name__}: {str(e)[:120]}"
+            if done < n:
+                # damaged column metadata can make pyarrow read a group as fewer rows, or none, without an error
+                detail = detail or f"row group {g} read as {done} of the {n} rows its footer counts"
                 for i in range(done + 1, n + 1):
                     yield RawRecord(row + i, error="parquet", detail=detail)
             row += n
