@@ -374,15 +374,21 @@ def _revisit(record, n: int, url: str | None) -> RawRecord:
                             "its payload is in an earlier record, read as that record")
 
 
-def _warc_record(record, n: int) -> RawRecord | None:
-    """An HTML page (a response, or a resource record) -> {html, url, charset, warc_record_id, date}; None for a
-    record that describes the crawl (warcinfo, request, metadata)."""
+def _archive_record(record, n: int, read) -> RawRecord | None:
+    """None for a record that describes the crawl (warcinfo, request, metadata), a counted revisit, or what the
+    format's `read(record, n, url)` makes of the record."""
     kind = record.rec_type
     if kind in NOT_DOCUMENTS:
         return None
     url = _url(record)
     if kind == "revisit":
         return _revisit(record, n, url)
+    return read(record, n, url)
+
+
+def _warc_record(record, n: int, url: str | None) -> RawRecord:
+    """An HTML page (a response, or a resource record) -> {html, url, charset, warc_record_id, date}."""
+    kind = record.rec_type
     if kind == "response":
         ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
     elif kind == "resource":  # a page archived without its HTTP exchange (its type in the WARC header)
@@ -403,15 +409,10 @@ def _warc_record(record, n: int) -> RawRecord | None:
                               or record.rec_headers.get_header("archive-date")})
 
 
-def _wet_record(record, n: int) -> RawRecord | None:
+def _wet_record(record, n: int, url: str | None) -> RawRecord:
     """A WET text record (`conversion`: the text Common Crawl extracted from a response) -> {text, url,
     warc_record_id, date, refers_to (the response's record id), languages (Common Crawl's CLD2 guess)}."""
     kind = record.rec_type
-    if kind in NOT_DOCUMENTS:
-        return None
-    url = _url(record)
-    if kind == "revisit":
-        return _revisit(record, n, url)
     if kind != "conversion":
         return _not_read(record, n, url, f"a {kind} record in a WET file (read WARC files with `format: warc`)")
     body = _body(record, n)
@@ -538,7 +539,10 @@ def _iter_warc_plain(f: BinaryIO, size: int, convert) -> Iterator[RawRecord]:
             offset = resync
 
 
-def _iter_archive(path: str, convert) -> Iterator[RawRecord]:
+def _iter_archive(path: str, read) -> Iterator[RawRecord]:
+    def convert(record, n: int) -> RawRecord | None:
+        return _archive_record(record, n, read)
+
     with _open(path) as f:
         if f is None:
             yield _unreadable(path)
