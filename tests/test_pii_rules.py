@@ -123,6 +123,11 @@ def test_rule(scrubber, rule):
     ("Hotel rooms 926-1373 and 926-1380", []),
     ("an excellent 816 1082 result", []),
     ("Tel 926-1373", ["926-1373"]),
+    # a signature's desk line, with an extension (Presidio's synthetic set)
+    ("Mobile: 723 813 266\nDesk: +1-903-140-4508x769\n", ["723 813 266", "+1-903-140-4508x769"]),
+    ("Desk: +447700 921 916", ["+447700 921 916"]),
+    ("the desk is 120 cm wide and 75 cm high", []),
+    ("Build 2041 x86 with 4 cores", []),
 ])
 def test_phone_numbers_of_other_countries_need_a_phone_word(scrubber, text, want):
     assert [v for e, v in _found(scrubber, text) if e == "PHONE_NUMBER"] == want

@@ -58,7 +58,7 @@ PLACEHOLDERS = {
 
 CONTEXT: dict[str, list[str]] = {
     "PHONE_NUMBER": ["phone", "tel", "mobile", "cell", "call", "fax", "contact", "whatsapp", "sms", "reach",
-                     "dial", "전화", "연락처", "연락", "휴대폰", "핸드폰", "휴대전화", "문의", "팩스", "콜센터"],
+                     "dial", "desk", "전화", "연락처", "연락", "휴대폰", "핸드폰", "휴대전화", "문의", "팩스", "콜센터"],
     "CREDIT_CARD": ["credit", "card", "visa", "mastercard", "amex", "카드", "신용카드", "결제"],
     "IBAN_CODE": ["iban", "bank", "account", "계좌"],
     "IP_ADDRESS": ["ip", "ipv4", "ipv6", "address", "host", "server", "아이피", "주소"],
@@ -183,9 +183,12 @@ def _any_length_card_recognizer():
 
 
 # Phone-shaped digit groups of any country: an optional "+country" or "(area)" and 2-5 groups of 2-4 digits joined by
-# one space, "-", "." or "/" (`9472 7916`, `(37) 788-063`, `21 253 109 8211`), 7-15 digits in all
+# one space, "-", "." or "/" (`9472 7916`, `(37) 788-063`, `21 253 109 8211`), 7-15 digits in all, and an optional
+# extension (`+1-903-140-4508x769`, `... ext. 12`)
+_PHONE_EXTENSION = r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})"
 _ANY_REGION_PHONE = (r"(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ ./-]\d{2,4}){1,4}"
-                     r"(?![\w+]|[.,/-]\d)")
+                     + _PHONE_EXTENSION + r"?(?![\w+]|[.,/-]\d)")
+_EXTENSION_AT_END = re.compile(_PHONE_EXTENSION + r"\Z")
 
 
 _LABELS = r"(?:office|fax|mobile|cell|tel|phone)\b"
@@ -202,7 +205,8 @@ def _any_region_phone_recognizer():
 
     class AnyRegionPhoneRecognizer(PatternRecognizer):
         def validate_result(self, pattern_text: str):
-            return 7 <= sum(ch.isdigit() for ch in pattern_text) <= 15
+            number = _EXTENSION_AT_END.sub("", pattern_text)
+            return 7 <= sum(ch.isdigit() for ch in number) <= 15
 
     return AnyRegionPhoneRecognizer(patterns=[Pattern("Phone, any region (very weak)", _ANY_REGION_PHONE,
                                                       NEEDS_CONTEXT)],
