@@ -111,7 +111,7 @@ _SHORT_DOTTED = re.compile(r"\d{1,3}(?:\.\d{1,3}){2,}")
 _DIGIT_GROUPS = re.compile(r"\d+")
 _ISBN_BEFORE = re.compile(r"\bISBN(?:-1[03])?[\s:]*$", re.I)
 _PAGES_BEFORE = re.compile(r"\b(?:pages?|pp?\.)\s*$", re.I)
-_ISO_DATE_START = re.compile(r"(?:19|20)\d\d([-/.])(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?!\d)")
+_ISO_DATE_START = re.compile(r"(?:19|20)\d\d([-/. ])(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?!\d)")
 _CLOCK_BEFORE = re.compile(r"\d:$")
 _GLUED_BEFORE = re.compile(r"[A-Za-z][-_/]$")
 _LEADING_DOT_DECIMAL = re.compile(r"(?<!\d)\.\d")
@@ -141,6 +141,11 @@ def _counting_or_calendar(c: Candidate) -> bool:
         return True  # a calendar row: `6  7  8  9 10 11 12`
     numbers = [int(g) for g in groups]
     return len(numbers) >= 4 and all(b == a + 1 for a, b in zip(numbers, numbers[1:]))  # `27 28 29 30 31`
+
+
+def _starts_with_date(c: Candidate) -> bool:
+    date = _ISO_DATE_START.match(c.value)
+    return bool(date) and (date.group(1) != " " or date.end() == len(c.value))
 
 
 def _korean_mobile_in_korean_text(c: Candidate) -> bool:
@@ -257,8 +262,9 @@ RULES: tuple[Rule, ...] = (
          "`pages 816-1082`, `pp. 1203-1250`: a range of pages"),
     Rule("inside_url", _PHONE, "reject", _inside_url,
          "digits in a URL are ids, dates and versions (`q-2018-08-06-79/`, `python-3000/2006-November`)"),
-    Rule("starts_with_date", _PHONE, "reject", lambda c: bool(_ISO_DATE_START.match(c.value)),
-         "`2018-08-06-79`: a date and a counter"),
+    Rule("starts_with_date", _PHONE, "reject", _starts_with_date,
+         "`2018-08-06-79`: a date and a counter; `2023 11 30`: a date written with spaces (the whole value only: a "
+         "longer number written with spaces may start like a date)"),
     Rule("after_clock_time", _PHONE, "reject", lambda c: bool(_CLOCK_BEFORE.search(c.before(2))),
          "`17:45:37 2016`: the seconds of a time and a year"),
     Rule("decimal_number", _PHONE, "reject", _decimal_number,
