@@ -59,6 +59,9 @@ class ExecutorSpec(Strict):
     type: Literal["local", "slurm", "ray"] = "local"
     tasks: int = Field(1, ge=1)
     workers: int = Field(-1, ge=-1)  # parallel tasks (-1: as many as `tasks`)
+    # with tasks > 1, an uncompressed JSONL or a Parquet file larger than this is cut into parts of about this size
+    # that several tasks read (docs/scale.md); 0: one task per file
+    split_mb: int = Field(256, ge=0)
     address: str | None = None  # ray: the cluster to attach to (default: $RAY_ADDRESS, else a local instance)
     options: dict[str, Any] = {}  # passed to datatrove's Slurm/Ray executor (partition, time, cpus_per_task…)
 
@@ -121,9 +124,10 @@ class PipelineConfig(Strict):
 
     def config_hash(self) -> str:
         """What decides the result: everything but where and how fast it runs (a run started locally may be
-        resumed on Ray or with more workers; the number of tasks stays, it decides how the input is split)."""
+        resumed on Ray or with more workers; the number of tasks and the part size stay: they decide how the input
+        is split)."""
         config = self.model_dump(mode="json")
-        config["executor"] = {"tasks": self.executor.tasks}
+        config["executor"] = {"tasks": self.executor.tasks, "split_mb": self.executor.split_mb}
         canonical = json.dumps(config, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -52,6 +52,19 @@ def duplicate_ids(accounting_dir: str) -> int:
     return int((ids[1:] == ids[:-1]).sum())
 
 
+def whole_files(entries: list[dict]) -> list[dict]:
+    """The readers' input entries, one per file: the parts of a file read by several tasks added up (`parts`: how
+    many), by path."""
+    files: dict[str, dict] = {}
+    for e in sorted(entries, key=lambda x: (x["path"], (x.get("part") or [0])[0])):
+        part = e.pop("part", None)
+        if e["path"] not in files:
+            files[e["path"]] = e | ({"parts": part[1]} if part else {})
+        else:
+            files[e["path"]]["documents"] += e["documents"]
+    return list(files.values())
+
+
 def build_manifest(run) -> dict[str, Any]:
     """The run's totals: the plan's readers and sinks added up, checked against the law and against the shards."""
     plan, paths = run.plan, run.paths
@@ -111,7 +124,7 @@ def build_manifest(run) -> dict[str, Any]:
         "bytes_in": bytes_in,
         "bytes_kept": bytes_kept,
         "duplicate_ids": duplicate_ids(plan.reader_accounting),
-        "inputs": sorted(inputs, key=lambda x: x["path"]),
+        "inputs": whole_files(inputs),
         "outputs": [s | {"path": os.path.join("data", s["path"])} for s in work_shards],
         "removed_outputs": [s | {"path": os.path.join("removed", s["path"])}
                             for s in (_shards(paths.work_removed, paths.work_removed)

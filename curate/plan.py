@@ -33,6 +33,7 @@ from datatrove.pipeline.base import PipelineStep
 from curate import document as D
 from curate.config import ConfigError, PipelineConfig
 from curate.privacy import Redactor
+from curate.readers.parts import split_into_parts
 from curate.readers.records import InputReader
 from curate.run_folder import RunPaths
 from curate.steps import CurateStep, RunContext, step_class
@@ -108,6 +109,9 @@ class Plan:
     def __init__(self, cfg: PipelineConfig, files: list[dict[str, Any]], paths: RunPaths, *, strict: bool = False,
                  id_key: str = ""):
         self.cfg, self.files, self.paths = cfg, files, paths
+        # what the tasks read: large files cut into parts so that several tasks read them (one task: no point)
+        split = cfg.executor.split_mb * 2**20 if cfg.executor.tasks > 1 else 0
+        self.parts = split_into_parts(files, split)
         ctx = RunContext(run_dir=paths.root, pipeline_name=cfg.name, id_key=id_key, strict=strict)
         steps = build_steps(cfg, ctx)
         for step in steps:
@@ -129,7 +133,7 @@ class Plan:
             acc = paths.accounting if k == last else os.path.join(paths.accounting, f"segment_{k}")
             own = steps[bounds[k]:bounds[k + 1]]
             if k == 0:
-                first: PipelineStep = InputReader(files, accounting_dir=acc, progress_dir=paths.progress,
+                first: PipelineStep = InputReader(self.parts, accounting_dir=acc, progress_dir=paths.progress,
                                                   max_document_bytes=cfg.limits.max_document_bytes, strict=strict)
             else:
                 first = SegmentReader(paths.segment(k - 1, "data"), self.accounting_dirs[-1])

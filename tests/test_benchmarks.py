@@ -24,6 +24,7 @@ TINY: dict[str, tuple[list[str], str]] = {
     "dedup_memory.py": (["--sizes", "2000", "--baseline", "1000", "--num-perm", "32"], "bytes"),
     "dedup_quality.py": (["--pairs", "4"], "recall"),
     "dedup_speed.py": (["--docs", "60"], "docs/s"),
+    "input_parts.py": (["--docs", "60", "--rounds", "1"], "same documents kept: True"),
     "license_detect_eval.py": (["--engines", "builtin,cascade", "--throughput-docs", "40", "--raw-docs", "0"],
                                "httpd"),
     "license_files_eval.py": (["--limit", "10", "--engine", "builtin"], "as license_detect's inheritance"),

@@ -29,6 +29,7 @@ from typing import BinaryIO, Iterator
 
 from curate.fs import open_binary
 from curate.fs import size as fs_size
+from curate.readers.parts import jsonl_part_lines
 
 FORMATS = ("jsonl", "parquet", "warc", "wet", "html")
 BOM = b"\xef\xbb\xbf"
@@ -185,14 +186,15 @@ def parse_json_line(raw: bytes, line_no: int) -> RawRecord:
     return RawRecord(line_no, data=data)
 
 
-def iter_jsonl(path: str) -> Iterator[RawRecord]:
-    line_no = 0
+def iter_jsonl(path: str, part: dict | None = None) -> Iterator[RawRecord]:
+    """The records of a JSONL file, or of one part of it (`curate.readers.parts`: its lines keep their numbers)."""
+    line_no = part["first"] - 1 if part else 0
     with _open(path) as f:
         if f is None:
             yield _unreadable(path)
             return
         try:
-            for raw in iter_lines(f, path):
+            for raw in jsonl_part_lines(f, part) if part else iter_lines(f, path):
                 line_no += 1
                 raw = raw.rstrip(b"\r\n")
                 if line_no == 1 and raw.startswith(BOM):
@@ -234,7 +236,8 @@ def _unreadable(path: str) -> RawRecord:
 
 # -- Parquet -----------------------------------------------------------------------------------------------------------
 
-def iter_parquet(path: str, batch_size: int = 1024) -> Iterator[RawRecord]:
+def iter_parquet(path: str, part: dict | None = None, batch_size: int = 1024) -> Iterator[RawRecord]:
+    """The rows of a Parquet file, or of one part of it (a run of row groups; rows keep their numbers)."""
     import pyarrow.parquet as pq
 
     with _open(path) as source:
@@ -247,8 +250,12 @@ def iter_parquet(path: str, batch_size: int = 1024) -> Iterator[RawRecord]:
         except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid/OSError/... for a damaged footer
             yield RawRecord(1, error="parquet", detail=f"unreadable file (footer): {type(e).__name__}: {str(e)[:120]}")
             return
-        row = 0
+        row, first_group = (part["first"] - 1, part["start"]) if part else (0, 0)
+        if part:
+            groups = groups[:part["stop"]]
         for g, n in enumerate(groups):
+            if g < first_group:
+                continue
             done, detail = 0, None
             try:
                 for batch in pf.iter_batches(batch_size=batch_size, row_groups=[g]):

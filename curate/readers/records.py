@@ -7,7 +7,7 @@ import json
 import os
 import time
 from array import array
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -26,7 +26,8 @@ INVALID = "invalid"
 
 
 class InputReader(PipelineStep):
-    """Reads the files of every input of a pipeline. Task `rank` reads files[rank::world_size].
+    """Reads the files of every input of a pipeline. Task `rank` reads files[rank::world_size], where a large file
+    may be several entries, one per part (`curate.readers.parts`).
 
     Every record becomes exactly one Document. Provenance goes into metadata: source, url, license (from the record's
     license field, else the source's declared license), file, line and the document's place in the whole input
@@ -114,7 +115,7 @@ class InputReader(PipelineStep):
         last_progress = 0.0
         for i, spec in enumerate(mine):
             file_docs = 0
-            for rec in ITERATORS[spec["format"]](spec["path"]):
+            for rec in read_records(spec):
                 doc = self.to_document(spec, rec)
                 documents += 1
                 file_docs += 1
@@ -149,9 +150,21 @@ def id_hash(doc_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
+def read_records(spec: dict) -> Iterator[RawRecord]:
+    """The records of one input file, or of the part of it that `spec` names."""
+    if "part" in spec:
+        return ITERATORS[spec["format"]](spec["path"], part=spec["part"])
+    return ITERATORS[spec["format"]](spec["path"])
+
+
 def file_entry(spec: dict, documents: int) -> dict[str, Any]:
-    """The manifest's record of one input file: size and checksum, when the file can still be read."""
+    """The manifest's record of one input file (or part): size and checksum, when the file can still be read; of a
+    file read in parts, only the first part's task reads it whole for the checksum (the manifest adds the parts up)."""
     entry = {"path": spec["path"], "source": spec["source"], "format": spec["format"], "documents": documents}
+    if "part" in spec:
+        entry["part"] = [spec["part"]["k"], spec["part"]["of"]]
+        if spec["part"]["k"] > 0:
+            return entry
     try:
         entry |= {"size": fs.size(spec["path"]), "sha256": sha256_file(spec["path"])}
     except OSError as e:
