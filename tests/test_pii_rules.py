@@ -128,6 +128,10 @@ def test_rule(scrubber, rule):
     ("Desk: +447700 921 916", ["+447700 921 916"]),
     ("the desk is 120 cm wide and 75 cm high", []),
     ("Build 2041 x86 with 4 cores", []),
+    # "+country" numbers without separators, and after a comma in an address block (Presidio's synthetic set)
+    ("930.167.3943 fax\n+447700677662 mobile", ["930.167.3943", "+447700677662"]),
+    ("21 253 109 8211-Office,+447700 208 815-Fax", ["21 253 109 8211", "+447700 208 815"]),
+    ("UTC offset +0100 and build +1234567", []),
     # a date written with spaces is a date; a longer number that starts like one is not judged by its start
     ("Please call on 2023 11 30 to confirm", []),
     ("phone: 2012 12 31 44", ["2012 12 31 44"]),

@@ -183,10 +183,12 @@ def _any_length_card_recognizer():
 
 
 # Phone-shaped digit groups of any country: an optional "+country" or "(area)" and 2-5 groups of 2-4 digits joined by
-# one space, "-", "." or "/" (`9472 7916`, `(37) 788-063`, `21 253 109 8211`), 7-15 digits in all, and an optional
-# extension (`+1-903-140-4508x769`, `... ext. 12`)
+# one space, "-", "." or "/" (`9472 7916`, `(37) 788-063`, `21 253 109 8211`), or "+country" and digits without a
+# separator (`+447700677662`), 7-15 digits in all, and an optional extension (`+1-903-140-4508x769`, `... ext. 12`)
 _PHONE_EXTENSION = r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})"
-_ANY_REGION_PHONE = (r"(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ ./-]\d{2,4}){1,4}"
+_ANY_REGION_PHONE = (r"(?:(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ ./-]\d{2,4}){1,4}"
+                     # "+country" numbers also unseparated (`+447700677662`) and after a comma (`...-Office,+44...`)
+                     r"|(?<![\w+./-])\+\d{1,3}(?:[ .-]?\d{2,4}(?:[ ./-]\d{2,4}){1,4}|\d{4,12}))"
                      + _PHONE_EXTENSION + r"?(?![\w+]|[.,/-]\d)")
 _EXTENSION_AT_END = re.compile(_PHONE_EXTENSION + r"\Z")
 
