@@ -63,6 +63,8 @@ CASES: dict[str, tuple[tuple[str, list], tuple[str, list]]] = {
     "any_length_card": ((f"ref {_ANY_CARD} ok", []), (f"card no. {_ANY_CARD}", [("CREDIT_CARD", _ANY_CARD)])),
     "uatp_shape": (("156641360591757  function-entry", []),
                    ("UATP card 150012345678901", [("CREDIT_CARD", "150012345678901")])),
+    "lower_case_iban": (("code gb42nawi04454264788619 here", []),
+                        ("my iban is gb42nawi04454264788619", [("IBAN_CODE", "gb42nawi04454264788619")])),
     "undashed_brn": ((f"값 {_BARE_BRN} 입니다", []), (f"사업자등록번호 {_BARE_BRN}", [("KR_BRN", _BARE_BRN)])),
     "undashed_rrn_failed_checksum": ((f"값 {_BARE_RRN} 입니다", []),
                                      (f"주민등록번호 {_BARE_RRN}", [("KR_RRN", _BARE_RRN)])),

@@ -288,6 +288,10 @@ RULES: tuple[Rule, ...] = (
     Rule("uatp_shape", frozenset({"CREDIT_CARD"}), "needs_context",
          lambda c: c.value.isdigit() and c.value[0] == "1",
          "undelimited UATP shape (`1...`, 15 digits): timestamps and thread ids in code"),
+    # -- IBANs ---------------------------------------------------------------------------------------------------
+    Rule("lower_case_iban", frozenset({"IBAN_CODE"}), "needs_context", lambda c: c.value != c.value.upper(),
+         "an IBAN written in lower case (`gb42nawi0445...`, chat and forms): checksum and format hold upper-cased, "
+         "but a lower-case code is more often something else; counts with a context word (iban, bank, account)"),
     # -- Korean identifiers --------------------------------------------------------------------------------------
     Rule("undashed_brn", frozenset({"KR_BRN"}), "needs_context", lambda c: "-" not in c.value,
          "ten digits that pass the BRN checksum: 1 in 10 of all 10-digit numbers"),
