@@ -16,6 +16,7 @@ from curate.fs import size as fs_size
 
 SCAN_CHUNK = 8 << 20
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")  # gzip, zstd
+COMPRESSED_NAMES = (".gz", ".zst", ".zstd")
 
 
 def split_into_parts(files: list[dict[str, Any]], part_bytes: int) -> list[dict[str, Any]]:
@@ -33,22 +34,19 @@ def split_into_parts(files: list[dict[str, Any]], part_bytes: int) -> list[dict[
 
 
 def _cuts(spec: dict[str, Any], part_bytes: int) -> list[dict[str, int]]:
+    cut = {"jsonl": jsonl_cuts, "parquet": parquet_cuts}.get(spec["format"])
+    if cut is None or spec["path"].lower().endswith(COMPRESSED_NAMES):  # judged by name first: no look at the file
+        return []
     try:
-        if fs_size(spec["path"]) <= part_bytes:
-            return []
-        if spec["format"] == "jsonl":
-            return jsonl_cuts(spec["path"], part_bytes)
-        if spec["format"] == "parquet":
-            return parquet_cuts(spec["path"], part_bytes)
+        return cut(spec["path"], part_bytes) if fs_size(spec["path"]) > part_bytes else []
     except Exception:  # noqa: BLE001 - a file that cannot be looked at is read whole; the reader reports its damage
         return []
-    return []
 
 
 def jsonl_cuts(path: str, part_bytes: int) -> list[dict[str, int]]:
     """Byte ranges of about `part_bytes` that start at a line start, with the number of their first line. One pass
     over the file (newlines counted at memory speed); none for a compressed file, which cannot be entered midway."""
-    if path.lower().endswith((".gz", ".zst", ".zstd")):
+    if path.lower().endswith(COMPRESSED_NAMES):
         return []
     starts = [(0, 1)]  # (byte, line number) where each part starts
     pos, lines, target = 0, 0, part_bytes
