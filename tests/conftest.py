@@ -76,3 +76,24 @@ def run_outcome(run_dir: Path) -> dict:
     totals["steps"] = [(s["name"], s["documents_in"], s["removed"], s["counters"]) for s in manifest["steps"]]
     return {"kept": [r[0] for r in rows("data", ["id"])],
             "removed": rows("removed", ["id", "removed_reason", "duplicate_of"]), "totals": totals}
+
+
+def archive_record(kind: str, url: str, body: bytes, ctype: str | None = "text/html; charset=utf-8",
+                   headers: dict | None = None) -> bytes:
+    """One WARC record of any type as its own gzip member; a response or revisit carries HTTP headers."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    http = None
+    if kind in ("response", "revisit"):
+        http = StatusAndHeaders("200 OK", [("Content-Type", ctype)] if ctype else [], protocol="HTTP/1.1")
+    warc_headers = dict(headers or {})
+    if kind in ("resource", "conversion") and ctype:
+        warc_headers["Content-Type"] = ctype
+    w.write_record(w.create_warc_record(url, kind, payload=io.BytesIO(body), http_headers=http,
+                                        warc_headers_dict=warc_headers))
+    return buf.getvalue()

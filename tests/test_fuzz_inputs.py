@@ -22,9 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
+from conftest import archive_record
 from curate.runner import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,19 +49,10 @@ def jsonl_bytes(records: list[dict]) -> bytes:
 
 def warc_members(records: list[dict], wet: bool = False) -> list[bytes]:
     """One gzip member per record: HTML responses, or (wet) Common Crawl's text records."""
-    members = []
-    for r in records:
-        buf = io.BytesIO()
-        w = WARCWriter(buf, gzip=True)
-        if wet:
-            w.write_record(w.create_warc_record(r["url"], "conversion", payload=io.BytesIO(r["text"].encode()),
-                                                warc_headers_dict={"Content-Type": "text/plain"}))
-        else:
-            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-            html = f"<html><body><p>{r['text'][:500]}</p></body></html>".encode()
-            w.write_record(w.create_warc_record(r["url"], "response", payload=io.BytesIO(html), http_headers=http))
-        members.append(buf.getvalue())
-    return members
+    if wet:
+        return [archive_record("conversion", r["url"], r["text"].encode(), ctype="text/plain") for r in records]
+    return [archive_record("response", r["url"], f"<html><body><p>{r['text'][:500]}</p></body></html>".encode())
+            for r in records]
 
 
 def mutate(data: bytes, rng: random.Random) -> tuple[bytes, list[int]]:

@@ -4,7 +4,6 @@ bad input never stops a run (unless --strict). Damaged crawls, corrupt Parquet p
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
 from pathlib import Path
@@ -13,9 +12,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
+from conftest import archive_record
 from curate.config import ConfigError, load_pipeline
 from curate.errors import InvalidRecordError
 from curate.runner import Run, run
@@ -45,16 +43,8 @@ def rows(run_dir: Path) -> pl.DataFrame:
 
 def warc_members(n: int) -> list[bytes]:
     """n response records, each its own gzip member (as crawlers write them)."""
-    out = []
-    for i in range(n):
-        buf = io.BytesIO()
-        w = WARCWriter(buf, gzip=True)
-        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-        html = f"<html><body><p>{GOOD} Page {i}.</p></body></html>".encode()
-        w.write_record(w.create_warc_record(f"https://example.com/{i}", "response", payload=io.BytesIO(html),
-                                            http_headers=http))
-        out.append(buf.getvalue())
-    return out
+    return [archive_record("response", f"https://example.com/{i}",
+                           f"<html><body><p>{GOOD} Page {i}.</p></body></html>".encode()) for i in range(n)]
 
 
 def test_damaged_gzip_member_in_a_warc_is_counted_and_the_reader_resyncs(tmp_path):
@@ -84,22 +74,6 @@ def test_damaged_record_header_and_cut_warcs_are_counted(tmp_path):
     _, m = run(pipeline(tmp_path, [bad_header, cut, plain_cut]), progress=False)
     assert m["removed"] == {"invalid:warc_record": 1, "invalid:truncated_stream": 2} and law(m)
     assert m["documents_kept"] == 5 + 4 + 5
-
-
-def archive_record(kind: str, url: str, body: bytes, ctype: str | None = "text/html; charset=utf-8",
-                   headers: dict | None = None) -> bytes:
-    """One WARC record of any type as its own gzip member; a response or revisit carries HTTP headers."""
-    buf = io.BytesIO()
-    w = WARCWriter(buf, gzip=True)
-    http = None
-    if kind in ("response", "revisit"):
-        http = StatusAndHeaders("200 OK", [("Content-Type", ctype)] if ctype else [], protocol="HTTP/1.1")
-    warc_headers = dict(headers or {})
-    if kind in ("resource", "conversion") and ctype:
-        warc_headers["Content-Type"] = ctype
-    w.write_record(w.create_warc_record(url, kind, payload=io.BytesIO(body), http_headers=http,
-                                        warc_headers_dict=warc_headers))
-    return buf.getvalue()
 
 
 def test_every_warc_record_that_could_be_a_page_is_read_or_counted(tmp_path):
