@@ -56,12 +56,12 @@ def whole_files(entries: list[dict]) -> list[dict]:
     """The readers' input entries, one per file: the parts of a file read by several tasks added up (`parts`: how
     many), by path."""
     files: dict[str, dict] = {}
-    for e in sorted(entries, key=lambda x: (x["path"], (x.get("part") or [0])[0])):
-        part = e.pop("part", None)
-        if e["path"] not in files:
-            files[e["path"]] = e | ({"parts": part[1]} if part else {})
-        else:
+    for e in sorted(entries, key=lambda x: (x["path"], x.get("part", [0])[0])):
+        if e["path"] in files:
             files[e["path"]]["documents"] += e["documents"]
+        else:
+            whole = {k: v for k, v in e.items() if k != "part"}
+            files[e["path"]] = whole | ({"parts": e["part"][1]} if "part" in e else {})
     return list(files.values())
 
 

@@ -250,13 +250,9 @@ def iter_parquet(path: str, part: dict | None = None, batch_size: int = 1024) ->
         except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid/OSError/... for a damaged footer
             yield RawRecord(1, error="parquet", detail=f"unreadable file (footer): {type(e).__name__}: {str(e)[:120]}")
             return
-        row, first_group = (part["first"] - 1, part["start"]) if part else (0, 0)
-        if part:
-            groups = groups[:part["stop"]]
-        for g, n in enumerate(groups):
-            if g < first_group:
-                continue
-            done, detail = 0, None
+        start, stop, row = (part["start"], part["stop"], part["first"] - 1) if part else (0, len(groups), 0)
+        for g in range(start, stop):
+            n, done, detail = groups[g], 0, None
             try:
                 for batch in pf.iter_batches(batch_size=batch_size, row_groups=[g]):
                     for data in batch.to_pylist():

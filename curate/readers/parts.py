@@ -46,8 +46,6 @@ def _cuts(spec: dict[str, Any], part_bytes: int) -> list[dict[str, int]]:
 def jsonl_cuts(path: str, part_bytes: int) -> list[dict[str, int]]:
     """Byte ranges of about `part_bytes` that start at a line start, with the number of their first line. One pass
     over the file (newlines counted at memory speed); none for a compressed file, which cannot be entered midway."""
-    if path.lower().endswith(COMPRESSED_NAMES):
-        return []
     starts = [(0, 1)]  # (byte, line number) where each part starts
     pos, lines, target = 0, 0, part_bytes
     with open_binary(path) as f:
