@@ -308,6 +308,7 @@ class ProgressDisplay:
             while True:
                 stop = self._stop.wait(0.5)
                 docs = nbytes = files_done = files = 0
+                unit = "files"
                 for path in glob.glob(os.path.join(self.progress_dir, "*.json")):
                     try:
                         st = read_json(path)
@@ -317,8 +318,9 @@ class ProgressDisplay:
                     nbytes += st["bytes"]
                     files_done += st["files_done"]
                     files += st["files"]
+                    unit = st.get("unit", unit)
                 rate = docs / max(time.monotonic() - started, 1e-6)
                 bar.update(task, total=files or None, completed=files_done,
-                           info=f"{docs:,} docs  {nbytes / 1e6:,.1f} MB  {rate:,.0f} docs/s  files {files_done}/{files}")
+                           info=f"{docs:,} docs  {nbytes / 1e6:,.1f} MB  {rate:,.0f} docs/s  {unit} {files_done}/{files}")
                 if stop:
                     break

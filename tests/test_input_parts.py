@@ -147,6 +147,11 @@ def test_a_run_over_parts_decides_what_a_run_over_whole_files_decides(tmp_path):
     for p in by_path:
         assert by_path[p]["documents"] == whole_inputs[p]["documents"]
         assert by_path[p]["sha256"] == whole_inputs[p]["sha256"]
+    # the progress bar counts what the tasks read: parts here, files in the run that cut nothing
+    for run_dir, unit, count in ((parts, "parts", sum(by_path[p].get("parts", 1) for p in by_path)),
+                                 (whole, "files", len(inputs))):
+        progress = [json.loads(p.read_text()) for p in run_dir.glob("logs/progress/*.json")]
+        assert {p["unit"] for p in progress} == {unit} and sum(p["files"] for p in progress) == count
 
 
 def test_the_part_size_is_part_of_the_run(tmp_path):

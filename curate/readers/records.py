@@ -44,6 +44,8 @@ class InputReader(PipelineStep):
         self.files = files  # [{path, format, source, text_field, id_field, url_field, license_field, license, metadata}]
         self.accounting_dir = accounting_dir
         self.progress_dir = progress_dir
+        # what a task reads is a file or a part of one (curate/readers/parts.py): the progress bar says which it counts
+        self.unit = "parts" if any("part" in spec for spec in files) else "files"
         self.max_document_bytes = max_document_bytes
         self.strict = strict
 
@@ -140,7 +142,8 @@ class InputReader(PipelineStep):
 
     def _progress(self, rank, documents, nbytes, files_done, files):
         atomic_write_json(os.path.join(self.progress_dir, f"{rank:05d}.json"),
-                          {"documents": documents, "bytes": nbytes, "files_done": files_done, "files": files})
+                          {"documents": documents, "bytes": nbytes, "files_done": files_done, "files": files,
+                           "unit": self.unit})
 
 
 ID_TYPES = (str, int, float)  # ids given as numbers are common; they are written as strings
