@@ -10,7 +10,8 @@ wheel ships license files is one labeled repository: its license files at the to
 `pipelines/code.yaml`, and the label is the expression. Printed, each compared with the label as SPDX expressions
 (operand order does not matter): the primary file's top detection (the most confident single license), its primary
 license (the first it states), its expression (every license it states), and the license the files of the folder
-inherit (`curate.steps.license.folder_license`: every license file's primary license, joined); then every miss of
+inherit (`license_registry.license_files.folder_license`: every license file's primary license, joined; a
+file that names others standing for them); then every miss of
 the last.
 
 Nobody here wrote these files: they are the LICENSE files of real projects (PyPI wheels installed by install.sh), with
@@ -31,8 +32,8 @@ sys.path.insert(0, REPO)
 
 import license_expression  # noqa: E402
 
-from curate.steps.license import folder_license  # noqa: E402
-from license_registry import detect_license_expression, detect_license_text  # noqa: E402
+from license_registry import (detect_license_expression, detect_license_text, folder_license,  # noqa: E402
+                              read_license_file)
 
 PRIMARY = re.compile(r"(?i)^(licen[cs]e|copying)")
 
@@ -78,9 +79,8 @@ def main() -> None:
     for name, label, text, texts in rows:
         found = detect_license_text(text, engine=a.engine)
         doc = detect_license_expression(text, engine=a.engine)
-        licenses = [(n, lic) for n, t in texts.items()
-                    if (lic := detect_license_expression(t, engine=a.engine)) and lic.primary_confidence >= 0.8]
-        folder = folder_license(licenses)[0] if licenses else None
+        inherited = folder_license([read_license_file(n, t, engine=a.engine) for n, t in texts.items()])
+        folder = inherited[0] if inherited else None
         got = {"top": found[0][0] if found else None, "primary": doc.primary if doc else None,
                "expression": doc.expression if doc else None, "folder": folder}
         for key, value in got.items():

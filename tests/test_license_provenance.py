@@ -68,6 +68,21 @@ def test_files_inherit_the_license_files_of_the_nearest_folder_above_them(tmp_pa
     assert got["none/pkg/mod.py"] == ("MIT-0", "declared")
 
 
+def test_files_inherit_the_choice_a_license_file_offers_between_the_files_it_names(tmp_path):
+    """packaging's layout: LICENSE only names LICENSE.APACHE and LICENSE.BSD as alternatives. Its files inherited
+    "(BSD-3-Clause OR Apache-2.0) AND BSD-2-Clause" until 2026-12-02 (the pointer's "BSD" read alone, ANDed with
+    the files it names); they inherit the choice it offers."""
+    pointer = ("This software is made available under the terms of *either* of the licenses\nfound in "
+               "LICENSE.APACHE or LICENSE.BSD. Contributions to this software is made\nunder the terms of *both* "
+               "these licenses.\n")
+    files = [("pkg", "src/packaging/version.py", "VERSION = '1'\n"), ("pkg", "LICENSE", pointer),
+             ("pkg", "LICENSE.BSD", "Copyright (c) Donald Stufft and individual contributors.\n\n"
+              + (REFS / "BSD-2-Clause.txt").read_text()),
+             ("pkg", "LICENSE.APACHE", (REFS / "Apache-2.0__full.txt").read_text())]
+    got = run_license_detect(tmp_path, files)
+    assert got["pkg/src/packaging/version.py"] == ("Apache-2.0 OR BSD-2-Clause", "inherited")
+
+
 def test_a_debian_copyright_file_is_read_whole_and_states_what_it_declares(tmp_path):
     """license_detect scans the head and tail of a long document: a machine-readable copyright file of 1,000 file
     groups is read whole, the license of the group in its middle counted (the reader: its own tests)."""

@@ -22,7 +22,6 @@ from curate.steps.base import CurateStep, StepParams
 
 # LICENSE, LICENCE.md, COPYING.LESSER, LICENSE-MIT, LICENSE.APACHE, LICENSE_GPL2.0.txt, UNLICENSE; not license.py
 LICENSE_FILE = re.compile(r"(?i)(?:licen[cs]e|copying|unlicense)(?:[._-][\w.+-]*)?")
-PRIMARY_LICENSE_FILE = re.compile(r"(?i)(?:licen[cs]e|copying|unlicense)(?:\.(?:txt|md|rst))?")
 CODE_EXTENSIONS = frozenset("py pyi js mjs ts tsx jsx c h cc cpp hpp go rs java kt rb php cs swift scala sh pl m r "
                             "json yaml yml toml cfg ini xml html css ipynb".split())
 
@@ -46,16 +45,6 @@ def normalize(expression: str | None) -> str:
         return "NOASSERTION"
     res = resolve(expression)
     return res.expression if res.known and res.expression else expression
-
-
-def folder_license(files: list[tuple[str, Any]]) -> tuple[str, float]:
-    """The license inherited from a folder's license files, given as (file name, `DocumentLicense`): each file's
-    primary license, the folder's LICENSE/COPYING first, joined by `combine_licenses`."""
-    from license_registry import combine_licenses
-
-    ordered = sorted(files, key=lambda f: (not PRIMARY_LICENSE_FILE.fullmatch(f[0]), f[0].lower()))
-    expression, confidence = combine_licenses([(lic.primary, lic.primary_confidence) for _, lic in ordered])
-    return normalize(expression), confidence
 
 
 class LicenseDetectParams(StepParams):
@@ -110,14 +99,15 @@ class LicenseDetect(CurateStep):
         (LICENSE, LICENSE.PSF, COPYING.LESSER...) together give the license of every file below it that states none
         and has no nearer license file (vendor/llhttp/LICENSE for vendor/llhttp/): each file's primary license (what
         it states first, not the licenses of bundled code it lists after), joined with AND (greenlet: LICENSE and
-        LICENSE.PSF, "MIT AND PSF-2.0"). A machine-readable Debian copyright file (`debian/copyright`) declares the
+        LICENSE.PSF, "MIT AND PSF-2.0"), and a file that names others ("either of the licenses found in
+        LICENSE.APACHE or LICENSE.BSD") standing for them (`license_registry.license_files`). A machine-readable Debian copyright file (`debian/copyright`) declares the
         license of each group of files of its package by pattern: those declarations are what its files inherit."""
         if not self.params.license_files:
             return
-        from license_registry import detect_license_expression
         from license_registry.debian_copyright import read_debian_copyright
+        from license_registry import folder_license, read_license_file
 
-        found: dict[tuple[str, str], list[tuple[str, Any]]] = {}  # (repository, folder) -> (file name, license)
+        found: dict[tuple[str, str], dict[str, Any]] = {}  # (repository, folder) -> {file name: its LicenseFile}
         for spec in files:
             if spec["format"] not in ("jsonl", "parquet"):
                 continue
@@ -134,13 +124,15 @@ class LicenseDetect(CurateStep):
                             (list(p.patterns), normalize(p.license)) for p in declared.paragraphs]
                 if not (isinstance(path, str) and repo and is_license_file(path)):
                     continue
-                lic = detect_license_expression(str(data.get(spec["text_field"]) or ""), engine=self.params.engine,
-                                                min_confidence=self.params.min_confidence)
-                if lic and lic.primary_confidence >= self.params.min_confidence:
-                    path = path.replace("\\", "/").strip("/")
-                    found.setdefault((str(repo), posixpath.dirname(path)), []).append((posixpath.basename(path), lic))
-        for (repo, folder), licenses in found.items():
-            self.folder_licenses.setdefault(repo, {})[folder] = folder_license(licenses)
+                path = path.replace("\\", "/").strip("/")
+                name = posixpath.basename(path)
+                found.setdefault((str(repo), posixpath.dirname(path)), {})[name] = read_license_file(
+                    name, str(data.get(spec["text_field"]) or ""), engine=self.params.engine,
+                    min_confidence=self.params.min_confidence)
+        for (repo, folder), license_files in found.items():
+            inherited = folder_license(list(license_files.values()), self.params.min_confidence)
+            if inherited:
+                self.folder_licenses.setdefault(repo, {})[folder] = inherited
 
     def inherited(self, doc: Document) -> tuple[str, float] | None:
         """The license `doc` inherits in its repository: a Debian copyright file's declaration for its path when a

@@ -1,0 +1,122 @@
+"""A folder's license files, read together: the license the files below the folder inherit.
+
+Each file counts for its primary license (what it states first, not the licenses of the code it bundles, listed
+after), the folder's LICENSE/COPYING first, joined with AND (greenlet: LICENSE and LICENSE.PSF, "MIT AND PSF-2.0").
+
+A license file often holds no license text, only where to find them: packaging's and cryptography's LICENSE say
+"made available under the terms of *either* of the licenses found in LICENSE.APACHE or LICENSE.BSD", tld's links
+its three license files and adds "at your option". Read alone, such a file names its licenses by file name ("BSD":
+which BSD?) and does not say how they combine with the files it names; read with its folder, it does: it stands for
+the licenses of the files it names, offered as a choice (OR) or applying together (AND), and those files count
+there only. Files are read one at a time (`read_license_file`, in a stream) and joined per folder
+(`folder_license`), so that a corpus's license files are never all held as text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .detect import DocumentLicense, detect_license_expression
+from .expression import combine_licenses, resolve
+
+PRIMARY_LICENSE_FILE = re.compile(r"(?i)(?:licen[cs]e|copying|unlicense)(?:\.(?:txt|md|rst))?")
+# a license file's name as a text writes it: LICENSE.APACHE, LICENSE-MIT, LICENSE_GPL2.0.txt, COPYING.LESSER; a bare
+# LICENSE or COPYING is the word, not a reference; a URL's path (apache.org/licenses/LICENSE-2.0) is not a file here
+_FILE_NAME = re.compile(r"(?i)(?<![\w./:-])(?:licen[cs]e|copying)[._-][\w.+-]*[\w+]")
+_DOC_EXTENSION = re.compile(r"(?i)\.(?:txt|md|rst)$")
+# between two names, an "or" offers them as alternatives ("LICENSE-APACHE or LICENSE-MIT")
+_OR_BETWEEN = re.compile(r"(?i)\bor\b")
+# anywhere in the sentences that name them: a choice ("either of", "at your option", "dual-licensed")
+_CHOICE = re.compile(r"(?i)\beither\b|\bat\s+(?:your|the\s+licensee'?s?|the\s+user'?s?)\s+(?:option|choice|discretion)"
+                     r"|\b(?:dual|multi)[\s-]*licen[cs]ed|\byour\s+choice\b")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n\s*\n")
+
+
+@dataclass(frozen=True)
+class LicenseFile:
+    """One license file of a folder, as read alone."""
+
+    name: str  # its file name (LICENSE, LICENSE.BSD, COPYING.LESSER.txt)
+    license: DocumentLicense | None  # what it states (`detect_license_expression`)
+    names: tuple[str, ...] = ()  # the license file names it mentions, as written, in the order first mentioned
+    choice: bool = False  # it offers them as alternatives ("either of ...", "... or ..., at your option")
+    besides: DocumentLicense | None = None  # what it states besides those names (the text with them taken out)
+
+
+def read_license_file(name: str, text: str, *, engine: str = "auto", min_confidence: float = 0.8) -> LicenseFile:
+    lic = detect_license_expression(text, engine=engine, min_confidence=min_confidence)
+    spans = [(m.start(), m.end(), m.group()) for m in _FILE_NAME.finditer(text)]
+    spans = [s for s in spans if not _same_file(s[2], name)]  # its own name ("LICENSE.BSD: BSD license")
+    if not spans:
+        return LicenseFile(name, lic)
+    gaps = [text[a[1]:b[0]] for a, b in zip(spans, spans[1:])]
+    window = text[_sentence_start(text, spans[0][0]):_sentence_end(text, spans[-1][1])]
+    pieces, last = [], 0
+    for start, end, _ in spans:
+        pieces.append(text[last:start])
+        last = end
+    rest = " ".join(pieces + [text[last:]])
+    names = tuple(dict.fromkeys(s[2] for s in spans))
+    choice = any(_OR_BETWEEN.search(g) for g in gaps) or bool(_CHOICE.search(window))
+    besides = detect_license_expression(rest, engine=engine, min_confidence=min_confidence)
+    return LicenseFile(name, lic, names, choice, besides)
+
+
+def folder_license(files: list[LicenseFile], min_confidence: float = 0.8) -> tuple[str, float] | None:
+    """The license the files below a folder inherit from its license files, as (expression, confidence); None when
+    none states a license at `min_confidence`."""
+    primary = {f.name: (f.license.primary, f.license.primary_confidence) for f in files
+               if f.license and f.license.primary_confidence >= min_confidence}
+    # the files each names, in the order it names them
+    named = {f.name: list(dict.fromkeys(g.name for n in f.names for g in files if g is not f and _same_file(n, g.name)))
+             for f in files}
+    pointers = {f.name for f in files if named[f.name]}
+    counted_there = {n for p in pointers for n in named[p]} - pointers
+    parts = []
+    for f in sorted(files, key=lambda f: (not PRIMARY_LICENSE_FILE.fullmatch(f.name), f.name.lower())):
+        if f.name in pointers:
+            part = _pointed(f, named[f.name], primary, min_confidence) or primary.get(f.name)
+        else:
+            part = None if f.name in counted_there else primary.get(f.name)
+        if part:
+            parts.append(part)
+    combined = combine_licenses(parts) if parts else None
+    if not combined:
+        return None
+    res = resolve(combined[0])
+    return (res.expression if res.known and res.expression else combined[0]), combined[1]
+
+
+def _pointed(f: LicenseFile, targets: list[str], primary: dict[str, tuple[str, float]], min_confidence: float):
+    """What a license file that names others of its folder states: their licenses (OR when it offers a choice), and
+    what its own words state besides the names unless that is the same licenses again (tld: "GPL 2.0
+    <LICENSE_GPL2.0.txt> or ..."). None when none of the files it names states a license."""
+    stated = [primary[n] for n in targets if n in primary]
+    if not stated:
+        return None
+    if f.choice and len(stated) > 1:
+        named = (" OR ".join(f"({e})" for e, _ in stated), min(c for _, c in stated))
+    else:
+        named = combine_licenses(stated)
+    own = f.besides
+    if not named or not own or own.confidence < min_confidence or \
+            set(resolve(own.expression).ids) <= set(resolve(named[0]).ids):
+        return named
+    return combine_licenses([(own.expression, own.confidence), named])
+
+
+def _same_file(written: str, name: str) -> bool:
+    """`written` (a name in a text) names the file `name`: equal ignoring case, the extension optional."""
+    w, n = written.lower(), name.lower()
+    return w == n or _DOC_EXTENSION.sub("", w) == _DOC_EXTENSION.sub("", n)
+
+
+def _sentence_start(text: str, at: int) -> int:
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
+    return ends[-1] if ends else 0
+
+
+def _sentence_end(text: str, at: int) -> int:
+    m = _SENTENCE_END.search(text, at)
+    return m.end() if m else len(text)

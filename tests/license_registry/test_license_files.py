@@ -1,0 +1,56 @@
+"""A folder's license files read together (license_registry.license_files): a file that names others of its folder
+stands for them, as the choice it offers or all together."""
+
+from pathlib import Path
+
+from license_registry import folder_license, read_license_file
+
+REFS = Path(__file__).resolve().parents[2] / "license_registry" / "reference_texts"
+APACHE, APACHE_HEADER, BSD2, BSD3, MIT = ((REFS / name).read_text() for name in (
+    "Apache-2.0__full.txt", "Apache-2.0__header.txt", "BSD-2-Clause.txt", "BSD-3-Clause.txt", "MIT.txt"))
+
+
+def inherited(files: dict[str, str]) -> str | None:
+    found = folder_license([read_license_file(name, text, engine="builtin") for name, text in files.items()])
+    return found[0] if found else None
+
+
+def test_a_file_offering_the_licenses_of_named_files_as_a_choice():
+    """packaging's and cryptography's LICENSE: read alone, "LICENSE.BSD" reads as BSD-3-Clause and the folder came
+    out "(BSD-3-Clause OR Apache-2.0) AND BSD-2-Clause"; the named files say which BSD, and the choice holds."""
+    pointer = ("This software is made available under the terms of *either* of the licenses\nfound in LICENSE.APACHE "
+               "or LICENSE.BSD. Contributions to this software is made\nunder the terms of *both* these licenses.\n")
+    files = {"LICENSE": pointer, "LICENSE.APACHE": APACHE, "LICENSE.BSD": "Copyright (c) Donald Stufft\n\n" + BSD2}
+    assert inherited(files) == "Apache-2.0 OR BSD-2-Clause"
+    read = read_license_file("LICENSE", pointer, engine="builtin")
+    assert read.names == ("LICENSE.APACHE", "LICENSE.BSD") and read.choice and read.besides is None
+    # the Rust way of saying it, the files named without their extension
+    rust = ("Licensed under either of\n\n * Apache License, Version 2.0 (LICENSE-APACHE or "
+            "http://www.apache.org/licenses/LICENSE-2.0)\n * MIT license (LICENSE-MIT)\n\nat your option.\n")
+    assert inherited({"COPYRIGHT": "x", "LICENSE": rust, "LICENSE-APACHE.txt": APACHE,
+                      "LICENSE-MIT.md": MIT}) == "Apache-2.0 OR MIT"
+
+
+def test_named_files_that_apply_together_and_what_the_pointer_states_itself():
+    # no choice offered: all of them apply
+    pointer = "The core is under the terms in LICENSE-MIT; the bundled parser is under LICENSE-APACHE.\n"
+    assert inherited({"LICENSE": pointer, "LICENSE-MIT": MIT, "LICENSE-APACHE": APACHE}) == "MIT AND Apache-2.0"
+    # greenlet-like: its own MIT text, then a note naming another license file: both count
+    own = "The following files are released under the MIT License.\n\n" + MIT + (
+        "\nThe files in src/platform are released under the license in LICENSE.BSD.\n")
+    assert inherited({"LICENSE": own, "LICENSE.BSD": BSD3}) == "MIT AND BSD-3-Clause"
+
+
+def test_what_is_not_a_reference_to_a_file_of_the_folder():
+    # a bare LICENSE, a URL's path and a file the folder does not have are no references: each file counts alone
+    text = APACHE_HEADER + "\nSee the LICENSE file; portions are described in LICENSE.third-party.\n"
+    assert "http://www.apache.org/licenses/LICENSE-2.0" in text
+    read = read_license_file("NOTICE-LICENSE", text, engine="builtin")
+    assert read.names == ("LICENSE.third-party",)
+    assert inherited({"LICENSE": text, "LICENSE-MIT": MIT}) == "Apache-2.0 AND MIT"
+    # two license files that do not name each other apply together (a dual license must say so somewhere)
+    assert inherited({"LICENSE-APACHE": APACHE, "LICENSE-MIT": MIT}) == "Apache-2.0 AND MIT"
+    # a pointer whose named files state nothing keeps what it says itself
+    assert inherited({"LICENSE": "Licensed under the MIT License; see LICENSE.txt-old for the text.\n",
+                      "LICENSE.txt-old": "(empty)"}) == "MIT"
+    assert inherited({"LICENSE.md": "no license here"}) is None
