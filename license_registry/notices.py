@@ -65,7 +65,7 @@ _VERB = (r"(?:(?:dual|multi)[\s-])?licen[cs]ed|release[sd]?|distributed|availabl
 NOTICE_SENTENCE = re.compile(
     rf"\b(?P<verb>{_VERB})(?:\s+to\s+you)?(?:\s+freely)?"
     r"(?:\s+(?:it|them|this(?:\s+\w+)?|the\s+(?:work|code|software|project|library|content|data)))?"
-    r"\s+(?:under|with)\s+(?:both\s+|either\s+)?(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?of\s+)?"
+    r"\s+(?:under|with)\s+(?P<either>both\s+|either\s+(?:of\s+)?)?(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?of\s+)?"
     r"(?:the\s+|an?\s+|its\s+)?(?:open[\s-]source\s+|permissive\s+)?", re.IGNORECASE)
 _LABEL = re.compile(r"(?m)^[ \t#*>|\-\"'`]*(?:licen[cs]e|licensing)(?:\s+type)?[*_`\"']*\s*(?:[:=]|::)[*_]*\s*[\"'`]?",
                     re.IGNORECASE)
@@ -216,8 +216,61 @@ def resolve_name(after: str) -> tuple[str, int] | None:
             continue
         lid = _known(candidate)
         if lid:
-            return lid, end
+            return lid, len(head[:end].rstrip(" ,.:;\"'`*_()\n\t"))  # what follows the name starts after it
     return None
+
+
+# comment markers at line starts, blanked in place (same offsets) so that a notice wrapped over comment lines reads
+# as one sentence: "Apache License, Version\n# 2.0, and the BSD License"
+_LINE_MARKER = re.compile(r"(?m)^([ \t]*)(#+|//+|/\*+|\*+/?|--+|;+)(?=[ \t]|$)")
+# after a license name, where to find its text ("(LICENSE-MIT or https://...)", "<LICENSE-APACHE or ...>"): skipped
+_POINTER = re.compile(r"[\s,]*(?:\((?:[^()]|\([^()]*\)){0,200}\)|<[^<>]{0,200}>)")  # one nested: ([LICENSE](LICENSE) ...)
+# what joins the next name: "A and B", "A, or the B", "A and under the terms of the B", a list's next item
+_JOIN = re.compile(r"\s*,?\s*(?P<op>and|or)\s+(?:(?:under|with)\s+)?(?:the\s+)?(?:terms\s+of\s+(?:the\s+)?)?",
+                   re.IGNORECASE)
+# a list of names, one per line ("either of\n\n * A (...)\n * B (...)"; bullets may be blanked as comment markers)
+_ITEM = re.compile(r"[ \t]*\n\s*(?:[*\u2022+-]\s+)?")
+_LIST_START = re.compile(r"\s*\n\s*(?:[*\u2022+-]\s+)?|\s*[*\u2022+-]\s+")
+# "..., at your option" after the names: they are alternatives
+_AT_OPTION = re.compile(r"[\s,.)>]*at\s+(?:your|the\s+(?:user|licensee)'?s?)\s+(?:option|choice|discretion)",
+                        re.IGNORECASE)
+MAX_JOINED = 4
+
+
+def resolve_names(after: str, choice: bool = False) -> tuple[str, int] | None:
+    """The license or licenses named at the start of `after` and the length of what names them, joined as the text
+    joins them: "A or B" offers a choice (OR), "A and B" both (AND), unless the sentence offers a choice anyway
+    (`choice`: "dual-licensed under", "either of") or ends by saying so ("A <...> or the B <...>, at your option",
+    Rust's header), which makes every join an OR; a list's items ("either of\n * A (...)\n * B (...)") likewise.
+    Where each text is found ("(LICENSE-MIT or https://...)") is skipped. Up to four names."""
+    listed = _LIST_START.match(after)  # the names start a list: its next items are names too
+    start = listed.end() if listed else len(after) - len(after.lstrip())
+    first = resolve_name(after[start:])
+    if not first:
+        return None
+    names, ops, end = [first[0]], [], start + first[1]
+    while len(names) < MAX_JOINED:
+        pointer = _POINTER.match(after, end)
+        at = pointer.end() if pointer else end
+        join = _JOIN.match(after, at) or (_ITEM.match(after, at) if listed else None)
+        at = join.end() + len(after[join.end():]) - len(after[join.end():].lstrip()) if join else 0
+        named = resolve_name(after[at:]) if join else None
+        if not named:
+            break
+        names.append(named[0])
+        ops.append((join.groupdict().get("op") or "item").lower())
+        end = at + named[1]
+    pointer = _POINTER.match(after, end)
+    offered = choice or bool(_AT_OPTION.match(after, pointer.end() if pointer else end))
+    if len(names) == 1:
+        # the registry's own reading of "A and B" as one name: a choice when the sentence offers one
+        if not (offered and " AND " in first[0] and not re.search(r"[()]| OR | WITH ", first[0])):
+            return first[0], end
+        names = first[0].split(" AND ")
+    joined = (" OR " if offered or all(op == "or" for op in ops) else " AND ").join(
+        f"({n})" if " " in n else n for n in names)
+    res = resolve(joined)
+    return (res.expression if res.known and res.expression else joined), end
 
 
 def explains(text: str, verb_start: int, name_end: int | None = None) -> bool:
@@ -232,9 +285,12 @@ def explains(text: str, verb_start: int, name_end: int | None = None) -> bool:
 def notice_sentences(text: str, offset: int = 0) -> list[Evidence]:
     """"Licensed under X", "License: X", a "## License" heading over X, "is X-licensed" in `text`."""
     found = []
-    for m in NOTICE_SENTENCE.finditer(text):
-        named = resolve_name(text[m.end():m.end() + 300])
-        if named and not explains(text, m.start(), m.end() + named[1]):
+    unwrapped = _LINE_MARKER.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
+    for m in NOTICE_SENTENCE.finditer(unwrapped):
+        offers = m["verb"].lower().startswith(("dual", "multi")) or (m["either"] or "").lower().startswith("either")
+        begin = m.start() + len(m.group(0).rstrip())  # the names start after the blank: a list starts on a new line
+        named = resolve_names(unwrapped[begin:begin + 400], choice=offers)
+        if named and not explains(unwrapped, m.start(), begin + named[1]):
             found.append(Evidence(named[0], NOTICE, "notice", offset + m.start()))
     for m in _LABEL.finditer(text):
         named = resolve_name(text[m.end():m.end() + 200])

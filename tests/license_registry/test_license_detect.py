@@ -132,6 +132,36 @@ ONE_LINE_NOTICES = [
 ]
 
 
+# several licenses in one notice, joined as the notice joins them: a choice offered ("either of", "dual-licensed",
+# "..., at your option", "A or B") is an OR, "A and B" otherwise both. Before 2026-12-02 the first three came out
+# untagged, Apache-2.0 alone and Apache-2.0 alone, and the dual license "MIT AND Apache-2.0".
+JOINED_NOTICES = [
+    ("Licensed under either of Apache License, Version 2.0 or MIT license at your option.", "Apache-2.0 OR MIT"),
+    # Rust's README: a list, each name followed by where its text is
+    ("## License\n\nLicensed under either of\n\n * Apache License, Version 2.0\n   ([LICENSE-APACHE](LICENSE-APACHE) "
+     "or http://www.apache.org/licenses/LICENSE-2.0)\n * MIT license\n   ([LICENSE-MIT](LICENSE-MIT) or "
+     "http://opensource.org/licenses/MIT)\n\nat your option.\n", "Apache-2.0 OR MIT"),
+    # Rust's source header: wrapped over comment lines, "at your option" after the names
+    ("// Licensed under the Apache License, Version 2.0 <LICENSE-APACHE or\n// http://www.apache.org/licenses/"
+     "LICENSE-2.0> or the MIT license\n// <LICENSE-MIT or http://opensource.org/licenses/MIT>, at your\n// option. "
+     "This file may not be copied, modified, or distributed\n// except according to those terms.\n",
+     "Apache-2.0 OR MIT"),
+    ("This project is dual-licensed under the MIT license and the Apache License 2.0.", "MIT OR Apache-2.0"),
+    ("Licensed under the Apache License 2.0 and the MIT license.", "Apache-2.0 AND MIT"),
+    ("Released under both the MIT and the Apache 2.0 licenses.", "MIT AND Apache-2.0"),
+    ("Licensed under the MIT License and distributed in the hope that it will be useful.", "MIT"),
+    ("/*\n * Licensed under the MIT License.\n * Apache License 2.0 applies to the vendored parser.\n */", "MIT"),
+]
+
+
+@pytest.mark.parametrize("text,expected", JOINED_NOTICES)
+def test_notices_naming_several_licenses_join_them_as_they_say(text, expected):
+    from license_registry import detect_license_expression
+
+    found = detect_license_expression(text, engine="builtin")
+    assert found and found.expression == expected and found.confidence >= 0.8
+
+
 def _tagged(text, engine="builtin", threshold=0.8):
     return [lid for lid, conf in detect_license_text(text, engine=engine) if conf >= threshold]
 
