@@ -253,8 +253,10 @@ def resolve_names(after: str, choice: bool = False) -> tuple[str, int] | None:
         pointer = _POINTER.match(after, end)
         at = pointer.end() if pointer else end
         join = _JOIN.match(after, at) or (_ITEM.match(after, at) if listed else None)
-        at = join.end() + len(after[join.end():]) - len(after[join.end():].lstrip()) if join else 0
-        named = resolve_name(after[at:]) if join else None
+        if not join:
+            break
+        at = len(after) - len(after[join.end():].lstrip())  # the next name's first character
+        named = resolve_name(after[at:])
         if not named:
             break
         names.append(named[0])
