@@ -144,7 +144,13 @@ def _evidence(match, lines: list[str], window_text: str, offset: int) -> Evidenc
 def _matched(text: str, offset: int, approximate: bool) -> list[Evidence]:
     matches = index().match(query_string=text, approximate=approximate, deadline=time.time() + DEADLINE_SECONDS)
     lines = text.split("\n")
-    return [ev for m in matches if (ev := _evidence(m, lines, text, offset))]
+    # a match made of words of a license text matched (nearly) whole is part of it, not a license of its own:
+    # hypothesis's "... dual licensed with the original license.\n\nMozilla Public License Version 2.0" reads as the
+    # tag "license mozilla" (MPL-1.1) across its notice's last word and the first word of its MPL-2.0 text
+    texts = [(m.qstart, m.qend) for m in matches if m.rule.is_license_text and m.coverage() >= MIN_TEXT_COVERAGE]
+    return [ev for m in matches
+            if (m.rule.is_license_text or not any(m.qstart <= end and start <= m.qend for start, end in texts))
+            and (ev := _evidence(m, lines, text, offset))]
 
 
 def match_window(text: str, offset: int = 0) -> list[Evidence]:

@@ -296,6 +296,29 @@ def test_scancode_approximate_matcher_only_where_the_exact_ones_leave_a_text_une
     assert {e.license for e in found} == {"MIT"} and found[0].kind == "text" and found[0].confidence >= 0.95
 
 
+def test_scancode_reads_what_lies_within_a_license_text_as_part_of_it(scancode):
+    """hypothesis's LICENSE.txt: its notice, "... released dual licensed with the original license.", then the MPL-2.0
+    text. ScanCode's tag rule "license mozilla" (MPL-1.1) matched across that sentence's end and the text's title,
+    and the file came out `MPL-2.0 AND MPL-1.1` until 2026-12-02."""
+    import licensedcode
+
+    from license_registry import detect_license_expression
+
+    shipped = (Path(licensedcode.__file__).parent / "data" / "licenses" / "mpl-2.0.LICENSE").read_text()
+    mpl = shipped[shipped.index("\n---\n", 4) + 5:]  # the text after ScanCode's YAML header
+    text = ("Copyright (c) 2013, David R. MacIver\n\nAll code in this repository except where explicitly noted "
+            "otherwise is released\nunder the Mozilla Public License v 2.0. You can obtain a copy at "
+            "https://mozilla.org/MPL/2.0/.\n\nSome code in this repository comes from other projects. Where "
+            "applicable, the\noriginal copyright and license are noted and any modifications made are released\n"
+            "dual licensed with the original license.\n" + mpl)
+    found = detect_license_expression(text, engine="auto")
+    assert found.expression == "MPL-2.0" and found.confidence >= 0.95
+    # a tag of its own, outside the text, still counts
+    found = detect_license_expression(text + "\n\nThe files in vendor/ are released under the MIT License.\n",
+                                      engine="auto")
+    assert found.expression == "MPL-2.0 AND MIT"
+
+
 # -- documents that state several licenses ------------------------------------------------------------------------
 GNU_TEXTS = Path(__file__).resolve().parents[2] / "license_registry" / "texts"
 
