@@ -45,6 +45,9 @@ class LicenseFile:
 
 
 def read_license_file(name: str, text: str, *, engine: str = "auto", min_confidence: float = 0.8) -> LicenseFile:
+    """One license file as read alone: what it states, the license files it names, whether it offers them as a
+    choice (within the sentences that name them), and what it states besides their names (read only when it names
+    some)."""
     lic = detect_license_expression(text, engine=engine, min_confidence=min_confidence)
     spans = [(m.start(), m.end(), m.group()) for m in _FILE_NAME.finditer(text)]
     spans = [s for s in spans if not _same_file(s[2], name)]  # its own name ("LICENSE.BSD: BSD license")
