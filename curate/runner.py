@@ -321,6 +321,7 @@ class ProgressDisplay:
                     unit = st.get("unit", unit)
                 rate = docs / max(time.monotonic() - started, 1e-6)
                 bar.update(task, total=files or None, completed=files_done,
-                           info=f"{docs:,} docs  {nbytes / 1e6:,.1f} MB  {rate:,.0f} docs/s  {unit} {files_done}/{files}")
+                           info=f"{docs:,} docs  {nbytes / 1e6:,.1f} MB  {rate:,.0f} docs/s  "
+                                f"{unit} {files_done}/{files}")
                 if stop:
                     break

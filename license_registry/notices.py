@@ -223,8 +223,9 @@ def resolve_name(after: str) -> tuple[str, int] | None:
 # comment markers at line starts, blanked in place (same offsets) so that a notice wrapped over comment lines reads
 # as one sentence: "Apache License, Version\n# 2.0, and the BSD License"
 _LINE_MARKER = re.compile(r"(?m)^([ \t]*)(#+|//+|/\*+|\*+/?|--+|;+)(?=[ \t]|$)")
-# after a license name, where to find its text ("(LICENSE-MIT or https://...)", "<LICENSE-APACHE or ...>"): skipped
-_POINTER = re.compile(r"[\s,]*(?:\((?:[^()]|\([^()]*\)){0,200}\)|<[^<>]{0,200}>)")  # one nested: ([LICENSE](LICENSE) ...)
+# after a license name, where to find its text ("(LICENSE-MIT or https://...)", "<LICENSE-APACHE or ...>", one level
+# of parentheses inside: "([LICENSE-MIT](LICENSE-MIT) or ...)"): skipped
+_POINTER = re.compile(r"[\s,]*(?:\((?:[^()]|\([^()]*\)){0,200}\)|<[^<>]{0,200}>)")
 # what joins the next name: "A and B", "A, or the B", "A and under the terms of the B", a list's next item
 _JOIN = re.compile(r"\s*,?\s*(?P<op>and|or)\s+(?:(?:under|with)\s+)?(?:the\s+)?(?:terms\s+of\s+(?:the\s+)?)?",
                    re.IGNORECASE)

@@ -100,12 +100,13 @@ class LicenseDetect(CurateStep):
         and has no nearer license file (vendor/llhttp/LICENSE for vendor/llhttp/): each file's primary license (what
         it states first, not the licenses of bundled code it lists after), joined with AND (greenlet: LICENSE and
         LICENSE.PSF, "MIT AND PSF-2.0"), and a file that names others ("either of the licenses found in
-        LICENSE.APACHE or LICENSE.BSD") standing for them (`license_registry.license_files`). A machine-readable Debian copyright file (`debian/copyright`) declares the
-        license of each group of files of its package by pattern: those declarations are what its files inherit."""
+        LICENSE.APACHE or LICENSE.BSD") standing for them (`license_registry.license_files`). A machine-readable
+        Debian copyright file (`debian/copyright`) declares the license of each group of files of its package by
+        pattern: those declarations are what its files inherit."""
         if not self.params.license_files:
             return
-        from license_registry.debian_copyright import read_debian_copyright
         from license_registry import folder_license, read_license_file
+        from license_registry.debian_copyright import read_debian_copyright
 
         found: dict[tuple[str, str], dict[str, Any]] = {}  # (repository, folder) -> {file name: its LicenseFile}
         for spec in files:
