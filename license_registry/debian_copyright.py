@@ -142,9 +142,10 @@ def _paragraphs(text: str) -> list[tuple[int, dict[str, list[str]]]]:
     return out
 
 
-def debian_name_to_spdx(name: str, texts: Mapping[str, str] | None = None) -> str:
+def debian_name_to_spdx(name: str, texts: Mapping[str, str] | None = None, engine: str = "auto") -> str:
     """Debian's short name expression `name` as an SPDX expression; `texts` (lower-case short name -> the license's
-    text, where the file gives it) decide a name neither Debian's conventions nor the registry know. A comma binds
+    text, where the file gives it) decide a name neither Debian's conventions nor the registry know, read by
+    `detect_license_expression` with `engine` (builtin: ScanCode's index is never loaded). A comma binds
     more loosely than "and"/"or": "GPL-2+ or AFL-2.1, and Expat" is (GPL-2+ or AFL-2.1) and Expat."""
     groups, joins, pos = [], [], 0
     for m in _COMMA.finditer(name):
@@ -152,7 +153,7 @@ def debian_name_to_spdx(name: str, texts: Mapping[str, str] | None = None) -> st
         joins.append("OR" if (m.group(1) or "").lower() == "or" else "AND")
         pos = m.end()
     groups.append(name[pos:])
-    parts = [_group(g.strip(), texts or {}) for g in groups if g.strip()]
+    parts = [_group(g.strip(), texts or {}, engine) for g in groups if g.strip()]
     if not parts:
         return "NOASSERTION"
     out = parts[0]
@@ -163,19 +164,19 @@ def debian_name_to_spdx(name: str, texts: Mapping[str, str] | None = None) -> st
     return resolve(out).expression or out
 
 
-def _group(name: str, texts: Mapping[str, str]) -> str:
+def _group(name: str, texts: Mapping[str, str], engine: str) -> str:
     """Short names joined by "and"/"or" (AND binds tighter, as in SPDX), parenthesized when there are several."""
     operands = _AND_OR.split(name)
-    spdx = [_one(o.strip(), texts.get(o.strip().lower(), "")) if k % 2 == 0 else o.upper()
+    spdx = [_one(o.strip(), texts.get(o.strip().lower(), ""), engine) if k % 2 == 0 else o.upper()
             for k, o in enumerate(operands)]
     return " ".join(spdx) if len(spdx) == 1 else "(" + " ".join(spdx) + ")"
 
 
-def _one(name: str, text: str) -> str:
+def _one(name: str, text: str, engine: str) -> str:
     m = _WITH.match(name)
     if m:
         exception = DEBIAN_EXCEPTIONS.get(m.group(2).strip().lower().removesuffix("-exception"))
-        base = _one(m.group(1), "")
+        base = _one(m.group(1), "", engine)
         resolved = exception or resolve(m.group(2) + " exception").expression
         return f"{base} WITH {resolved}" if resolved and not resolved.startswith("LicenseRef-Unknown") else base
     key = name.lower()
@@ -196,14 +197,15 @@ def _one(name: str, text: str) -> str:
     if text.strip():
         from .detect import detect_license_expression  # detect imports this module
 
-        detected = detect_license_expression(text)
+        detected = detect_license_expression(text, engine=engine)
         if detected:
             return detected.primary
     return "LicenseRef-Unknown-" + re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-")
 
 
-def read_debian_copyright(text: str) -> DebianCopyright | None:
-    """The licenses a machine-readable copyright file declares; None when `text` is not one."""
+def read_debian_copyright(text: str, engine: str = "auto") -> DebianCopyright | None:
+    """The licenses a machine-readable copyright file declares; None when `text` is not one. `engine` reads the
+    license texts the file gives for names nobody knows (`debian_name_to_spdx`)."""
     if not is_machine_readable(text):
         return None
     paragraphs = _paragraphs(text)
@@ -217,7 +219,7 @@ def read_debian_copyright(text: str) -> DebianCopyright | None:
             continue
         name = fields["license"][0]
         own = "\n".join(fields["license"][1:])
-        spdx = debian_name_to_spdx(name, {**texts, name.lower(): own} if own else texts)
+        spdx = debian_name_to_spdx(name, {**texts, name.lower(): own} if own else texts, engine)
         if "files" in fields:
             files.append(FilesParagraph(tuple(" ".join(fields["files"]).split()), name, spdx, line))
         elif k == 0:

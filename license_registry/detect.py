@@ -292,7 +292,8 @@ def detect_license_expression(text: str, *, engine: Engine = "auto",
     their own inherit from its LICENSE file (numpy's states BSD-3-Clause, then the GPL-3.0 text of a runtime library
     its wheels bundle). When nothing reaches `min_confidence`, the best-evidenced license alone, with its lower
     confidence; None when nothing names a license."""
-    declared = read_debian_copyright(text)  # Debian's copyright file declares its licenses by name, file by file
+    # Debian's copyright file declares its licenses by name, file by file
+    declared = read_debian_copyright(text, engine)
     if declared and declared.expression:
         return DocumentLicense(declared.expression, 1.0, declared.primary or declared.expression, 1.0)
     evidence = detect_licenses(text, engine=engine)

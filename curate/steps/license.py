@@ -118,7 +118,7 @@ class LicenseDetect(CurateStep):
                     continue
                 path, repo = data.get(self.params.path_field), data.get(self.params.repo_field)
                 if isinstance(path, str) and repo and is_debian_copyright(path):
-                    declared = read_debian_copyright(str(data.get(spec["text_field"]) or ""))
+                    declared = read_debian_copyright(str(data.get(spec["text_field"]) or ""), self.params.engine)
                     if declared and declared.paragraphs:
                         root = posixpath.dirname(posixpath.dirname(path.replace("\\", "/").strip("/")))
                         self.debian_copyrights.setdefault(str(repo), {})[root] = [

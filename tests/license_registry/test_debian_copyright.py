@@ -1,6 +1,7 @@
 """Debian's machine-readable copyright files (copyright-format 1.0): short names, paragraphs, file patterns."""
 
 import glob
+from pathlib import Path
 
 import pytest
 
@@ -99,6 +100,28 @@ def test_a_name_neither_debian_nor_the_registry_knows_is_read_from_its_text():
     text = (f"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\n"
             f"License: custom-1\n\nLicense: custom-1\n {mit}\n")
     assert read_debian_copyright(text).primary == "MIT"
+
+
+def test_the_engine_asked_for_reads_the_texts_of_unknown_names():
+    """`engine: builtin` promises that ScanCode's index (~1.4 GB, ~10 s) is never loaded: until 2026-12-02 the text of
+    a name nobody knows, in a Debian copyright file, was read with the default engine whatever the step asked."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from license_registry import detect_license_expression, scancode_match\n"
+        "mit = open(sys.argv[1]).read()\n"
+        "text = ('Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\\n\\nFiles: *\\n'\n"
+        "        'License: custom-1\\n\\nLicense: custom-1\\n ' + mit.replace('\\n\\n', '\\n .\\n'))\n"
+        "found = detect_license_expression(text, engine='builtin')\n"
+        "assert found.expression == 'MIT', found\n"
+        "assert scancode_match.index.cache_info().currsize == 0, 'ScanCode index loaded'\n")
+    repo = Path(__file__).resolve().parents[2]
+    mit = repo / "license_registry" / "reference_texts" / "MIT.txt"
+    proc = subprocess.run([sys.executable, "-c", "import sys\n" + code, str(mit)], capture_output=True, text=True,
+                          timeout=300, env=os.environ | {"PYTHONPATH": str(repo)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_other_text_is_not_a_copyright_file():
