@@ -50,7 +50,8 @@ class AliasTable:
     # Original spellings per target, for `search` and for reporting alias counts.
     spellings: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
-    def add(self, alias: str, target: str, rank: int) -> None:
+    def add(self, alias: str, target: str, rank: int, *, loose: bool = True) -> None:
+        """`loose=False`: only the exact spelling (a name whose loose key is one common word: "JPEG License")."""
         if not alias or not alias.strip():
             return
         key = exact_key(alias)
@@ -58,7 +59,7 @@ class AliasTable:
         if old is None or rank < old[0]:
             self._exact[key] = (rank, target)
         lkey = loose_key(alias)
-        if lkey:
+        if lkey and loose:
             prev = self._loose[lkey].get(target)
             self._loose[lkey][target] = rank if prev is None else min(prev, rank)
         self.spellings[target].add(alias)

@@ -63,10 +63,11 @@ _VERB = (r"(?:(?:dual|multi)[\s-])?licen[cs]ed|release[sd]?|distributed|availabl
 # "Licensed under the Apache License", "release the work under the MIT licence", "licensed under the open source
 # MIT-CMU License"
 NOTICE_SENTENCE = re.compile(
-    rf"\b(?P<verb>{_VERB})(?:\s+to\s+you)?(?:\s+freely)?"
+    rf"\b(?:(?P<verb>{_VERB})(?:\s+to\s+you)?(?:\s+freely)?"
     r"(?:\s+(?:it|them|this(?:\s+\w+)?|the\s+(?:work|code|software|project|library|content|data)))?"
-    r"\s+(?:under|with)\s+(?P<either>both\s+|either\s+(?:of\s+)?)?(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?of\s+)?"
-    r"(?:the\s+|an?\s+|its\s+)?(?:open[\s-]source\s+|permissive\s+)?", re.IGNORECASE)
+    r"\s+(?:under|with)|subject\s+to)\s+(?P<either>both\s+|[*_]{0,2}either[*_]{0,2}\s+(?:of\s+)?|(?:your\s+)?choice\s+of\s+)?"
+    r"(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?(?:of|from)\s+)?"
+    r"(?:the\s+|an?\s+|its\s+)?(?:(?:very\s+)?(?:open[\s-]source|permissive|liberal|standard)\s+)?", re.IGNORECASE)
 _LABEL = re.compile(r"(?m)^[ \t#*>|\-\"'`]*(?:licen[cs]e|licensing)(?:\s+type)?[*_`\"']*\s*(?:[:=]|::)[*_]*\s*[\"'`]?",
                     re.IGNORECASE)
 # a Markdown "License" heading whose paragraph starts with a license name: "## License\n\n[Apache License 2.0](LICENSE)"
@@ -83,8 +84,8 @@ _HYPOTHETICAL_BEFORE = re.compile(
     # other works' licenses: "combine Python with other software that is released under the GPL"
     r"other\s+(?:\w+\s+)?(?:software|code|projects?|works?|librar(?:y|ies)|programs?|packages?))\b[^.!?\n]*$",
     re.IGNORECASE)
-_HYPOTHETICAL_AFTER = re.compile(
-    r"^[^.!?\n]{0,12}\b(?:can|may|must|are|is\s+a|means|allows?|permits?|requires?|lets)\b", re.IGNORECASE)
+_HYPOTHETICAL_AFTER = re.compile(  # (", and is a fork of ..." goes on about the work)
+    r"^(?!\W*and\b)[^.!?\n]{0,12}\b(?:can|may|must|are|is\s+a|means|allows?|permits?|requires?|lets)\b", re.IGNORECASE)
 # what marks a link or a name just after it as this page's license
 # (in the few characters before a link or name: "Licensed under the <a>", "License: [MIT](...)", "## License\n[MIT](...)",
 # "© 2024 Foo · <a>")
@@ -97,7 +98,10 @@ LICENSE_LABEL = re.compile(r"[\W_]*licen[cs]e[\W_]{0,4}[:=]", re.IGNORECASE)  # 
 _FIELD = re.compile(r"^[ \t*>|#\"'-]*\**[A-Za-z][\w .-]{1,24}[*\"']*\s*::?\**\s*\S", re.MULTILINE)  # also trove classifiers
 RECORD_FIELDS = 2
 RECORD_VALUE_LINES = 6
-_NAME_END = re.compile(r"\n\s*\n|[;!?\[\]<>{}|]|\.(?:\s|$)(?!\d)")
+_NAME_END = re.compile(r"\n\s*\n|[;!?\[\]<>{}|`]|\.(?:\s|$)(?!\d)")
+# markup opening a name: a Markdown link "[MIT License](LICENSE)", reST "`2-Clause BSD license`_" or
+# "`BSD-3-Clause <https://...>`_", emphasis "**MIT**"
+_MARKUP_OPEN = re.compile(r"[\[`*_]{1,3}(?=\w)")
 _WORD = re.compile(r"\S+")
 MAX_NAME_WORDS = 12
 
@@ -200,7 +204,12 @@ def _known(name: str) -> str | None:
 
 def resolve_name(after: str) -> tuple[str, int] | None:
     """The license named at the start of `after` ("Apache License, Version 2.0 (the "License") ...") and the length
-    of the name; the longest prefix of up to a dozen words that the registry knows."""
+    of the name (with the markup that opens it: "[MIT License](LICENSE)"); the longest prefix of up to a dozen words
+    that the registry knows."""
+    markup = _MARKUP_OPEN.match(after)
+    if markup:
+        named = resolve_name(after[markup.end():])
+        return (named[0], markup.end() + named[1]) if named else None
     cut = _NAME_END.search(after)
     head = after[:cut.start()] if cut else after[:200]
     cc = _CC_NAME.match(head) or _CC_SHORT.match(head)
@@ -225,9 +234,10 @@ def resolve_name(after: str) -> tuple[str, int] | None:
 _LINE_MARKER = re.compile(r"(?m)^([ \t]*)(#+|//+|/\*+|\*+/?|--+|;+)(?=[ \t]|$)")
 # after a license name, where to find its text ("(LICENSE-MIT or https://...)", "<LICENSE-APACHE or ...>", one level
 # of parentheses inside: "([LICENSE-MIT](LICENSE-MIT) or ...)"): skipped
-_POINTER = re.compile(r"[\s,]*(?:\((?:[^()]|\([^()]*\)){0,200}\)|<[^<>]{0,200}>)")
+# The markup that closes a name ("](", "`_") comes first.
+_POINTER = re.compile(r"[\]`*_]*(?:[\s,]*(?:\((?:[^()]|\([^()]*\)){0,200}\)|<[^<>]{0,200}>)[`_*]*)?")
 # what joins the next name: "A and B", "A, or the B", "A and under the terms of the B", a list's next item
-_JOIN = re.compile(r"\s*,?\s*(?P<op>and|or)\s+(?:(?:under|with)\s+)?(?:the\s+)?(?:terms\s+of\s+(?:the\s+)?)?",
+_JOIN = re.compile(r"\s*,?\s*(?P<op>and|or)\s+(?:(?:under|with)\s+)?(?:the\s+|an?\s+)?(?:terms\s+of\s+(?:the\s+)?)?",
                    re.IGNORECASE)
 # a list of names, one per line ("either of\n\n * A (...)\n * B (...)"; bullets may be blanked as comment markers)
 _ITEM = re.compile(r"[ \t]*\n\s*(?:[*\u2022+-]\s+)?")
@@ -290,7 +300,8 @@ def notice_sentences(text: str, offset: int = 0) -> list[Evidence]:
     found = []
     unwrapped = _LINE_MARKER.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
     for m in NOTICE_SENTENCE.finditer(unwrapped):
-        offers = m["verb"].lower().startswith(("dual", "multi")) or (m["either"] or "").lower().startswith("either")
+        offers = ((m["verb"] or "").lower().startswith(("dual", "multi"))
+                  or (m["either"] or "").lower().strip("*_").startswith(("either", "your", "choice")))
         begin = m.start() + len(m.group(0).rstrip())  # the names start after the blank: a list starts on a new line
         named = resolve_names(unwrapped[begin:begin + 400], choice=offers)
         if named and not explains(unwrapped, m.start(), begin + named[1]):

@@ -11,8 +11,9 @@ import yaml
 from license_expression import Licensing, build_spdx_licensing
 
 from . import scancode
-from .aliases import AliasTable, exact_key
+from .aliases import AliasTable, exact_key, loose_key
 from .models import EntryFile, LicenseEntry, ModelId, ModelIdFile
+from .names import load_names
 
 # Lower rank wins when two sources claim the same spelling: our curated entries first, then SPDX
 # ids from ScanCode, then bare ScanCode keys.
@@ -127,7 +128,23 @@ class Registry:
             for other in row.other_spdx_ids:
                 table.add(other, row.spdx_id, RANK_SPDX)
             table.add(row.key, row.spdx_id, RANK_SCANCODE_KEY)
+        # names of licenses without an entry; a name that is one word without "License" ("JPEG", "PSF", "Click")
+        # names a license only with that word: "provided with JPEG support" names none
+        names = load_names()
+        for lid, spellings in names["written"].items():
+            self._check_named(lid)
+            for name in spellings:
+                table.add(name, lid, RANK_SPDX, loose="-" in loose_key(name))
+        for lid, spellings in names["scancode"].items():  # they fill gaps: a spelling known already keeps its meaning
+            self._check_named(lid)
+            for name in spellings:
+                if table.lookup(name) is None:
+                    table.add(name, lid, RANK_SCANCODE_KEY, loose="-" in loose_key(name))
         return table
+
+    def _check_named(self, lid: str) -> None:
+        if lid not in self._sc_by_spdx:
+            raise RegistryError(f"names.yaml: {lid!r} is not an id of the ScanCode index")
 
     def _build_licensing(self, entries: list[LicenseEntry]) -> Licensing:
         # The SPDX licensing built from the ScanCode index, plus our own LicenseRef ids so that

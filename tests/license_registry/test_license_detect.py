@@ -162,6 +162,54 @@ def test_notices_naming_several_licenses_join_them_as_they_say(text, expected):
     assert found and found.expression == expected and found.confidence >= 0.8
 
 
+# notices as real packages write them (each form seen in an installed package's README, METADATA or headers): a
+# name in Markdown or reStructuredText markup, the names of licenses without a curated entry, an adjective before
+# the name, "N-clause BSD". Before 2026-12-02 the rules alone (engine builtin) tagged none of them but the last.
+MARKED_UP_NOTICES = [
+    ("This project is licensed under the [MIT License](LICENSE).", "MIT"),
+    ("spaCy is released under the [MIT license](https://github.com/explosion/spaCy/blob/master/LICENSE).", "MIT"),
+    (":License: Released under the terms of the `2-Clause BSD license`_, in short:", "BSD-2-Clause"),
+    ("Released under the `3-clause BSD license <https://github.com/networkx/networkx/blob/main/LICENSE.txt>`_.",
+     "BSD-3-Clause"),
+    ("gemfileparser2 is dual-licensed under your choice of the\n`GNU GPL version 3 (or later) License "
+     "<http://www.gnu.org/licenses/gpl>`_\nor the `MIT License <https://opensource.org/licenses/MIT>`_.",
+     "GPL-3.0-or-later OR MIT"),
+    ("The code is available under *either* the Apache License, Version 2.0 or a 2-clause BSD license.",
+     "Apache-2.0 OR BSD-2-Clause"),
+    ("This code is distributed under the terms and conditions from the MIT License (MIT).", "MIT"),
+    ("Joblib is distributed under a 3-clause BSD license, and is a fork of multiprocessing.", "BSD-3-Clause"),
+    ("The library is licensed under a standard MIT license (included in this repository).", "MIT"),
+    ("# and is provided under the Creative Commons Zero public domain dedication.", "CC0-1.0"),
+    ("Distributed under the Boost Software License, Version 1.0. (See accompanying file LICENSE_1_0.txt)",
+     "BSL-1.0"),
+    ("© 2024 Acme Corp. Licensed under the Eclipse Public License 2.0.", "EPL-2.0"),
+    ("This software is released under the W3C\u00a9 SOFTWARE NOTICE AND LICENSE. See [LICENSE.txt](LICENSE.txt).",
+     "W3C"),
+    ("#       This file is licensed under the PSF license.", "PSF-2.0"),
+    ("This Source Code Form is subject to the terms of the Mozilla Public License, v. 2.0.", "MPL-2.0"),
+]
+# ... and what must stay untagged: an organisation's name is not its license, nor is a word that names a license
+# only with "License" after it
+NOT_MARKED_UP_NOTICES = [
+    "As it is hosted by the PSF, it is subject to the `PSF code of\nconduct <https://www.python.org/psf/conduct/>`_.",
+    "Pillow is provided with JPEG support when libjpeg is installed.",
+    "The binaries are shared with the Python Software Foundation mirrors.",
+]
+
+
+@pytest.mark.parametrize("text,expected", MARKED_UP_NOTICES)
+def test_notices_in_markup_and_names_of_licenses_without_an_entry(text, expected):
+    from license_registry import detect_license_expression
+
+    found = detect_license_expression(text, engine="builtin")
+    assert found and found.expression == expected and found.confidence >= 0.8
+
+
+@pytest.mark.parametrize("text", NOT_MARKED_UP_NOTICES)
+def test_organisations_and_bare_words_are_not_licenses(text):
+    assert _tagged(text) == []
+
+
 def _tagged(text, engine="builtin", threshold=0.8):
     return [lid for lid, conf in detect_license_text(text, engine=engine) if conf >= threshold]
 

@@ -109,6 +109,45 @@ def test_alias_resolution(spelling, expected):
     assert resolve(spelling).expression == expected
 
 
+@pytest.mark.parametrize("spelling,expected", [
+    # licenses without an entry, by the names names.yaml gives them (ScanCode's LicenseDB names; written ones)
+    ("Boost Software License, Version 1.0", "BSL-1.0"),
+    ("Eclipse Public License v2.0", "EPL-2.0"),
+    ("W3C Software Notice and License", "W3C"),
+    ("Academic Free License 3.0", "AFL-3.0"),
+    ("PSF License", "PSF-2.0"),
+    ("Python Software Foundation License", "PSF-2.0"),
+    ("JPEG License", "IJG"),
+    # one word names a license only with "License" after it: the foundation, the image format
+    ("PSF", None),
+    ("JPEG", None),
+    # a spelling known before keeps its meaning (ScanCode names ICU's license "X11 License")
+    ("X11 License", "X11"),
+])
+def test_names_of_licenses_without_an_entry(spelling, expected):
+    assert get_registry().lookup(spelling) == expected
+
+
+def test_names_fill_gaps_and_never_change_a_known_spelling():
+    from license_registry.names import load_names
+
+    reg, named = get_registry(), load_names()
+    assert sum(len(v) for v in named["scancode"].values()) > 800
+    for e in load_entries():
+        for spelling in (e.id, e.name, *e.aliases):
+            assert reg.lookup(spelling) in e.all_ids, spelling
+    for row in scancode.load_index():  # an id names itself, or the curated entry that covers it
+        if row.spdx_id and not row.is_deprecated:
+            assert reg.lookup(row.spdx_id) == row.spdx_id or reg.entry(reg.lookup(row.spdx_id)), row.spdx_id
+
+
+def test_names_yaml_is_what_the_installed_scancode_gives():
+    pytest.importorskip("licensedcode")
+    from license_registry.names import load_names, scancode_names
+
+    assert scancode_names() == load_names()["scancode"], "regenerate: python -m license_registry.names --write"
+
+
 def test_unknown_names_do_not_resolve():
     assert get_registry().lookup("my-own-license") is None
     # No curated guess for a bare "GPL"; ScanCode maps it to "any version" (GPL section 9/14 wording).
