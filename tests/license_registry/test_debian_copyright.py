@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from license_registry import detect_license_expression
+from license_registry import detect_license_expression, scancode_match
 from license_registry.debian_copyright import debian_name_to_spdx, matches, read_debian_copyright
 
 # shaped as the copyright files Debian ships (sqlite3's, perl's, llvm's): a public-domain package whose debian/
@@ -130,16 +130,24 @@ def test_other_text_is_not_a_copyright_file():
 
 
 def test_every_machine_readable_copyright_file_of_this_system_is_read():
-    """Real files written by Debian's maintainers (every Debian/Ubuntu system has them)."""
+    """Real files written by Debian's maintainers (every Debian/Ubuntu system has them). Every file is read with the
+    rules (`builtin`: 3 s for ~600 files); the texts of names neither Debian nor the registry knows go to ScanCode on
+    every fourth file only (all of them: ~70 s, benchmarks/debian_copyright_eval.py)."""
     files = sorted(glob.glob("/usr/share/doc/*/copyright"))
     texts = [t for t in (open(f, encoding="utf-8", errors="replace").read() for f in files)
              if t.lstrip().startswith("Format:")]
     if len(texts) < 20:
         pytest.skip("not a Debian/Ubuntu system with machine-readable copyright files")
-    names = unknown = 0
-    for text in texts:
-        declared = read_debian_copyright(text)
-        assert declared is not None and declared.paragraphs
-        names += len(declared.paragraphs)
-        unknown += sum("LicenseRef-Unknown" in p.license for p in declared.paragraphs)
-    assert unknown < 0.05 * names  # 1% on the image CI runs on (benchmarks/debian_copyright_eval.py)
+
+    def unknown_share(sample, engine):
+        names = unknown = 0
+        for text in sample:
+            declared = read_debian_copyright(text, engine)
+            assert declared is not None and declared.paragraphs
+            names += len(declared.paragraphs)
+            unknown += sum("LicenseRef-Unknown" in p.license for p in declared.paragraphs)
+        return unknown / names
+
+    assert unknown_share(texts, "builtin") < 0.08  # 5.3% on the image CI runs on
+    if scancode_match.available():
+        assert unknown_share(texts[::4], "auto") < 0.05  # 2.1% (1% over all files)
