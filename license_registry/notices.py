@@ -35,6 +35,7 @@ NOTICE = 0.9            # "Licensed under <name>"
 LINK_BARE = 0.7         # a link to a license page with nothing saying it is this page's license
 NAME_BARE = 0.6         # a license name in prose
 LISTED = 0.5            # cap for a page that names/links three licenses or more: a list, not a license
+UNKNOWN_NAME = 0.5      # "Licensed under the Foo License", a name the registry does not know: recorded, never tagged
 LIST_SIZE = 3
 RESOLVED = 0.8          # a window with evidence this strong is explained: no (further) ScanCode matching
 
@@ -103,6 +104,7 @@ _NAME_END = re.compile(r"\n\s*\n|[;!?\[\]<>{}|`]|\.(?:\s|$)(?!\d)")
 # "`BSD-3-Clause <https://...>`_", emphasis "**MIT**"
 _MARKUP_OPEN = re.compile(r"[\[`*_]{1,3}(?=\w)")
 _WORD = re.compile(r"\S+")
+_BLANK = re.compile(r"\s*")
 MAX_NAME_WORDS = 12
 
 _CC_NAME = re.compile(
@@ -141,6 +143,7 @@ class Evidence:
     license: str            # normalised SPDX expression (or our LicenseRef)
     confidence: float
     kind: str               # spdx-tag | notice | link | badge | name | text (full text or header) | reference
+                            # | unknown-name
     at: int                 # offset in the scanned text
     source: str = "rules"   # rules | reference-texts | scancode
 
@@ -286,6 +289,27 @@ def resolve_names(after: str, choice: bool = False) -> tuple[str, int] | None:
     return (res.expression if res.known and res.expression else joined), end
 
 
+# a license name the registry does not know, after a licensing verb: capitalised words (or digits, "eGenix.com")
+# ending in "License" ("the Sapiens2 License", "the eGenix.com Public License Agreement, Version 1.1")
+_NAME_WORD = r"(?:[A-Z0-9][\w.+-]*|[a-z][\w.-]*[A-Z][\w.+-]*)"
+_UNKNOWN_NAME = re.compile(
+    rf"[\[`*_]{{0,3}}(?P<name>{_NAME_WORD}(?:[ \t]+(?:{_NAME_WORD}|of|for|and))*?[ \t]+Licen[cs]e"
+    r"(?:[ \t]+Agreement)?(?:,?[ \t]+(?:[Vv]ersion[ \t]+|v\.?[ \t]*)?\d+(?:\.\d+)*)?)(?![\w-]|[ \t]+[A-Z]\w)")
+# words that make no name on their own: "the Same License as Python", "an Open Source License"
+_GENERIC = frozenset("this the same following above open source free software original standard permissive its their "
+                     "our your a an new each any other respective appropriate applicable specified public terms "
+                     "project of for and".split())
+
+
+def unknown_license_name(after: str) -> tuple[str, int] | None:
+    """`LicenseRef-Unknown-<name>` for a license name at the start of `after` that the registry does not know, and
+    the length of what names it."""
+    m = _UNKNOWN_NAME.match(after)
+    if not m or all(w.lower() in _GENERIC for w in m["name"].split()[:-1]):
+        return None
+    return "LicenseRef-Unknown-" + re.sub(r"[^A-Za-z0-9.]+", "-", m["name"]).strip("-."), m.end()
+
+
 def explains(text: str, verb_start: int, name_end: int | None = None) -> bool:
     """Whether the licensing verb at `verb_start` sits in a sentence that explains or supposes ("if you release your
     code under the GPL", "software released under the MIT License can be ...") rather than states a license."""
@@ -306,6 +330,12 @@ def notice_sentences(text: str, offset: int = 0) -> list[Evidence]:
         named = resolve_names(unwrapped[begin:begin + 400], choice=offers)
         if named and not explains(unwrapped, m.start(), begin + named[1]):
             found.append(Evidence(named[0], NOTICE, "notice", offset + m.start()))
+        elif not named:
+            start = _BLANK.match(unwrapped, begin).end()
+            unknown = unknown_license_name(unwrapped[start:start + 200])
+            # what the document says it is under, though nothing here knows it: for a reader to see
+            if unknown and not explains(unwrapped, m.start(), start + unknown[1]):
+                found.append(Evidence(unknown[0], UNKNOWN_NAME, "unknown-name", offset + m.start()))
     for m in _LABEL.finditer(text):
         named = resolve_name(text[m.end():m.end() + 200])
         if named:

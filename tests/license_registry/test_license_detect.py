@@ -210,6 +210,29 @@ def test_organisations_and_bare_words_are_not_licenses(text):
     assert _tagged(text) == []
 
 
+def test_a_license_name_nothing_knows_is_recorded_and_never_tagged():
+    """"Licensed under the Sapiens2 License": the document says what it is under, but no one here knows that license.
+    The name is recorded as `LicenseRef-Unknown-<name>` below the tagging threshold (the step's `license_detected`
+    shows it; its `license` falls back to the files' or the source's), and adds nothing where a known license is
+    stated. Until 2026-12-02 it was dropped without a trace."""
+    from license_registry import detect_license_expression
+
+    found = detect_license_expression("Licensed under the Sapiens2 License. You may obtain a copy of the License.",
+                                      engine="builtin")
+    assert found and found.expression == "LicenseRef-Unknown-Sapiens2-License" and found.confidence < 0.8
+    found = detect_license_expression("distributed under the terms of the eGenix.com Public License Agreement, "
+                                      "Version 1.1.0", engine="builtin")
+    assert found and found.expression == "LicenseRef-Unknown-eGenix.com-Public-License-Agreement-Version-1.1.0"
+    both = "Licensed under the MIT License. The fonts are released under the Foo Font License."
+    assert detect_license_expression(both, engine="builtin").expression == "MIT"
+    # two licenses and an unknown name are not a list of three
+    assert sorted(_tagged("Code released under the MIT License. Docs licensed under CC BY 4.0. Fonts licensed under "
+                          "the Foo Font License.")) == ["CC-BY-4.0", "MIT"]
+    for text in ("Licensed under the same License as Python.", "Released under the Open Source License.",
+                 "Released with the Paper License Tracker.", "Software released under the Foo License can be sold."):
+        assert detect_license_expression(text, engine="builtin") is None, text
+
+
 def _tagged(text, engine="builtin", threshold=0.8):
     return [lid for lid, conf in detect_license_text(text, engine=engine) if conf >= threshold]
 
