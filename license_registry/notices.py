@@ -49,11 +49,11 @@ LICENSE_FILE_SHARE = 0.5    # windows covering this share of a document: it is a
 # on documents holding one of them
 GATE_LITERALS = ("licen", "spdx", "copyleft", "creative", "public domain", "cc by", "cc-by", "cc0", "gpl",
                  "hereby granted", "redistribution and use", "permission to use", "warrant", " liabilit",
-                 "copyright holder", "/mpl/")
+                 "copyright holder", "/mpl/", "라이선스", "라이센스")
 _GATE = re.compile(
     r"licen[cs]|spdx|copyleft|creative\s*commons|public\s+domain|\bcc[\s-]?(?:by|0)\b|\b[al]?gpl|"
     r"permission\s+is\s+hereby\s+granted|redistribution\s+and\s+use|permission\s+to\s+use,\s+copy|"
-    r"warrant(?:y|ies)|\bliabilit|copyright\s+holder", re.IGNORECASE)  # the last ones carry a window through a text
+    r"warrant(?:y|ies)|\bliabilit|copyright\s+holder|라이[선센]스", re.IGNORECASE)  # the last ones carry a window through a text
 # words of license texts and headers, rare in prose that only names a license: a window with two of them may hold a
 # (modified) text, worth ScanCode's approximate matcher
 LEGALESE = re.compile(r"warrant|\bliabilit|hereby\s+granted|redistribut|permission|free\s+software|"
@@ -72,7 +72,7 @@ NOTICE_SENTENCE = re.compile(
 _LABEL = re.compile(r"(?m)^[ \t#*>|\-\"'`]*(?:licen[cs]e|licensing)(?:\s+type)?[*_`\"']*\s*(?:[:=]|::)[*_]*\s*[\"'`]?",
                     re.IGNORECASE)
 # a Markdown "License" heading whose paragraph starts with a license name: "## License\n\n[Apache License 2.0](LICENSE)"
-_HEADING = re.compile(r"(?m)^#{1,6}[ \t]*(?:licen[cs]e|licensing)[ \t]*#*[ \t]*\n\s*\[?", re.IGNORECASE)
+_HEADING = re.compile(r"(?m)^#{1,6}[ \t]*(?:licen[cs]e|licensing|라이[선센]스)[ \t]*#*[ \t]*\n\s*\[?", re.IGNORECASE)
 # "is MIT-licensed" (a predicate: "a GPL-licensed book" describes another work)
 _PRENAMED = re.compile(r"\b(?:is|are)\s+(?:fully\s+|entirely\s+)?(?P<name>[\w.+-]+(?:\s+v?\d[\w.]*)?)[\s-]licen[cs]ed\b",
                        re.IGNORECASE)
@@ -214,7 +214,7 @@ def resolve_name(after: str) -> tuple[str, int] | None:
         named = resolve_name(after[markup.end():])
         return (named[0], markup.end() + named[1]) if named else None
     cut = _NAME_END.search(after)
-    head = after[:cut.start()] if cut else after[:200]
+    head = _korean_name_end(after[:cut.start()] if cut else after[:200])
     cc = _CC_NAME.match(head) or _CC_SHORT.match(head)
     if cc:
         lid = _known(cc.group(0))
@@ -226,10 +226,59 @@ def resolve_name(after: str) -> tuple[str, int] | None:
         candidate = head[:end].strip(" ,.:;\"'`*_()")
         if not candidate or candidate.lower() in ("license", "licence", "terms", "same", "following", "this"):
             continue
-        lid = _known(candidate)
+        lid = _known(_KO_LICENSE.sub("License", candidate))
         if lid:
             return lid, len(head[:end].rstrip(" ,.:;\"'`*_()\n\t"))  # what follows the name starts after it
     return None
+
+
+# Korean: "라이선스" (or "라이센스") is "License" in a name ("Apache 라이선스 2.0"); the name ends at any other Hangul
+# word, and at a particle glued to it ("CC BY 4.0에 따라", "Apache 2.0 라이선스에 따라")
+_KO_LICENSE = re.compile(r"라이[선센]스")
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
+
+
+def _korean_name_end(head: str) -> str:
+    for run in _HANGUL_RUN.finditer(head):
+        word = _KO_LICENSE.match(run.group(0))
+        if not word:
+            return head[:run.start()]
+        if word.end() < len(run.group(0)):
+            return head[:run.start() + word.end()]
+    return head
+
+
+# Korean notices put the name first and the verb last: "문서는 CC BY 4.0에 따라 배포된다" (distributed under),
+# "모든 코드 기여는 Apache 2.0 라이선스 하에 있다" (is under), "... Apache 2.0 라이선스에 따라 라이선스가 부여됩니다"
+# (licensed under: Google's Korean page footer), "MIT 라이선스로 배포됩니다"
+_KO_NOTICE = re.compile(
+    r"(?:[ \t]*라이[선센]스)?[ \t]*(?:에[ \t]*따라|하에|(?:으)?로)[ \t]*"
+    r"(?:(?:[\uac00-\ud7a3]+[ \t]+){0,2}?[\uac00-\ud7a3]*?(?:배포|허가|부여|적용|공개|제공)|(?<=하에)[ \t]*있)")
+# what a Korean sentence says when it advises or supposes: "... 배포할 수 있습니다" (can), "... 배포하려면" (to),
+# "... 사용하세요" (please use), "... 배포하면" (if)
+_KO_HYPOTHETICAL_AFTER = re.compile(r"[\uac00-\ud7a3]{0,3}(?:[ \t]*수[ \t]*있|려면|세요|야[ \t]|면[ \t,])")
+# ... or speaks of licenses in general: "많은 프로젝트가 MIT 라이선스로 배포됩니다" (many projects), "만약" (if)
+_KO_HYPOTHETICAL_BEFORE = re.compile(r"많은|대부분|일반적으로|흔히|보통|만약|다른[ \t]*(?:소프트웨어|프로젝트|코드|라이브러리|패키지)")
+_LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \t.,+\-]*$")
+
+
+def korean_notices(text: str, offset: int = 0) -> list[Evidence]:
+    """Korean notices: the longest known license name just before a licensing phrase."""
+    found = []
+    for m in _KO_NOTICE.finditer(text):
+        run = _LATIN_RUN.search(text, max(0, m.start() - 100), m.start())
+        if not run or _KO_HYPOTHETICAL_AFTER.match(text, m.end()):
+            continue
+        sentence_start = max(text.rfind(". ", 0, run.start()), text.rfind("\n", 0, run.start()), run.start() - 120)
+        if _KO_HYPOTHETICAL_BEFORE.search(text, sentence_start + 1, run.start()):
+            continue
+        words = run.group(0).split()
+        for k in range(max(0, len(words) - MAX_NAME_WORDS), len(words)):
+            lid = _known(" ".join(words[k:]).strip(" ,.:;"))
+            if lid:
+                found.append(Evidence(lid, NOTICE, "notice", offset + run.start()))
+                break
+    return found
 
 
 # comment markers at line starts, blanked in place (same offsets) so that a notice wrapped over comment lines reads
@@ -348,6 +397,8 @@ def notice_sentences(text: str, offset: int = 0) -> list[Evidence]:
         lid = _known(m.group("name"))
         if lid and not explains(text, m.start(), m.end()):
             found.append(Evidence(lid, NOTICE, "notice", offset + m.start()))
+    if _HANGUL_RUN.search(text):
+        found += korean_notices(text, offset)
     return found
 
 

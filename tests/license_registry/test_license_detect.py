@@ -210,6 +210,40 @@ def test_organisations_and_bare_words_are_not_licenses(text):
     assert _tagged(text) == []
 
 
+# Korean notices put the name first and the verb last; "라이선스" is "License" in a name. The first two are the two
+# Korean documents of ../shared that state their license (tensorflow/docs-l10n, cncf/glossary), missed by every
+# engine until 2026-12-02: Korean text without "licen" did not even pass the pre-check.
+KOREAN_NOTICES = [
+    ("## 라이선스\n\n[Apache 라이선스 2.0](LICENSE)\n", "Apache-2.0"),
+    ("## 라이선스\n\n모든 코드 기여는 Apache 2.0 라이선스 하에 있다. 문서는 CC BY 4.0에 따라 배포된다.\n",
+     "Apache-2.0 AND CC-BY-4.0"),
+    ("달리 명시되지 않는 한 이 페이지의 콘텐츠에는 Creative Commons Attribution 4.0 라이선스에 따라 라이선스가 "
+     "부여되며, 코드 샘플에는 Apache 2.0 라이선스에 따라 라이선스가 부여됩니다.", "CC-BY-4.0 AND Apache-2.0"),
+    ("이 프로젝트는 MIT 라이선스로 배포됩니다.", "MIT"),
+]
+KOREAN_NOT_NOTICES = [
+    "오픈 소스 프로젝트는 MIT 라이선스로 배포할 수 있습니다.",  # can be
+    "GPL 라이선스로 배포하려면 소스를 공개해야 합니다.",  # to distribute under the GPL, ...
+    "많은 프로젝트가 Apache 2.0 라이선스에 따라 배포됩니다.",  # many projects
+    "모델을 다른 허브에 미러링하려면 MIT, CC0 또는 Apache 라이선스를 사용하세요.",  # advice
+    # another work's license, in a citation page (real: tensorflow/docs-l10n site/ko/about/bib.md)
+    "TensorFlow API 및 참조 구현은 2015년 11월 Apache 2.0 라이선스에 따라 오픈 소스 패키지로 출시되었으며",
+]
+
+
+@pytest.mark.parametrize("text,expected", KOREAN_NOTICES)
+def test_korean_notices(text, expected):
+    from license_registry import detect_license_expression
+
+    found = detect_license_expression(text, engine="builtin")
+    assert found and found.expression == expected and found.confidence >= 0.8
+
+
+@pytest.mark.parametrize("text", KOREAN_NOT_NOTICES)
+def test_korean_sentences_that_suppose_advise_or_describe_another_work_are_not_notices(text):
+    assert _tagged(text) == []
+
+
 def test_a_license_name_nothing_knows_is_recorded_and_never_tagged():
     """"Licensed under the Sapiens2 License": the document says what it is under, but no one here knows that license.
     The name is recorded as `LicenseRef-Unknown-<name>` below the tagging threshold (the step's `license_detected`
