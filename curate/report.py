@@ -30,6 +30,20 @@ def _group(lf: pl.LazyFrame | None, key: str) -> list[dict[str, Any]]:
     return df.to_dicts()
 
 
+def _licenses_stated_unknown(lf: pl.LazyFrame | None) -> list[dict[str, Any]]:
+    """Documents that state a license no one here knows ("Licensed under the Sapiens2 License": `license_detect`
+    records it as `license_detected` = LicenseRef-Unknown-<name>, below the tagging threshold), per name, with the
+    licenses they were given instead (their license files' or their source's): what a reviewer should read."""
+    if lf is None or "license_detected" not in lf.collect_schema().names():
+        return []
+    df = (lf.filter(pl.col("license_detected").str.starts_with("LicenseRef-Unknown-"))
+          .group_by("license_detected")
+          .agg(pl.len().alias("documents"), pl.col("license").drop_nulls().unique().sort().alias("licenses_given"))
+          .sort(["documents", "license_detected"], descending=[True, False]).collect())
+    return [{"stated": row["license_detected"].removeprefix("LicenseRef-Unknown-"), "documents": row["documents"],
+             "licenses_given": ", ".join(row["licenses_given"])} for row in df.to_dicts()]
+
+
 def build_report(run_dir: str) -> dict[str, Any]:
     manifest = read_json(os.path.join(run_dir, "manifest.json"))
     kept, removed = _scan(os.path.join(run_dir, "data")), _scan(os.path.join(run_dir, "removed"))
@@ -64,6 +78,7 @@ def build_report(run_dir: str) -> dict[str, Any]:
         "languages": _group(kept, "lang"),
         "sources": _group(kept, "source"),
         "licenses": _group(kept, "license"),
+        "licenses_stated_unknown": _licenses_stated_unknown(kept),
         "removed_samples": _samples(removed, configured),
         "sources_in": _sources_in(manifest, removed),
         "removed_by_reason_source": _by_reason(removed, "source"),
@@ -182,6 +197,9 @@ def to_markdown(rep: dict[str, Any]) -> str:
           "## Kept, by language\n", _md_table(rep["languages"], ["lang", "documents", "bytes"]),
           "## Kept, by source\n", _md_table(rep["sources"], ["source", "documents", "bytes"]),
           "## Kept, by license\n", _md_table(rep["licenses"], ["license", "documents", "bytes"]),
+          *(["## Kept documents stating a license no one here knows\n",
+              _md_table(rep["licenses_stated_unknown"], ["stated", "documents", "licenses_given"])]
+            if rep.get("licenses_stated_unknown") else []),
           "## Samples of removed documents\n", _md_table(rep["removed_samples"], ["removed_reason", "id", "preview"])]
     for key, section in rep.items():
         if isinstance(section, dict) and section.get("markdown"):

@@ -116,6 +116,22 @@ def test_files_of_a_debian_package_inherit_what_its_copyright_file_declares_for_
     assert got["other/src/main.c"] == ("MIT-0", "declared")
 
 
+def test_the_report_lists_the_licenses_documents_state_that_no_one_here_knows(tmp_path):
+    """"Licensed under the Sapiens2 License" sets no license (nothing here knows its terms): the document keeps the
+    license of its folder or source, and the report says which stated names no one has read, how often."""
+    from curate.report import build_report, to_markdown
+
+    files = [("m", "README.md", "# Sapiens\n\nThe weights are licensed under the Sapiens2 License.\n"),
+             ("m", "docs/use.md", "Usage\n\nReleased under the Sapiens2 License. See the model card.\n"),
+             ("m", "src/a.py", "# Licensed under the MIT License.\nx = 1\n"),
+             ("m", "src/b.py", "y = 2\n")]
+    got = run_license_detect(tmp_path, files)
+    assert got["m/README.md"] == ("MIT-0", "declared") and got["m/src/a.py"] == ("MIT", "detected")
+    rep = build_report(str(tmp_path / "run"))
+    assert rep["licenses_stated_unknown"] == [{"stated": "Sapiens2-License", "documents": 2, "licenses_given": "MIT-0"}]
+    assert "| Sapiens2-License | 2 | MIT-0 |" in to_markdown(rep)
+
+
 def test_license_file_names():
     from curate.steps.license import is_license_file
 
