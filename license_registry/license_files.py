@@ -123,3 +123,30 @@ def _sentence_start(text: str, at: int) -> int:
 def _sentence_end(text: str, at: int) -> int:
     m = _SENTENCE_END.search(text, at)
     return m.end() if m else len(text)
+
+
+# license names that say the family, not the license: which one is meant, the license files around the document tell
+# ("the BSD License" in a header of a repository whose LICENSE.BSD is BSD-3-Clause)
+GENERIC_FAMILIES = {"bsd": "BSD-", "bsd-style": "BSD-", "new-bsd": "BSD-3-Clause", "apache": "Apache-",
+                    "gpl": "GPL-", "gnu-gpl": "GPL-", "lgpl": "LGPL-", "gnu-lgpl": "LGPL-", "mpl": "MPL-",
+                    "mozilla-public": "MPL-", "eclipse-public": "EPL-", "cc-by": "CC-BY-"}
+_UNKNOWN_REF = re.compile(r"LicenseRef-Unknown-([A-Za-z0-9.-]+)")
+
+
+def refine_generic_names(expression: str, around: str) -> str:
+    """`expression` with each generic name it holds ("LicenseRef-Unknown-BSD-License": the BSD family) replaced by
+    the one license of that family that `around` (the license of the document's folder) names; unchanged where
+    `around` names none or several of them."""
+    ids = resolve(around).ids if around else ()
+
+    def member(m: re.Match) -> str:
+        family = re.sub(r"(?i)-?licen[cs]e$", "", m.group(1)).lower()
+        prefix = GENERIC_FAMILIES.get(family)
+        found = sorted({i for i in ids if prefix and i.startswith(prefix)})
+        return found[0] if len(found) == 1 else m.group(0)
+
+    refined = _UNKNOWN_REF.sub(member, expression)
+    if refined == expression:
+        return expression
+    res = resolve(refined)
+    return res.expression if res.expression else refined

@@ -319,7 +319,9 @@ def resolve_names(after: str, choice: bool = False) -> tuple[str, int] | None:
         if not join:
             break
         at = len(after) - len(after[join.end():].lstrip())  # the next name's first character
-        named = resolve_name(after[at:])
+        # a name nothing knows still counts in a join: "the Apache License, Version 2.0, and the BSD License" (which
+        # BSD, the license files of the folder may tell: `license_files.refine_generic_names`)
+        named = resolve_name(after[at:]) or unknown_license_name(after[at:])
         if not named:
             break
         names.append(named[0])
@@ -341,8 +343,9 @@ def resolve_names(after: str, choice: bool = False) -> tuple[str, int] | None:
 # a license name the registry does not know, after a licensing verb: capitalised words (or digits, "eGenix.com")
 # ending in "License" ("the Sapiens2 License", "the eGenix.com Public License Agreement, Version 1.1")
 _NAME_WORD = r"(?:[A-Z0-9][\w.+-]*|[a-z][\w.-]*[A-Z][\w.+-]*)"
+_SPACE = r"(?:[ \t]*\n[ \t]*|[ \t]+)"  # a wrapped line too
 _UNKNOWN_NAME = re.compile(
-    rf"[\[`*_]{{0,3}}(?P<name>{_NAME_WORD}(?:[ \t]+(?:{_NAME_WORD}|of|for|and))*?[ \t]+Licen[cs]e"
+    rf"[\[`*_]{{0,3}}(?P<name>{_NAME_WORD}(?:{_SPACE}(?:{_NAME_WORD}|of|for|and))*?{_SPACE}Licen[cs]e"
     r"(?:[ \t]+Agreement)?(?:,?[ \t]+(?:[Vv]ersion[ \t]+|v\.?[ \t]*)?\d+(?:\.\d+)*)?)(?![\w-]|[ \t]+[A-Z]\w)")
 # words that make no name on their own: "the Same License as Python", "an Open Source License"
 _GENERIC = frozenset("this the same following above open source free software original standard permissive its their "

@@ -83,6 +83,24 @@ def test_files_inherit_the_choice_a_license_file_offers_between_the_files_it_nam
     assert got["pkg/src/packaging/version.py"] == ("Apache-2.0 OR BSD-2-Clause", "inherited")
 
 
+def test_a_generic_name_in_a_notice_is_the_license_of_that_family_its_folder_has(tmp_path):
+    """cryptography's and packaging's headers: "dual licensed under the terms of the Apache License, Version 2.0, and
+    the BSD\n# License". Which BSD it does not say; the repository's license files do (here BSD-3-Clause). Until
+    2026-12-02 the header read `Apache-2.0` alone (the join stopped at the name nothing knew)."""
+    pointer = ("This software is made available under the terms of *either* of the licenses\nfound in "
+               "LICENSE.APACHE or LICENSE.BSD.\n")
+    header = ("# This file is dual licensed under the terms of the Apache License, Version\n# 2.0, and the BSD "
+              "License. See the LICENSE file in the root of this repository\n# for complete details.\n\nx = 1\n")
+    files = [("crypto", "src/cryptography/fernet.py", header), ("crypto", "LICENSE", pointer),
+             ("crypto", "LICENSE.BSD", (REFS / "BSD-3-Clause.txt").read_text()),
+             ("crypto", "LICENSE.APACHE", (REFS / "Apache-2.0__full.txt").read_text()),
+             ("alone", "fernet.py", header)]
+    got = run_license_detect(tmp_path, files)
+    assert got["crypto/src/cryptography/fernet.py"] == ("Apache-2.0 OR BSD-3-Clause", "detected")
+    # no license files around it: the generic name stays what it says, an unknown alternative
+    assert got["alone/fernet.py"] == ("Apache-2.0 OR LicenseRef-Unknown-BSD-License", "detected")
+
+
 def test_a_debian_copyright_file_is_read_whole_and_states_what_it_declares(tmp_path):
     """license_detect scans the head and tail of a long document: a machine-readable copyright file of 1,000 file
     groups is read whole, the license of the group in its middle counted (the reader: its own tests)."""

@@ -187,12 +187,15 @@ class LicenseDetect(CurateStep):
         return text[:n] + "\n" + text[-n:]
 
     def process(self, doc: Document) -> str | None:
-        from license_registry import detect_license_expression
+        from license_registry import detect_license_expression, refine_generic_names
 
         meta = doc.metadata
         found = detect_license_expression(self._scan_text(doc), engine=self.params.engine,
                                           min_confidence=self.params.min_confidence)
-        detected = meta["license_detected"] = normalize(found.expression) if found else None
+        detected = normalize(found.expression) if found else None
+        if detected and "LicenseRef-Unknown-" in detected and (around := self.inherited(doc)):
+            detected = refine_generic_names(detected, around[0])  # "the BSD License": the one its folder has
+        meta["license_detected"] = detected
         if meta.get(D.LICENSE_SOURCE) == "record":
             meta[D.LICENSE] = normalize(meta.get(D.LICENSE))
         elif found and found.confidence >= self.params.min_confidence:

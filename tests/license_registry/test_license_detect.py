@@ -246,9 +246,9 @@ def test_korean_sentences_that_suppose_advise_or_describe_another_work_are_not_n
 
 def test_a_license_name_nothing_knows_is_recorded_and_never_tagged():
     """"Licensed under the Sapiens2 License": the document says what it is under, but no one here knows that license.
-    The name is recorded as `LicenseRef-Unknown-<name>` below the tagging threshold (the step's `license_detected`
-    shows it; its `license` falls back to the files' or the source's), and adds nothing where a known license is
-    stated. Until 2026-12-02 it was dropped without a trace."""
+    Named alone, it is recorded as `LicenseRef-Unknown-<name>` below the tagging threshold (the step's
+    `license_detected` shows it; its `license` falls back to the files' or the source's); named in one notice with
+    a known license, it is part of what the notice states. Until 2026-12-02 it was dropped without a trace."""
     from license_registry import detect_license_expression
 
     found = detect_license_expression("Licensed under the Sapiens2 License. You may obtain a copy of the License.",
@@ -259,6 +259,12 @@ def test_a_license_name_nothing_knows_is_recorded_and_never_tagged():
     assert found and found.expression == "LicenseRef-Unknown-eGenix.com-Public-License-Agreement-Version-1.1.0"
     both = "Licensed under the MIT License. The fonts are released under the Foo Font License."
     assert detect_license_expression(both, engine="builtin").expression == "MIT"
+    # named together with a known license, it is part of what the notice states: both apply, or a choice
+    joined = detect_license_expression("Licensed under the MIT License and the Foo Font License.", engine="builtin")
+    assert joined.expression == "MIT AND LicenseRef-Unknown-Foo-Font-License" and joined.confidence >= 0.8
+    joined = detect_license_expression("# dual licensed under the terms of the Apache License, Version 2.0, and the "
+                                       "BSD\n# License.", engine="builtin")
+    assert joined.expression == "Apache-2.0 OR LicenseRef-Unknown-BSD-License"
     # two licenses and an unknown name are not a list of three
     assert sorted(_tagged("Code released under the MIT License. Docs licensed under CC BY 4.0. Fonts licensed under "
                           "the Foo Font License.")) == ["CC-BY-4.0", "MIT"]

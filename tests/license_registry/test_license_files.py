@@ -54,3 +54,16 @@ def test_what_is_not_a_reference_to_a_file_of_the_folder():
     assert inherited({"LICENSE": "Licensed under the MIT License; see LICENSE.txt-old for the text.\n",
                       "LICENSE.txt-old": "(empty)"}) == "MIT"
     assert inherited({"LICENSE.md": "no license here"}) is None
+
+
+def test_a_generic_name_is_the_one_license_of_its_family_around_it():
+    from license_registry import refine_generic_names
+
+    stated = "Apache-2.0 OR LicenseRef-Unknown-BSD-License"
+    assert refine_generic_names(stated, "Apache-2.0 OR BSD-3-Clause") == "Apache-2.0 OR BSD-3-Clause"
+    assert refine_generic_names("MIT AND LicenseRef-Unknown-BSD-style-license", "BSD-2-Clause") == "MIT AND BSD-2-Clause"
+    # none or two of the family around it, or a name that is no family: unchanged
+    assert refine_generic_names(stated, "MIT") == stated
+    assert refine_generic_names(stated, "BSD-2-Clause AND BSD-3-Clause") == stated
+    assert refine_generic_names("LicenseRef-Unknown-Sapiens2-License", "BSD-3-Clause") == (
+        "LicenseRef-Unknown-Sapiens2-License")
