@@ -83,6 +83,33 @@ def test_files_inherit_the_choice_a_license_file_offers_between_the_files_it_nam
     assert got["pkg/src/packaging/version.py"] == ("Apache-2.0 OR BSD-2-Clause", "inherited")
 
 
+def test_package_manifests_declare_their_folders_license(tmp_path):
+    """A Rust crate's Cargo.toml says `license = "MIT OR Apache-2.0"` next to LICENSE-MIT and LICENSE-APACHE, which
+    name each other nowhere: until 2026-12-02 its files inherited both (AND), now the choice it declares. An npm
+    package with no license file inherited the source's license; now its package.json's. A license file naming a
+    license the manifest does not adds it; npm's "UNLICENSED" grants no right to use (proprietary); a manifest that is
+    not valid JSON declares nothing."""
+    files = [("crate", "Cargo.toml", '[package]\nname = "rand"\nversion = "0.9.0"\nlicense = "MIT OR Apache-2.0"\n'),
+             ("crate", "LICENSE-MIT", (REFS / "MIT.txt").read_text()),
+             ("crate", "LICENSE-APACHE", (REFS / "Apache-2.0__full.txt").read_text()),
+             ("crate", "src/lib.rs", "pub fn random() -> u32 { 4 }\n"),
+             ("web", "package.json", '{"name": "left-pad", "version": "1.3.0", "license": "WTFPL"}'),
+             ("web", "index.js", "module.exports = leftPad;\n"),
+             ("web", "vendor/lib/package.json", '{"name": "lib", "license": "ISC"}'),
+             ("web", "vendor/lib/LICENSE", (REFS / "BSD-3-Clause.txt").read_text()),
+             ("web", "vendor/lib/a.js", "exports.a = 1;\n"),
+             ("web", "private/package.json", '{"name": "internal", "license": "UNLICENSED"}'),
+             ("web", "private/b.js", "exports.b = 2;\n"),
+             ("web", "broken/package.json", '{"name": "x", "license": "MIT",'),
+             ("web", "broken/c.js", "exports.c = 3;\n")]
+    got = run_license_detect(tmp_path, files)
+    assert got["crate/src/lib.rs"] == ("MIT OR Apache-2.0", "inherited")
+    assert got["web/index.js"] == ("WTFPL", "inherited")
+    assert got["web/vendor/lib/a.js"] == ("ISC AND BSD-3-Clause", "inherited")
+    assert got["web/private/b.js"] == ("LicenseRef-scancode-proprietary-license", "inherited")  # no right granted
+    assert got["web/broken/c.js"] == ("WTFPL", "inherited")
+
+
 def test_a_generic_name_in_a_notice_is_the_license_of_that_family_its_folder_has(tmp_path):
     """cryptography's and packaging's headers: "dual licensed under the terms of the Apache License, Version 2.0, and
     the BSD\n# License". Which BSD it does not say; the repository's license files do (here BSD-3-Clause). Until

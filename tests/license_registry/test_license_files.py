@@ -3,6 +3,8 @@ stands for them, as the choice it offers or all together."""
 
 from pathlib import Path
 
+import pytest
+
 from license_registry import folder_license, read_license_file
 
 REFS = Path(__file__).resolve().parents[2] / "license_registry" / "reference_texts"
@@ -67,3 +69,40 @@ def test_a_generic_name_is_the_one_license_of_its_family_around_it():
     assert refine_generic_names(stated, "BSD-2-Clause AND BSD-3-Clause") == stated
     assert refine_generic_names("LicenseRef-Unknown-Sapiens2-License", "BSD-3-Clause") == (
         "LicenseRef-Unknown-Sapiens2-License")
+
+
+@pytest.mark.parametrize("name,text,expected", [
+    ("Cargo.toml", '[package]\nname = "rand"\nlicense = "MIT OR Apache-2.0"\n', "MIT OR Apache-2.0"),
+    ("Cargo.toml", '[package]\nname = "old"\nlicense = "MIT/Apache-2.0"\n', "MIT OR Apache-2.0"),  # before SPDX
+    ("Cargo.toml", '[package]\nname = "x"\nlicense-file = "LICENSE.txt"\n', None),
+    ("package.json", '{"name": "a", "license": "ISC"}', "ISC"),
+    ("package.json", '{"name": "a", "license": {"type": "MIT", "url": "https://x"}}', "MIT"),
+    ("package.json", '{"name": "a", "licenses": [{"type": "MIT"}, {"type": "Apache-2.0"}]}', "MIT OR Apache-2.0"),
+    ("package.json", '{"name": "a", "license": "UNLICENSED"}', "LicenseRef-scancode-proprietary-license"),
+    ("package.json", '{"name": "a", "license": "SEE LICENSE IN LICENSE.txt"}', None),
+    ("package.json", '{"name": "a", "license": "MIT",', None),  # not JSON
+    ("composer.json", '{"license": ["LGPL-2.1-only", "GPL-3.0-or-later"]}', "LGPL-2.1-only OR GPL-3.0-or-later"),
+    ("pyproject.toml", '[project]\nname = "a"\nlicense = "Apache-2.0"\n', "Apache-2.0"),
+    ("pyproject.toml", '[project]\nname = "a"\nlicense = {text = "BSD-3-Clause"}\n', "BSD-3-Clause"),
+    ("pyproject.toml", '[project]\nname = "a"\nlicense = {file = "LICENSE"}\n', None),
+    ("pyproject.toml", '[tool.poetry]\nname = "a"\nlicense = "MIT"\n', "MIT"),
+    ("pyproject.toml", '[project]\nname = "a"\nlicense = "Our own terms"\n', None),  # nothing known
+])
+def test_package_manifests_declare_a_license(name, text, expected):
+    from license_registry.license_files import read_package_manifest
+
+    read = read_package_manifest(name, text)
+    assert (read.license.expression if read else None) == expected
+    assert read is None or read.declared
+
+
+def test_a_manifest_gives_its_folders_license_and_the_files_add_what_it_does_not_name():
+    from license_registry.license_files import read_package_manifest
+
+    cargo = read_package_manifest("Cargo.toml", '[package]\nlicense = "MIT OR Apache-2.0"\n')
+    mit, apache = (read_license_file(n, (REFS / f).read_text(), engine="builtin")
+                   for n, f in (("LICENSE-MIT", "MIT.txt"), ("LICENSE-APACHE", "Apache-2.0__full.txt")))
+    assert folder_license([mit, apache])[0] == "Apache-2.0 AND MIT"  # two files that do not name each other
+    assert folder_license([mit, apache, cargo]) == ("MIT OR Apache-2.0", 1.0)
+    npm = read_package_manifest("package.json", '{"license": "ISC"}')
+    assert folder_license([mit, npm])[0] == "ISC AND MIT"  # @npmcli/redact: package.json ISC, LICENSE the MIT text
