@@ -53,7 +53,8 @@ GATE_LITERALS = ("licen", "spdx", "copyleft", "creative", "public domain", "cc b
 _GATE = re.compile(
     r"licen[cs]|spdx|copyleft|creative\s*commons|public\s+domain|\bcc[\s-]?(?:by|0)\b|\b[al]?gpl|"
     r"permission\s+is\s+hereby\s+granted|redistribution\s+and\s+use|permission\s+to\s+use,\s+copy|"
-    r"warrant(?:y|ies)|\bliabilit|copyright\s+holder|라이[선센]스", re.IGNORECASE)  # the last ones carry a window through a text
+    # the last ones carry a window through a text; "라이선스" is Korean for "license"
+    r"warrant(?:y|ies)|\bliabilit|copyright\s+holder|라이[선센]스", re.IGNORECASE)
 # words of license texts and headers, rare in prose that only names a license: a window with two of them may hold a
 # (modified) text, worth ScanCode's approximate matcher
 LEGALESE = re.compile(r"warrant|\bliabilit|hereby\s+granted|redistribut|permission|free\s+software|"
@@ -62,11 +63,12 @@ LEGALESE = re.compile(r"warrant|\bliabilit|hereby\s+granted|redistribut|permissi
 _VERB = (r"(?:(?:dual|multi)[\s-])?licen[cs]ed|release[sd]?|distributed|available|published|provided|offered|shared|"
          r"made\s+available|covered|governed|protected|placed")
 # "Licensed under the Apache License", "release the work under the MIT licence", "licensed under the open source
-# MIT-CMU License"
+# MIT-CMU License", "is subject to the terms of the Mozilla Public License, v. 2.0" (MPL-2.0's Exhibit A header)
 NOTICE_SENTENCE = re.compile(
     rf"\b(?:(?P<verb>{_VERB})(?:\s+to\s+you)?(?:\s+freely)?"
     r"(?:\s+(?:it|them|this(?:\s+\w+)?|the\s+(?:work|code|software|project|library|content|data)))?"
-    r"\s+(?:under|with)|subject\s+to)\s+(?P<either>both\s+|[*_]{0,2}either[*_]{0,2}\s+(?:of\s+)?|(?:your\s+)?choice\s+of\s+)?"
+    r"\s+(?:under|with)|subject\s+to)\s+"
+    r"(?P<either>both\s+|[*_]{0,2}either[*_]{0,2}\s+(?:of\s+)?|(?:your\s+)?choice\s+of\s+)?"
     r"(?:(?:the\s+)?terms\s+(?:and\s+conditions\s+)?(?:of|from)\s+)?"
     r"(?:the\s+|an?\s+|its\s+)?(?:(?:very\s+)?(?:open[\s-]source|permissive|liberal|standard)\s+)?", re.IGNORECASE)
 _LABEL = re.compile(r"(?m)^[ \t#*>|\-\"'`]*(?:licen[cs]e|licensing)(?:\s+type)?[*_`\"']*\s*(?:[:=]|::)[*_]*\s*[\"'`]?",

@@ -103,8 +103,8 @@ class LicenseDetect(CurateStep):
         LICENSE.PSF, "MIT AND PSF-2.0"), and a file that names others ("either of the licenses found in
         LICENSE.APACHE or LICENSE.BSD") standing for them (`license_registry.license_files`). A package manifest's
         license field (package.json, composer.json, Cargo.toml, pyproject.toml) is what the package declares: it
-        gives its folder's license (Rust's "MIT OR Apache-2.0" next to LICENSE-MIT and LICENSE-APACHE). A machine-readable
-        Debian copyright file (`debian/copyright`) declares the license of each group of files of its package by
+        gives its folder's license (Rust's "MIT OR Apache-2.0" next to LICENSE-MIT and LICENSE-APACHE). A
+        machine-readable Debian copyright file (`debian/copyright`) declares the license of each group of files of its package by
         pattern: those declarations are what its files inherit."""
         if not self.params.license_files:
             return

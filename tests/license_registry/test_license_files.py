@@ -63,7 +63,8 @@ def test_a_generic_name_is_the_one_license_of_its_family_around_it():
 
     stated = "Apache-2.0 OR LicenseRef-Unknown-BSD-License"
     assert refine_generic_names(stated, "Apache-2.0 OR BSD-3-Clause") == "Apache-2.0 OR BSD-3-Clause"
-    assert refine_generic_names("MIT AND LicenseRef-Unknown-BSD-style-license", "BSD-2-Clause") == "MIT AND BSD-2-Clause"
+    assert refine_generic_names("MIT AND LicenseRef-Unknown-BSD-style-license", "BSD-2-Clause") == (
+        "MIT AND BSD-2-Clause")
     # none or two of the family around it, or a name that is no family: unchanged
     assert refine_generic_names(stated, "MIT") == stated
     assert refine_generic_names(stated, "BSD-2-Clause AND BSD-3-Clause") == stated
