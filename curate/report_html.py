@@ -3,9 +3,10 @@ Vega-Lite spec built with altair and rendered to inline SVG by vl-convert, offli
 
 What a data engineer reads instead of the tables: the funnel of documents and bytes through the steps, removals by
 reason x source and reason x language, the distribution of every stored score with the config's thresholds on it,
-dedup cluster sizes, licenses by documents and tokens (bytes without a tokenizer), PII found per entity, and a few
-removed documents per reason with the values that removed them. It reads only report.json's content (built from
-the run's shards, whose text the PII step already scrubbed) and the manifest: never the input files.
+dedup cluster sizes, licenses by documents and tokens (bytes without a tokenizer), the license names documents
+state that no one here knows, PII found per entity, and a few removed documents per reason with the values that
+removed them. It reads only report.json's content (built from the run's shards, whose text the PII step already
+scrubbed) and the manifest: never the input files.
 """
 
 from __future__ import annotations
@@ -174,6 +175,9 @@ def render_html(rep: dict[str, Any], manifest: dict[str, Any]) -> str:
     rows, measure = license_rows(rep, manifest)
     if rows:
         body.append(section(f"Kept, by license (documents and {measure})", licenses_chart(rows, measure)))
+    if rep.get("licenses_stated_unknown"):
+        body.append(section("Kept documents stating a license no one here knows (the license they were given instead)",
+                            table(rep["licenses_stated_unknown"], ["stated", "documents", "licenses_given"])))
     if rep["pii_by_entity"]:
         body.append(section("PII found, by entity (replaced by placeholders)",
                             bar_chart(rep["pii_by_entity"], "entity", "found", "found",

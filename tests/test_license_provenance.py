@@ -175,6 +175,11 @@ def test_the_report_lists_the_licenses_documents_state_that_no_one_here_knows(tm
     rep = build_report(str(tmp_path / "run"))
     assert rep["licenses_stated_unknown"] == [{"stated": "Sapiens2-License", "documents": 2, "licenses_given": "MIT-0"}]
     assert "| Sapiens2-License | 2 | MIT-0 |" in to_markdown(rep)
+    from curate.report_html import render_html
+    from curate.util import read_json
+
+    page = render_html(rep, read_json(str(tmp_path / "run" / "manifest.json")))
+    assert "stating a license no one here knows" in page and "Sapiens2-License" in page
 
 
 def test_license_file_names():
