@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from .expression import combine_licenses, resolve
+from .expression import combine_licenses, resolve, unknown_ref
 
 _FORMAT = re.compile(r"\A\s*(?:Format|Format-Specification):\s*\S*(?:copyright-format|dep5|DEP-5)", re.IGNORECASE)
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]?(.*)$")
@@ -200,7 +200,7 @@ def _one(name: str, text: str, engine: str) -> str:
         detected = detect_license_expression(text, engine=engine)
         if detected:
             return detected.primary
-    return "LicenseRef-Unknown-" + re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-")
+    return unknown_ref(name)
 
 
 def read_debian_copyright(text: str, engine: str = "auto") -> DebianCopyright | None:

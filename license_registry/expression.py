@@ -106,6 +106,11 @@ def _resolve_single_or_expr(text: str, reg: Registry, original: str) -> Resolved
     return _from_parsed(original, parsed, reg, unknown=tuple(unknown), placeholders=placeholders)
 
 
+def unknown_ref(name: str) -> str:
+    """The id of a license nothing here knows, as written: "Sapiens2 License" -> LicenseRef-Unknown-Sapiens2-License."""
+    return "LicenseRef-Unknown-" + (re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-") or "x")
+
+
 def _substitute_symbols(text: str, reg: Registry) -> tuple[str, list[str], tuple[tuple[str, str], ...]]:
     """Replace each operand by its canonical id; unknown operands become LicenseRef-Unknown-*."""
     out, unknown, placeholders = [], [], []
@@ -121,7 +126,7 @@ def _substitute_symbols(text: str, reg: Registry) -> tuple[str, list[str], tuple
             lid = token
         elif lid is None:
             unknown.append(token)
-            lid = "LicenseRef-Unknown-" + (re.sub(r"[^A-Za-z0-9.]+", "-", token).strip("-") or "x")
+            lid = unknown_ref(token)
             placeholders.append((lid, token))
         out.append(lid)
     return "".join(out), unknown, tuple(placeholders)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
 
-from .expression import resolve
+from .expression import resolve, unknown_ref
 from .page import Link, Page
 
 # Evidence strength (the `license_detect` step tags at >= 0.8 by default).
@@ -361,7 +361,7 @@ def unknown_license_name(after: str) -> tuple[str, int] | None:
     m = _UNKNOWN_NAME.match(after)
     if not m or all(w.lower() in _GENERIC for w in m["name"].split()[:-1]):
         return None
-    return "LicenseRef-Unknown-" + re.sub(r"[^A-Za-z0-9.]+", "-", m["name"]).strip("-."), m.end()
+    return unknown_ref(m["name"]), m.end()
 
 
 def explains(text: str, verb_start: int, name_end: int | None = None) -> bool:
