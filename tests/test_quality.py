@@ -148,7 +148,8 @@ PROSE_B = "This second paragraph is also prose that the reader of the page shoul
 def test_every_match_of_a_prose_pattern_holds_what_its_guard_looks_for():
     # the prose view runs a pattern only on lines holding one of its NEEDS strings: a pattern edited to match
     # without them would silently stop matching; this checks every line of the demo and real pages, and edge cases
-    lines = {line for r in demo_documents() + real_documents(400) for line in r["text"].split("\n")}
+    real = real_documents(400)  # none without ../shared (a user's clone): the demo lines and the edge cases then
+    lines = {line for r in demo_documents() + real for line in r["text"].split("\n")}
     lines |= {"a\\*b", "`x`", "{{name}}", "${HOME}", "%{VAR}", ":func:`f`", "[a](b)", "<https://x.y>", "www.x.org",
               "ftp://x", "~/x", "./x", "C:\\x", "a/b/c", "x/y.py", "<b>", "<!-- x -->", "## h", "> q", "*e*", "_e_",
               "{:.external}", "{: #id }"}
@@ -158,7 +159,7 @@ def test_every_match_of_a_prose_pattern_holds_what_its_guard_looks_for():
             if pattern.search(line):
                 checked += 1
                 assert prose._may_match(pattern, line), (pattern.pattern, line)
-    assert checked > 1000
+    assert checked > (1000 if real else 20)
 
 
 def test_a_stray_fence_does_not_set_the_prose_after_it_aside():
