@@ -139,7 +139,9 @@ def test_any_region_phone_skip_only_without_context():
     texts = ["the counter read 9472 7916 today", "Can someone call me on 9472 7916?", "Phone:\n51 516 33 75",
              "Apt. 237 VIC\n655 437 108 office\n", "(37) 788-063-Office", "See pages 816-1082 in 2024-01-02 10 20",
              "hotel 926-1373 and 99 577 450", "call me later.\nthe counter read 9472 7916 today",
-             "Desk: +1-903-140-4508x769", "a desk 140 4508 x769 wide"]
+             "Desk: +1-903-140-4508x769", "a desk 140 4508 x769 wide", "mobile: 99 577450",
+             "89082\n085 175 7641-Office\\,3660170548-Fax", "3660170548(fax)", "3660170548,Fax", "3660170548\tfax",
+             "order 3660170548 shipped", "Returns 3660170548 (cell value)"]
     ents = ["PHONE_NUMBER"]
     for extra in ({}, {"min_score": {"PHONE_NUMBER": 0.1}}, {"disabled_rules": ["any_region_phone"]}):
         gated = PiiScrubber(PiiParams(entities=ents, **extra))

@@ -134,6 +134,11 @@ def test_rule(scrubber, rule):
     ("930.167.3943 fax\n+447700677662 mobile", ["930.167.3943", "+447700677662"]),
     ("21 253 109 8211-Office,+447700 208 815-Fax", ["21 253 109 8211", "+447700 208 815"]),
     ("UTC offset +0100 and build +1234567", []),
+    # a subscriber's part of 6 digits; digits without a separator with a label glued after (Presidio's synthetic set)
+    ("mobile: 99 577450\n", ["99 577450"]),
+    ("89082\n085 175 7641-Office\\,3660170548-Fax", ["085 175 7641", "3660170548"]),
+    ("3660170548 (fax)", ["3660170548"]),
+    ("order 3660170548 shipped, version 12 345678, 1,2345678 office", []),
     # a date written with spaces is a date; a longer number that starts like one is not judged by its start
     ("Please call on 2023 11 30 to confirm", []),
     ("phone: 2012 12 31 44", ["2012 12 31 44"]),

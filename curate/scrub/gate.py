@@ -161,7 +161,9 @@ ENTITY_GATES = {
     "URL_CREDENTIALS": r"://",
     "CREDIT_CARD": r"\d(?:[- ]?\d){12}",  # >= 13 digits, single - or space between (Mastercard 2-series: 16)
     ANY_LENGTH_CARD: r"\d{12}",
-    ANY_REGION_PHONE: r"\d{2}[ ./)-]|\+\d{7}",  # its first group and what follows it; "+" and unseparated digits
+    # its first group and what follows it (a label's separator after unseparated digits: `...48(fax)`, `...48\tfax`);
+    # "+" and unseparated digits
+    ANY_REGION_PHONE: r"\d{2}[ \t./)(,-]|\+\d{7}",
     "IBAN_CODE": r"[A-Z]{2}[0-9]{2}",
     # a dotted quad, or an IPv6 form: each of Presidio's IPv6 alternatives has "::" except the full 8-group form
     # (7 colons between hex groups) and the 6-group IPv4-embedded form (which holds a dotted quad)

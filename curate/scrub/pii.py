@@ -182,19 +182,24 @@ def _any_length_card_recognizer():
                                 supported_entity=ANY_LENGTH_CARD, name="AnyLengthCardRecognizer")
 
 
+# A phone number's label written after it, as address blocks and signatures do ("416 60 039 office", "...-Fax")
+_LABELS = r"(?:office|fax|mobile|cell|tel|phone)\b"
+_LABEL_AFTER = r"[ \t]*[-(,]?[ \t]*" + _LABELS
+_PHONE_LABEL_AFTER = re.compile(_LABEL_AFTER, re.IGNORECASE)
 # Phone-shaped digit groups of any country: an optional "+country" or "(area)" and 2-5 groups of 2-4 digits joined by
-# one space, "-", "." or "/" (`9472 7916`, `(37) 788-063`, `21 253 109 8211`), or "+country" and digits without a
-# separator (`+447700677662`), 7-15 digits in all, and an optional extension (`+1-903-140-4508x769`, `... ext. 12`)
+# one space, "-", "." or "/", the last of up to 6 (`9472 7916`, `(37) 788-063`, `21 253 109 8211`, `99 577450`);
+# "+country" and digits without a separator (`+447700677662`); or 7-12 digits without a separator and a label right
+# after them (`3660170548-Fax`); 7-15 digits in all, and an optional extension (`+1-903-140-4508x769`, `... ext. 12`)
 _PHONE_EXTENSION = r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})"
-_ANY_REGION_PHONE = (r"(?:(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ ./-]\d{2,4}){1,4}"
+_ANY_REGION_PHONE = (r"(?:(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ ./-]\d{2,4}){0,3}"
+                     r"[ ./-]\d{2,6}"
+                     r"|(?<![\w+./-])(?<!\d,)\d{7,12}(?=(?i:" + _LABEL_AFTER + r"))"  # also after a comma (`...,3660170548-Fax`)
                      # "+country" numbers also unseparated (`+447700677662`) and after a comma (`...-Office,+44...`)
                      r"|(?<![\w+./-])\+\d{1,3}(?:[ .-]?\d{2,4}(?:[ ./-]\d{2,4}){1,4}|\d{4,12}))"
                      + _PHONE_EXTENSION + r"?(?![\w+]|[.,/-]\d)")
 _EXTENSION_AT_END = re.compile(_PHONE_EXTENSION + r"\Z")
 
 
-_LABELS = r"(?:office|fax|mobile|cell|tel|phone)\b"
-_PHONE_LABEL_AFTER = re.compile(r"[ \t]*[-(,]?[ \t]*" + _LABELS, re.IGNORECASE)
 _PHONE_LABEL_WORD = re.compile(_LABELS, re.IGNORECASE)  # a superset: where none is, no label follows a candidate
 # internal entities of weak recognizers -> (the entity they find, the candidate's kind the rules test)
 INTERNAL = {ANY_LENGTH_CARD: ("CREDIT_CARD", ANY_LENGTH_CARD), ANY_REGION_PHONE: ("PHONE_NUMBER", ANY_REGION_PHONE)}
