@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 # Words that carry no identity in license names.
 _FILLER = {"the", "license", "licence", "version", "agreement", "international", "unported", "generic",
-           "community", "public-domain-dedication"}
+           "community", "public-domain-dedication", "v", "v."}  # "Eclipse Public License - v 2.0", "v. 2.0"
 _PUNCT = re.compile(r"[^a-z0-9.+]+")
 
 

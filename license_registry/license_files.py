@@ -42,7 +42,7 @@ class LicenseFile:
     names: tuple[str, ...] = ()  # the license file names it mentions, as written, in the order first mentioned
     choice: bool = False  # it offers them as alternatives ("either of ...", "... or ..., at your option")
     besides: DocumentLicense | None = None  # what it states besides those names (the text with them taken out)
-    declared: bool = False  # a package manifest's license field (package.json, Cargo.toml, pyproject.toml)
+    declared: bool = False  # a package manifest's license field (`package_manifests`: package.json, pom.xml, ...)
 
 
 def read_license_file(name: str, text: str, *, engine: str = "auto", min_confidence: float = 0.8) -> LicenseFile:
@@ -160,51 +160,3 @@ def refine_generic_names(expression: str, around: str) -> str:
         return expression
     res = resolve(refined)
     return res.expression if res.expression else refined
-
-
-# package manifests and where their license field is; a value that points to a file ("SEE LICENSE IN ...",
-# `license-file`, `{file = ...}`) leaves the license to the license files
-PACKAGE_MANIFESTS = ("package.json", "composer.json", "Cargo.toml", "pyproject.toml")
-_NOT_A_LICENSE_VALUE = re.compile(r"(?i)^\s*(?:see\s+licen[cs]e|none$|unknown$)")
-# npm: "if you do not wish to grant others the right to use a private or unpublished package under any terms"
-_NPM_UNLICENSED = "LicenseRef-scancode-proprietary-license"
-
-
-def is_package_manifest(name: str) -> bool:
-    return name in PACKAGE_MANIFESTS
-
-
-def read_package_manifest(name: str, text: str) -> LicenseFile | None:
-    """The license a package manifest declares, as a LicenseFile (`declared`); None when it declares none that the
-    registry knows, or the file is not valid JSON/TOML. npm's and Composer's lists of licenses are a choice (OR),
-    as Cargo's old "MIT/Apache-2.0"; npm's "UNLICENSED" (no right to use granted) is proprietary, and "SEE LICENSE
-    IN <file>" leaves it to that file."""
-    import json
-    import tomllib
-
-    try:
-        data = json.loads(text) if name.endswith(".json") else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    if name == "Cargo.toml":
-        value = (data.get("package") or {}).get("license")
-        value = value.replace("/", " OR ") if isinstance(value, str) else value
-    elif name == "pyproject.toml":
-        project, poetry = data.get("project") or {}, (data.get("tool") or {}).get("poetry") or {}
-        value = project.get("license") or poetry.get("license")
-        value = value.get("text") if isinstance(value, dict) else value  # PEP 621's {text = "..."}; {file = ...}
-    else:
-        value = data.get("license") or data.get("licenses")
-    if isinstance(value, dict):  # npm's old {"type": "MIT", "url": ...}
-        value = value.get("type")
-    if isinstance(value, list):
-        names = [v.get("type") if isinstance(v, dict) else v for v in value]
-        value = " OR ".join(f"({v})" for v in names if isinstance(v, str) and v.strip())
-    if not isinstance(value, str) or not value.strip() or _NOT_A_LICENSE_VALUE.match(value):
-        return None
-    res = resolve(_NPM_UNLICENSED if value.strip() == "UNLICENSED" else value)
-    if not (res.known and res.expression):
-        return None
-    return LicenseFile(name, DocumentLicense(res.expression, 1.0, res.expression, 1.0), declared=True)

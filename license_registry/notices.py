@@ -122,8 +122,9 @@ _CC_BADGE = re.compile(
 # license pages: (pattern, how to name the license from the match)
 _LICENSE_URLS = [
     (re.compile(r"apache\.org/licenses/LICENSE[-_](?P<v>\d\.\d)", re.I), lambda m: f"Apache-{m['v']}"),
+    # an id as the path writes it, in any case: opensource.org/licenses/mit-license.php
     (re.compile(r"opensource\.org/licenses?/(?P<id>[A-Za-z0-9.+_-]+?)(?:-license)?(?:\.php|\.html)?(?=[/?#\s\"']|$)",
-                re.I), lambda m: m["id"]),
+                re.I), lambda m: m["id"].upper()),
     (re.compile(r"gnu\.org/licenses/(?:old-licenses/)?(?P<n>[al]?gpl|fdl)-(?P<v>\d\.\d)", re.I),
      lambda m: f"{m['n'].upper()}-{m['v']}-only"),
     (re.compile(r"mozilla\.org/(?:en-US/)?MPL/(?P<v>\d\.\d)", re.I), lambda m: f"MPL-{m['v']}"),
@@ -133,6 +134,8 @@ _LICENSE_URLS = [
     (re.compile(r"(?:^|[/.])mit-license\.org", re.I), lambda m: "MIT"),
     (re.compile(r"(?:^|[/.])unlicense\.org", re.I), lambda m: "Unlicense"),
     (re.compile(r"boost\.org/LICENSE_1_0\.txt", re.I), lambda m: "BSL-1.0"),
+    (re.compile(r"eclipse\.org/(?:legal|org/documents)/epl-v?(?P<v>[12])\.?0", re.I), lambda m: f"EPL-{m['v']}.0"),
+    (re.compile(r"eclipse\.org/(?:legal|org/documents)/edl-v?1\.?0", re.I), lambda m: "BSD-3-Clause"),
 ]
 _SHIELDS = re.compile(r"(?:shields\.io|badgen\.net)/badge/licen[cs]e[-/](?P<id>.+?)(?:-[0-9a-f]{3,6}|-[a-z]+|/[a-z]+)?"
                       r"(?:\.svg|\.png|\?|$)", re.IGNORECASE)

@@ -110,6 +110,44 @@ def test_package_manifests_declare_their_folders_license(tmp_path):
     assert got["web/broken/c.js"] == ("WTFPL", "inherited")
 
 
+_POM = """<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <artifactId>jakarta.json-api</artifactId>
+  <licenses>
+    <license>
+      <name>Eclipse Public License - v 2.0</name>
+      <url>https://www.eclipse.org/legal/epl-2.0/</url>
+    </license>
+    <license>
+      <name>GNU General Public License, version 2 with the GNU Classpath Exception</name>
+      <url>https://www.gnu.org/software/classpath/license.html</url>
+    </license>
+  </licenses>
+</project>
+"""
+
+
+def test_java_ruby_and_python_manifests_declare_their_folders_license(tmp_path):
+    """A Maven POM's licenses are a choice (its reference: "the user can select any of them"), named as POMs name
+    them ("Eclipse Public License - v 2.0"); a gemspec's `licenses` list; a setup.py whose `license=` sits in a
+    `dict(...)` passed to setup (crcmod). Until 2026-12-03 none of them was read: the files inherited nothing (no
+    license file) or only their license files' licenses."""
+    files = [("jakarta", "api/pom.xml", _POM),
+             ("jakarta", "api/src/main/java/Json.java", "public final class Json {}\n"),
+             ("racc", "racc.gemspec", 'Gem::Specification.new do |s|\n  s.name = "racc"\n'
+              '  s.licenses = ["Ruby", "BSD-2-Clause"]\nend\n'),
+             ("racc", "lib/racc.rb", "module Racc; end\n"),
+             ("crcmod", "setup.py", "from distutils.core import setup\nsetup_dict = dict(name='crcmod', "
+              "license=\"MIT\")\nsetup(**setup_dict)\n"),
+             ("crcmod", "crcmod/crcmod.py", "def mkCrcFun(poly): pass\n")]
+    got = run_license_detect(tmp_path, files)
+    assert got["jakarta/api/src/main/java/Json.java"] == (
+        "EPL-2.0 OR GPL-2.0-only WITH Classpath-exception-2.0", "inherited")
+    assert got["racc/lib/racc.rb"] == ("Ruby OR BSD-2-Clause", "inherited")
+    assert got["crcmod/crcmod/crcmod.py"] == ("MIT", "inherited")
+
+
 def test_a_generic_name_in_a_notice_is_the_license_of_that_family_its_folder_has(tmp_path):
     """cryptography's and packaging's headers: "dual licensed under the terms of the Apache License, Version 2.0, and
     the BSD\n# License". Which BSD it does not say; the repository's license files do (here BSD-3-Clause). Until

@@ -52,7 +52,8 @@ class LicenseDetectParams(StepParams):
     repo_field: str = "repo"  # input field naming the repository a code file belongs to
     path_field: str = "path"  # input field with the file's path inside its repository
     # read the license files in the input (LICENSE, COPYING.LESSER, LICENSE-MIT...) and the license fields of package
-    # manifests (package.json, composer.json, Cargo.toml, pyproject.toml): the files below their folder inherit them
+    # manifests (package.json, Cargo.toml, pyproject.toml, setup.py, pom.xml, *.gemspec, ...): the files below their
+    # folder inherit them
     license_files: bool = True
     # characters scanned at the head of a document (tags, headers) and at its tail (footers of HTML pages)
     scan_chars: int = 20000
@@ -69,8 +70,9 @@ class LicenseDetect(CurateStep):
         "every document's `license`, `license_source`, `license_confidence`: record field > the licenses stated "
         "in the text, as one expression (SPDX tag, \"Licensed under …\" notice, license link or badge, full text or "
         "header: a cheap pre-check, built-in rules, then ScanCode's matcher for what they leave unexplained) > the "
-        "license files and package manifest (package.json, Cargo.toml, pyproject.toml: their license field) of the "
-        "nearest folder above it in its repository, or what its package's `debian/copyright` "
+        "license files and package manifest (package.json, Cargo.toml, pyproject.toml, setup.py, pom.xml, "
+        "*.gemspec...: their license field) of the nearest folder above it in its repository, or what its package's "
+        "`debian/copyright` "
         "declares for it > the source's declared license"
     )
 
@@ -102,15 +104,16 @@ class LicenseDetect(CurateStep):
         it states first, not the licenses of bundled code it lists after), joined with AND (greenlet: LICENSE and
         LICENSE.PSF, "MIT AND PSF-2.0"), and a file that names others ("either of the licenses found in
         LICENSE.APACHE or LICENSE.BSD") standing for them (`license_registry.license_files`). A package manifest's
-        license field (package.json, composer.json, Cargo.toml, pyproject.toml) is what the package declares: it
-        gives its folder's license (Rust's "MIT OR Apache-2.0" next to LICENSE-MIT and LICENSE-APACHE). A
+        license field (package.json, composer.json, Cargo.toml, pyproject.toml, setup.cfg, setup.py, pom.xml,
+        *.gemspec, *.nuspec: `license_registry.package_manifests`) is what the package declares: it gives its folder's
+        license (Rust's "MIT OR Apache-2.0" next to LICENSE-MIT and LICENSE-APACHE). A
         machine-readable Debian copyright file (`debian/copyright`) declares the license of each group of files of its package by
         pattern: those declarations are what its files inherit."""
         if not self.params.license_files:
             return
         from license_registry import folder_license, read_license_file
         from license_registry.debian_copyright import read_debian_copyright
-        from license_registry.license_files import is_package_manifest, read_package_manifest
+        from license_registry.package_manifests import is_package_manifest, read_package_manifest
 
         found: dict[tuple[str, str], dict[str, Any]] = {}  # (repository, folder) -> {file name: its LicenseFile}
         for spec in files:
@@ -131,7 +134,7 @@ class LicenseDetect(CurateStep):
                     continue
                 path = path.replace("\\", "/").strip("/")
                 name, text = posixpath.basename(path), str(data.get(spec["text_field"]) or "")
-                if is_package_manifest(name):  # package.json, Cargo.toml, pyproject.toml: the declared license
+                if is_package_manifest(name):  # package.json, Cargo.toml, pom.xml, ...: the declared license
                     read = read_package_manifest(name, text)
                 elif is_license_file(path):
                     read = read_license_file(name, text, engine=self.params.engine,

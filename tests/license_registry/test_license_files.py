@@ -88,17 +88,57 @@ def test_a_generic_name_is_the_one_license_of_its_family_around_it():
     ("pyproject.toml", '[project]\nname = "a"\nlicense = {file = "LICENSE"}\n', None),
     ("pyproject.toml", '[tool.poetry]\nname = "a"\nlicense = "MIT"\n', "MIT"),
     ("pyproject.toml", '[project]\nname = "a"\nlicense = "Our own terms"\n', None),  # nothing known
+    # Maven: the name, or the URL where the name says nothing known; several are a choice; a POM that inherits its
+    # parent's licenses (none of its own) or is not XML (an entity it does not define) declares nothing
+    ("pom.xml", "<project><licenses><license><name>The Apache Software License, Version 2.0</name></license>"
+                "</licenses></project>", "Apache-2.0"),
+    ("pom.xml", '<project xmlns="http://maven.apache.org/POM/4.0.0"><licenses><license><name>Apache Public License '
+                "2.0</name><url>http://www.apache.org/licenses/LICENSE-2.0</url></license></licenses></project>",
+     "Apache-2.0"),
+    ("pom.xml", "<project><licenses><license><name>MIT License</name><url>http://www.opensource.org/licenses/"
+                "mit-license.php</url></license><license><name>EPLv2</name></license></licenses></project>",
+     "MIT OR EPL-2.0"),
+    ("pom.xml", "<project><licenses><license><name>Eclipse Distribution License - v 1.0</name></license>"
+                "</licenses></project>", "BSD-3-Clause"),
+    ("pom.xml", "<project><parent><artifactId>p</artifactId></parent></project>", None),
+    ("pom.xml", "<project><name>&project.name;</name><licenses><license><name>MIT</name></license></licenses>"
+                "</project>", None),
+    # setuptools: setup.cfg's metadata; setup.py's setup(...) call, read, never run
+    ("setup.cfg", "[metadata]\nname = a\nlicense = BSD-3-Clause\n", "BSD-3-Clause"),
+    ("setup.cfg", "[metadata]\nlicense_expression = MIT OR Apache-2.0\nlicense = MIT\n", "MIT OR Apache-2.0"),
+    ("setup.cfg", "[options]\npackages = find:\n", None),
+    ("setup.py", "from setuptools import setup\nsetup(name='a', license='Apache 2.0')\n", "Apache-2.0"),
+    ("setup.py", "import setuptools\nsetuptools.setup(name='a', license=LICENSE)\n", None),  # not evaluated
+    ("setup.py", "setup(name='a', license='MIT'\n", None),  # not Python
+    # RubyGems and NuGet
+    ("x.gemspec", 'Gem::Specification.new do |spec|\n  spec.license = "MIT".freeze\nend\n', "MIT"),
+    ("x.gemspec", "Gem::Specification.new do |s|\n  s.licenses = %w[MIT Apache-2.0]\nend\n", "MIT OR Apache-2.0"),
+    ("Foo.nuspec", '<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd"><metadata>'
+                   '<license type="expression">MIT OR Apache-2.0</license></metadata></package>', "MIT OR Apache-2.0"),
+    ("Foo.nuspec", '<package><metadata><license type="file">LICENSE.txt</license></metadata></package>', None),
+    ("Foo.nuspec", "<package><metadata><licenseUrl>https://opensource.org/licenses/MIT</licenseUrl></metadata>"
+                   "</package>", "MIT"),
+    ("Foo.nuspec", "<package><metadata><licenseUrl>https://aka.ms/deprecateLicenseUrl</licenseUrl></metadata>"
+                   "</package>", None),
 ])
 def test_package_manifests_declare_a_license(name, text, expected):
-    from license_registry.license_files import read_package_manifest
+    from license_registry.package_manifests import read_package_manifest
 
     read = read_package_manifest(name, text)
     assert (read.license.expression if read else None) == expected
     assert read is None or read.declared
 
 
+def test_which_files_are_package_manifests():
+    from license_registry.package_manifests import is_package_manifest
+
+    assert all(map(is_package_manifest, ["package.json", "pom.xml", "setup.py", "setup.cfg", "racc.gemspec",
+                                         "Newtonsoft.Json.nuspec", "Cargo.toml"]))
+    assert not any(map(is_package_manifest, [".gemspec", "nuspec", "pom.xml.bak", "setup.pyc", "README.md"]))
+
+
 def test_a_manifest_gives_its_folders_license_and_the_files_add_what_it_does_not_name():
-    from license_registry.license_files import read_package_manifest
+    from license_registry.package_manifests import read_package_manifest
 
     cargo = read_package_manifest("Cargo.toml", '[package]\nlicense = "MIT OR Apache-2.0"\n')
     mit, apache = (read_license_file(n, (REFS / f).read_text(), engine="builtin")

@@ -102,10 +102,19 @@ def test_gemma_and_rail_pass_restrictions_through():
     ("odc-by", "ODC-By-1.0"),             # Hugging Face id
     ("Creative Commons Attribution-ShareAlike 4.0", "CC-BY-SA-4.0"),
     ("zlib License", "Zlib"),             # no ML entry: ScanCode/SPDX only
+    # as Maven POMs write them (this machine's ~/.m2, 2026-12-03)
+    ("Eclipse Public License - v 2.0", "EPL-2.0"),
+    ("Eclipse Public License v. 2.0", "EPL-2.0"),
+    ("EPLv2", "EPL-2.0"),
+    ("ASLv2", "Apache-2.0"),
+    ("Eclipse Distribution License - v 1.0", "BSD-3-Clause"),
+    ("The BSD3 License", "BSD-3-Clause"),
+    ("GNU General Public License, version 2 with the GNU Classpath Exception",
+     "GPL-2.0-only WITH Classpath-exception-2.0"),
     *REQUIRED_ALIASES.items(),
 ])
 def test_alias_resolution(spelling, expected):
-    assert get_registry().lookup(spelling) == expected
+    assert get_registry().lookup(spelling) == (expected if " WITH " not in expected else None)
     assert resolve(spelling).expression == expected
 
 
@@ -259,3 +268,18 @@ def test_entry_with_missing_scancode_key_is_rejected():
     entry = load_entries()[0].model_copy(update={"scancode_key": "no-such-key", "id": "LicenseRef-test"})
     with pytest.raises(RegistryError, match="no-such-key"):
         Registry([entry])
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("http://www.opensource.org/licenses/mit-license.php", "MIT"),  # the id in lower case, "-license.php"
+    ("https://opensource.org/licenses/BSD-3-Clause", "BSD-3-Clause"),
+    ("http://www.opensource.org/licenses/bsd-license.php", None),  # which BSD?
+    ("https://www.eclipse.org/legal/epl-v20.html", "EPL-2.0"),
+    ("https://www.eclipse.org/legal/epl-2.0/", "EPL-2.0"),
+    ("http://www.eclipse.org/legal/epl-v10.html", "EPL-1.0"),
+    ("http://www.eclipse.org/org/documents/edl-v10.php", "BSD-3-Clause"),  # the EDL 1.0 is BSD-3-Clause's text
+])
+def test_license_urls(url, expected):
+    from license_registry.notices import license_of_url
+
+    assert license_of_url(url) == expected
