@@ -67,6 +67,34 @@ def read_license_file(name: str, text: str, *, engine: str = "auto", min_confide
     return LicenseFile(name, lic, names, choice, besides)
 
 
+README_FILE = re.compile(r"(?i)readme(?:\.(?:md|markdown|rst|txt))?")
+# a README's license section: a Markdown heading ("## License", "## Licensing") or a reST/setext title underlined
+# ("License\n======="), to the next heading of any level
+_LICENSE_HEADING = re.compile(r"(?im)^(?:#{1,6}[ \t]*licen[cs](?:e|es|ing)\b.*|licen[cs](?:e|es|ing)\b.*\n[=\-~^*#]{3,})[ \t]*$")
+_NEXT_HEADING = re.compile(r"(?m)^(?:#{1,6}[ \t]+\S|.+\n[=\-~^*#]{3,}[ \t]*$)")
+
+
+def read_readme(name: str, text: str) -> LicenseFile | None:
+    """A README whose license section offers license files of its folder as a choice: clippy's "Licensed under the
+    Apache License, Version 2.0 <LICENSE-APACHE or https://...> or the MIT license <LICENSE-MIT or https://...>, at
+    your option", Rust's "Licensed under either of * Apache License ... ([LICENSE-APACHE](LICENSE-APACHE)) * MIT
+    license ... at your option". LICENSE-APACHE and LICENSE-MIT alone apply together (AND); with such a README they
+    are the choice it offers (OR), as with a Cargo.toml. It stands only for the files it names (nothing else a
+    README says counts for its folder) and only when it offers a choice: "under the terms of both ... See
+    LICENSE-APACHE and LICENSE-MIT" is what the files say anyway. None for any other README."""
+    heading = _LICENSE_HEADING.search(text)
+    if not heading:
+        return None
+    nxt = _NEXT_HEADING.search(text, heading.end())
+    section = text[heading.end():nxt.start() if nxt else len(text)]
+    spans = [(m.start(), m.end(), m.group()) for m in _FILE_NAME.finditer(section)]
+    names = tuple(dict.fromkeys(s[2] for s in spans))
+    gaps = [section[a[1]:b[0]] for a, b in zip(spans, spans[1:])]
+    if len(names) < 2 or not (any(_OR_BETWEEN.search(g) for g in gaps) or _CHOICE.search(section)):
+        return None
+    return LicenseFile(name, None, names, choice=True)
+
+
 def folder_license(files: list[LicenseFile], min_confidence: float = 0.8) -> tuple[str, float] | None:
     """The license the files below a folder inherit from its license files, as (expression, confidence); None when
     none states a license at `min_confidence`. A package manifest's license field is what the package declares

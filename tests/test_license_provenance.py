@@ -148,6 +148,27 @@ def test_java_ruby_and_python_manifests_declare_their_folders_license(tmp_path):
     assert got["crcmod/crcmod/crcmod.py"] == ("MIT", "inherited")
 
 
+def test_a_readme_offering_the_folders_license_files_as_a_choice(tmp_path):
+    """A Rust repository without its Cargo.toml in the input: LICENSE-MIT and LICENSE-APACHE alone apply together;
+    the README's license section "Licensed under either of ... at your option" makes them the choice it offers
+    (until 2026-12-03 its files inherited `Apache-2.0 AND MIT`). A README whose license section says "both" leaves
+    them together."""
+    either = ("# rand\n\n## License\n\nLicensed under either of\n\n * Apache License, Version 2.0\n   "
+              "([LICENSE-APACHE](LICENSE-APACHE) or http://www.apache.org/licenses/LICENSE-2.0)\n * MIT license\n   "
+              "([LICENSE-MIT](LICENSE-MIT) or http://opensource.org/licenses/MIT)\n\nat your option.\n")
+    both = ("# cargo\n\n## License\n\nCargo is primarily distributed under the terms of both the MIT license\nand "
+            "the Apache License (Version 2.0).\n\nSee [LICENSE-APACHE](LICENSE-APACHE) and [LICENSE-MIT](LICENSE-MIT)"
+            " for details.\n")
+    files = []
+    for repo, readme in (("rand", either), ("cargo", both)):
+        files += [(repo, "README.md", readme), (repo, "LICENSE-MIT", (REFS / "MIT.txt").read_text()),
+                  (repo, "LICENSE-APACHE", (REFS / "Apache-2.0__full.txt").read_text()),
+                  (repo, "src/lib.rs", "pub fn f() -> u32 { 4 }\n")]
+    got = run_license_detect(tmp_path, files)
+    assert got["rand/src/lib.rs"] == ("Apache-2.0 OR MIT", "inherited")
+    assert got["cargo/src/lib.rs"] == ("Apache-2.0 AND MIT", "inherited")
+
+
 def test_a_generic_name_in_a_notice_is_the_license_of_that_family_its_folder_has(tmp_path):
     """cryptography's and packaging's headers: "dual licensed under the terms of the Apache License, Version 2.0, and
     the BSD\n# License". Which BSD it does not say; the repository's license files do (here BSD-3-Clause). Until

@@ -106,12 +106,14 @@ class LicenseDetect(CurateStep):
         LICENSE.APACHE or LICENSE.BSD") standing for them (`license_registry.license_files`). A package manifest's
         license field (package.json, composer.json, Cargo.toml, pyproject.toml, setup.cfg, setup.py, pom.xml,
         *.gemspec, *.nuspec: `license_registry.package_manifests`) is what the package declares: it gives its folder's
-        license (Rust's "MIT OR Apache-2.0" next to LICENSE-MIT and LICENSE-APACHE). A
-        machine-readable Debian copyright file (`debian/copyright`) declares the license of each group of files of its package by
-        pattern: those declarations are what its files inherit."""
+        license (Rust's "MIT OR Apache-2.0" next to LICENSE-MIT and LICENSE-APACHE); so does a README whose license
+        section offers the folder's license files as a choice ("Licensed under either of ... LICENSE-APACHE ...
+        LICENSE-MIT ... at your option"). A machine-readable Debian copyright file (`debian/copyright`) declares the
+        license of each group of files of its package by pattern: those declarations are what its files inherit."""
         if not self.params.license_files:
             return
         from license_registry import folder_license, read_license_file
+        from license_registry.license_files import README_FILE, read_readme
         from license_registry.debian_copyright import read_debian_copyright
         from license_registry.package_manifests import is_package_manifest, read_package_manifest
 
@@ -139,6 +141,8 @@ class LicenseDetect(CurateStep):
                 elif is_license_file(path):
                     read = read_license_file(name, text, engine=self.params.engine,
                                              min_confidence=self.params.min_confidence)
+                elif README_FILE.fullmatch(name):  # only one whose license section offers the folder's files
+                    read = read_readme(name, text)
                 else:
                     continue
                 if read:

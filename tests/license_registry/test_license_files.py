@@ -147,3 +147,37 @@ def test_a_manifest_gives_its_folders_license_and_the_files_add_what_it_does_not
     assert folder_license([mit, apache, cargo]) == ("MIT OR Apache-2.0", 1.0)
     npm = read_package_manifest("package.json", '{"license": "ISC"}')
     assert folder_license([mit, npm])[0] == "ISC AND MIT"  # @npmcli/redact: package.json ISC, LICENSE the MIT text
+
+
+_CLIPPY = ("# Clippy\n\nA collection of lints.\n\n## License\n\n<!-- REUSE-IgnoreStart -->\n\nCopyright (c) The Rust "
+           "Project Contributors\n\nLicensed under the Apache License, Version 2.0 <LICENSE-APACHE or\n[https://www.apache"
+           ".org/licenses/LICENSE-2.0](https://www.apache.org/licenses/LICENSE-2.0)> or the MIT license\n<LICENSE-MIT or "
+           "[https://opensource.org/licenses/MIT](https://opensource.org/licenses/MIT)>, at your\noption. Files in the "
+           "project may not be\ncopied, modified, or distributed except according to those terms.\n")
+_EITHER_LIST = ("rand\n====\n\nRandom numbers.\n\nLicense\n-------\n\nLicensed under either of\n\n * Apache License, "
+                "Version 2.0\n   ([LICENSE-APACHE](LICENSE-APACHE) or http://www.apache.org/licenses/LICENSE-2.0)\n * MIT "
+                "license\n   ([LICENSE-MIT](LICENSE-MIT) or http://opensource.org/licenses/MIT)\n\nat your option.\n\n"
+                "Contribution\n------------\n\nUnless you explicitly state otherwise, ...\n")
+_BOTH = ("## License\n\nCargo is primarily distributed under the terms of both the MIT license\nand the Apache License "
+         "(Version 2.0).\n\nSee [LICENSE-APACHE](LICENSE-APACHE) and [LICENSE-MIT](LICENSE-MIT) for details.\n\n"
+         "### Third party software\n\nThis product includes software that may be used either way (LICENSE-THIRD-PARTY "
+         "or LICENSE-OTHER).\n")
+
+
+@pytest.mark.parametrize("readme,offers", [
+    (_CLIPPY, ("LICENSE-APACHE", "LICENSE-MIT")),      # clippy's README, "..., at your option"
+    (_EITHER_LIST, ("LICENSE-APACHE", "LICENSE-MIT")),  # the Rust API guidelines' "either of" list, setext headings
+    (_BOTH, None),       # "both": what the files say anyway; the choice in the next section is not the license's
+    ("# x\n\nLicensed under either of LICENSE-APACHE or LICENSE-MIT.\n", None),  # no license section
+    ("## License\n\nMIT, see LICENSE-MIT (either way).\n", None),  # one file: nothing to choose
+])
+def test_a_readme_license_section_that_offers_the_folders_files(readme, offers):
+    from license_registry.license_files import read_readme
+
+    read = read_readme("README.md", readme)
+    assert (read.names if read else None) == offers
+    if read:
+        assert read.choice and read.license is None and read.besides is None
+        assert folder_license([read_license_file("LICENSE-MIT", MIT, engine="builtin"),
+                               read_license_file("LICENSE-APACHE", APACHE, engine="builtin"), read]) == (
+            "Apache-2.0 OR MIT", 1.0)
