@@ -70,7 +70,8 @@ def read_license_file(name: str, text: str, *, engine: str = "auto", min_confide
 README_FILE = re.compile(r"(?i)readme(?:\.(?:md|markdown|rst|txt))?")
 # a README's license section: a Markdown heading ("## License", "## Licensing") or a reST/setext title underlined
 # ("License\n======="), to the next heading of any level
-_LICENSE_HEADING = re.compile(r"(?im)^(?:#{1,6}[ \t]*licen[cs](?:e|es|ing)\b.*|licen[cs](?:e|es|ing)\b.*\n[=\-~^*#]{3,})[ \t]*$")
+_LICENSE_HEADING = re.compile(r"(?im)^(?:#{1,6}[ \t]*licen[cs](?:e|es|ing)\b.*"
+                              r"|licen[cs](?:e|es|ing)\b.*\n[=\-~^*#]{3,})[ \t]*$")
 _NEXT_HEADING = re.compile(r"(?m)^(?:#{1,6}[ \t]+\S|.+\n[=\-~^*#]{3,}[ \t]*$)")
 
 
@@ -142,9 +143,19 @@ def _pointed(f: LicenseFile, targets: list[str], primary: dict[str, tuple[str, f
         named = combine_licenses(stated)
     own = f.besides
     if not named or not own or own.confidence < min_confidence or \
-            set(resolve(own.expression).ids) <= set(resolve(named[0]).ids):
+            _versions(resolve(own.expression).ids) <= _versions(resolve(named[0]).ids):
         return named
     return combine_licenses([(own.expression, own.confidence), named])
+
+
+_ONLY_OR_LATER = re.compile(r"-(?:only|or-later)$")
+
+
+def _versions(ids) -> set[str]:
+    """License ids as the same license and version, "-only" or "-or-later" aside: a pointer's "LGPL 2.1
+    <LICENSE_LGPL_2.1.txt>" (LGPL-2.1-only as a name) is the license of the file it names, whose text reads
+    LGPL-2.1-or-later (its "any later version" clause)."""
+    return {_ONLY_OR_LATER.sub("", i) for i in ids}
 
 
 def _same_file(written: str, name: str) -> bool:

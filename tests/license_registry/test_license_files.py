@@ -149,15 +149,16 @@ def test_a_manifest_gives_its_folders_license_and_the_files_add_what_it_does_not
     assert folder_license([mit, npm])[0] == "ISC AND MIT"  # @npmcli/redact: package.json ISC, LICENSE the MIT text
 
 
-_CLIPPY = ("# Clippy\n\nA collection of lints.\n\n## License\n\n<!-- REUSE-IgnoreStart -->\n\nCopyright (c) The Rust "
-           "Project Contributors\n\nLicensed under the Apache License, Version 2.0 <LICENSE-APACHE or\n[https://www.apache"
-           ".org/licenses/LICENSE-2.0](https://www.apache.org/licenses/LICENSE-2.0)> or the MIT license\n<LICENSE-MIT or "
-           "[https://opensource.org/licenses/MIT](https://opensource.org/licenses/MIT)>, at your\noption. Files in the "
-           "project may not be\ncopied, modified, or distributed except according to those terms.\n")
-_EITHER_LIST = ("rand\n====\n\nRandom numbers.\n\nLicense\n-------\n\nLicensed under either of\n\n * Apache License, "
-                "Version 2.0\n   ([LICENSE-APACHE](LICENSE-APACHE) or http://www.apache.org/licenses/LICENSE-2.0)\n * MIT "
-                "license\n   ([LICENSE-MIT](LICENSE-MIT) or http://opensource.org/licenses/MIT)\n\nat your option.\n\n"
-                "Contribution\n------------\n\nUnless you explicitly state otherwise, ...\n")
+_CLIPPY = ("# Clippy\n\nA collection of lints.\n\n## License\n\n<!-- REUSE-IgnoreStart -->\n\nCopyright (c) The "
+           "Rust Project Contributors\n\nLicensed under the Apache License, Version 2.0 <LICENSE-APACHE or\n"
+           "[https://www.apache.org/licenses/LICENSE-2.0](https://www.apache.org/licenses/LICENSE-2.0)> or the MIT "
+           "license\n<LICENSE-MIT or [https://opensource.org/licenses/MIT](https://opensource.org/licenses/MIT)>, at "
+           "your\noption. Files in the project may not be\ncopied, modified, or distributed except according to those "
+           "terms.\n")
+_EITHER_LIST = ("rand\n====\n\nRandom numbers.\n\nLicense\n-------\n\nLicensed under either of\n\n * Apache License,"
+                " Version 2.0\n   ([LICENSE-APACHE](LICENSE-APACHE) or http://www.apache.org/licenses/LICENSE-2.0)\n"
+                " * MIT license\n   ([LICENSE-MIT](LICENSE-MIT) or http://opensource.org/licenses/MIT)\n\nat your "
+                "option.\n\nContribution\n------------\n\nUnless you explicitly state otherwise, ...\n")
 _BOTH = ("## License\n\nCargo is primarily distributed under the terms of both the MIT license\nand the Apache License "
          "(Version 2.0).\n\nSee [LICENSE-APACHE](LICENSE-APACHE) and [LICENSE-MIT](LICENSE-MIT) for details.\n\n"
          "### Third party software\n\nThis product includes software that may be used either way (LICENSE-THIRD-PARTY "
@@ -181,3 +182,21 @@ def test_a_readme_license_section_that_offers_the_folders_files(readme, offers):
         assert folder_license([read_license_file("LICENSE-MIT", MIT, engine="builtin"),
                                read_license_file("LICENSE-APACHE", APACHE, engine="builtin"), read]) == (
             "Apache-2.0 OR MIT", 1.0)
+
+
+def test_a_pointer_naming_a_version_is_the_named_files_license_only_or_or_later():
+    """tld's LICENSE.rst: "`GPL 2.0 <LICENSE_GPL2.0.txt>`_ or the `LGPL 2.1 <LICENSE_LGPL_2.1.txt>`_, at your
+    option". Its own words read "LGPL-2.1-only" (a bare version), the file it names reads LGPL-2.1-or-later: the same
+    license, not one more. Since notices in reST markup are read (2026-12-02) the folder came out "(GPL-2.0-only OR
+    LGPL-2.1-only) AND (GPL-2.0-only OR LGPL-2.1-or-later)"."""
+    pointer = ("`tld` is licensed under the\n`GPL 2.0 <LICENSE_GPL2.0.txt>`_\nor the\n"
+               "`LGPL 2.1 <LICENSE_LGPL_2.1.txt>`_,\nat your option.\n")
+    lgpl = (REFS / "LGPL-2.1-or-later__header.txt").read_text()
+    gpl = (Path(__file__).resolve().parents[2] / "license_registry" / "texts" / "GPL-2.0.txt").read_text()
+    read = read_license_file("LICENSE.rst", pointer, engine="builtin")
+    assert read.besides.expression == "GPL-2.0-only OR LGPL-2.1-only"
+    assert inherited({"LICENSE.rst": pointer, "LICENSE_GPL2.0.txt": gpl,
+                      "LICENSE_LGPL_2.1.txt": lgpl}) == "GPL-2.0-only OR LGPL-2.1-or-later"
+    # a different version is another license: it still counts
+    other = pointer.replace("LGPL 2.1 <", "LGPL 3.0 <")
+    assert "LGPL-3.0" in inherited({"LICENSE.rst": other, "LICENSE_GPL2.0.txt": gpl, "LICENSE_LGPL_2.1.txt": lgpl})
