@@ -87,6 +87,14 @@ def _setup_py(name: str, text: str) -> list[str]:
     return []
 
 
+def _xml(text: str) -> ET.Element:
+    """A manifest's XML; one that declares a document type is refused (ValueError) before it is parsed: neither a
+    POM nor a nuspec needs one, and a corpus's file is not trusted (an entity bomb, an external entity)."""
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise ValueError("XML with a document type declaration")
+    return ET.fromstring(text)
+
+
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -110,7 +118,7 @@ def _by_name_or_url(name: str | None, url: str | None) -> str | None:
 
 
 def _pom(name: str, text: str) -> list[str]:
-    root = ET.fromstring(text)
+    root = _xml(text)
     licenses = _child(root, "licenses")
     if _local(root.tag) != "project" or licenses is None:
         return []
@@ -119,7 +127,7 @@ def _pom(name: str, text: str) -> list[str]:
 
 
 def _nuspec(name: str, text: str) -> list[str]:
-    metadata = _child(ET.fromstring(text), "metadata")
+    metadata = _child(_xml(text), "metadata")
     if metadata is None:
         return []
     lic = _child(metadata, "license")

@@ -103,6 +103,12 @@ def test_a_generic_name_is_the_one_license_of_its_family_around_it():
     ("pom.xml", "<project><parent><artifactId>p</artifactId></parent></project>", None),
     ("pom.xml", "<project><name>&project.name;</name><licenses><license><name>MIT</name></license></licenses>"
                 "</project>", None),
+    # a corpus's XML is input, not trusted: no file is read through an external entity, no entity bomb expands
+    ("pom.xml", '<!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/hostname">]><project><licenses><license><name>&x;'
+                "</name></license></licenses></project>", None),
+    ("pom.xml", '<!DOCTYPE p [<!ENTITY a "MIT">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)) +
+     "]><project><licenses><license><name>&j;</name></license></licenses></project>", None),
     # setuptools: setup.cfg's metadata; setup.py's setup(...) call, read, never run
     ("setup.cfg", "[metadata]\nname = a\nlicense = BSD-3-Clause\n", "BSD-3-Clause"),
     ("setup.cfg", "[metadata]\nlicense_expression = MIT OR Apache-2.0\nlicense = MIT\n", "MIT OR Apache-2.0"),
