@@ -41,9 +41,11 @@ DEBIAN_NAMES = {
 DEBIAN_EXCEPTIONS = {
     "bison": "Bison-exception-2.2", "classpath": "Classpath-exception-2.0", "linux-syscall-note": "Linux-syscall-note",
     "autoconf": "Autoconf-exception-generic", "libtool": "Libtool-exception", "font": "Font-exception-2.0",
-    "gcc": "GCC-exception-3.1", "openssl": "OpenSSL-exception", "qt": "Qt-GPL-exception-1.0",
-    "texinfo": "Texinfo-exception",
+    "gcc": "GCC-exception-3.1", "qt": "Qt-GPL-exception-1.0", "texinfo": "Texinfo-exception",
 }
+# SPDX has no generic OpenSSL exception: ScanCode has one per license it extends (openssl-exception-gpl-2.0-plus for
+# GPL-2+: slurm's and cryptsetup's "GPL-2+ with OpenSSL exception"), named by the base license's ScanCode key
+_OPENSSL_EXCEPTION = "openssl-exception-{key}"
 
 
 @dataclass(frozen=True)
@@ -172,11 +174,23 @@ def _group(name: str, texts: Mapping[str, str], engine: str) -> str:
     return " ".join(spdx) if len(spdx) == 1 else "(" + " ".join(spdx) + ")"
 
 
+@lru_cache(maxsize=64)
+def _openssl_exception(base: str) -> str | None:
+    """ScanCode's OpenSSL exception to the license `base` (an id), as an id usable after WITH; None when it has none."""
+    from . import scancode
+
+    rows = scancode.load_index()
+    keys = [r.key for r in rows if r.spdx_id == base]  # the registry's rows merge -only and -or-later: not those
+    wanted = {_OPENSSL_EXCEPTION.format(key=k) for k in keys}
+    return next((r.spdx_id for r in rows if r.key in wanted and r.spdx_id), None)
+
+
 def _one(name: str, text: str, engine: str) -> str:
     m = _WITH.match(name)
     if m:
-        exception = DEBIAN_EXCEPTIONS.get(m.group(2).strip().lower().removesuffix("-exception"))
+        keyword = m.group(2).strip().lower().removesuffix("-exception")
         base = _one(m.group(1), "", engine)
+        exception = _openssl_exception(base) if keyword == "openssl" else DEBIAN_EXCEPTIONS.get(keyword)
         resolved = exception or resolve(m.group(2) + " exception").expression
         return f"{base} WITH {resolved}" if resolved and not resolved.startswith("LicenseRef-Unknown") else base
     key = name.lower()
