@@ -103,10 +103,21 @@ def _child(element: ET.Element, name: str) -> ET.Element | None:
     return next((c for c in element if _local(c.tag) == name), None)
 
 
+# GPLv2 with the Classpath exception as Jakarta EE's POMs name it (one name, two ids: the registry's aliases name one
+# license each). Their "CDDL + GPLv2 with classpath exception" is left unread: CDDL 1.0 or 1.1 it does not say.
+_GPL2_CPE = "GPL-2.0-only WITH Classpath-exception-2.0"
+_COMPOUND_NAMES = {
+    "gpl2 w/ cpe": _GPL2_CPE,
+    "gnu general public license, version 2 (gpl2), with the classpath exception": _GPL2_CPE,
+}
+
+
 def _by_name_or_url(name: str | None, url: str | None) -> str | None:
     """A license's name when the registry knows it, else what its URL points at (Maven's "Apache Public License
     2.0" with the Apache URL); the name as written when neither is known (so the manifest declares nothing)."""
     name = (name or "").strip()
+    if name.lower() in _COMPOUND_NAMES:
+        return _COMPOUND_NAMES[name.lower()]
     if name and resolve(name).known:
         return name
     url = (url or "").strip()

@@ -100,6 +100,8 @@ def test_a_generic_name_is_the_one_license_of_its_family_around_it():
      "MIT OR EPL-2.0"),
     ("pom.xml", "<project><licenses><license><name>Eclipse Distribution License - v 1.0</name></license>"
                 "</licenses></project>", "BSD-3-Clause"),
+    ("pom.xml", "<project><licenses><license><name>EPL 2.0</name></license><license><name>GPL2 w/ CPE</name>"
+                "</license></licenses></project>", "EPL-2.0 OR GPL-2.0-only WITH Classpath-exception-2.0"),
     ("pom.xml", "<project><parent><artifactId>p</artifactId></parent></project>", None),
     ("pom.xml", "<project><name>&project.name;</name><licenses><license><name>MIT</name></license></licenses>"
                 "</project>", None),
