@@ -26,8 +26,10 @@ def test_code_licenses_come_from_tags_headers_and_license_files(demo_run):
 REFS = Path(__file__).resolve().parents[1] / "license_registry" / "reference_texts"
 
 
-def run_license_detect(tmp_path, files, step: str = "{type: license_detect, engine: builtin}") -> dict:
-    """license_detect over (repository, path, text) records, the source declared MIT-0: id -> (license, source)."""
+def run_license_detect(tmp_path, files, step: str = "{type: license_detect, engine: builtin}",
+                       origins: dict | None = None) -> dict:
+    """license_detect over (repository, path, text) records, the source declared MIT-0: id -> (license, source);
+    `origins`, when given, is filled with id -> license_inherited_from."""
     from curate.runner import run
 
     (tmp_path / "repos.jsonl").write_text("".join(
@@ -38,6 +40,8 @@ def run_license_detect(tmp_path, files, step: str = "{type: license_detect, engi
                  f"steps: [{step}]\noutput: {{dir: {tmp_path / 'run'}}}\n")
     run(str(p), progress=False)
     df = pl.read_parquet(tmp_path / "run" / "data" / "*.parquet")
+    if origins is not None:
+        origins.update(zip(df["id"], df["license_inherited_from"]))
     return dict(zip(df["id"], zip(df["license"], df["license_source"])))
 
 
@@ -102,8 +106,12 @@ def test_package_manifests_declare_their_folders_license(tmp_path):
              ("web", "private/b.js", "exports.b = 2;\n"),
              ("web", "broken/package.json", '{"name": "x", "license": "MIT",'),
              ("web", "broken/c.js", "exports.c = 3;\n")]
-    got = run_license_detect(tmp_path, files)
+    origins: dict = {}
+    got = run_license_detect(tmp_path, files, origins=origins)
     assert got["crate/src/lib.rs"] == ("MIT OR Apache-2.0", "inherited")
+    assert origins["crate/src/lib.rs"] == "Cargo.toml, LICENSE-APACHE, LICENSE-MIT"
+    assert origins["web/vendor/lib/a.js"] == "vendor/lib/LICENSE, vendor/lib/package.json"
+    assert origins["web/broken/c.js"] == "package.json"  # broken/package.json declares nothing
     assert got["web/index.js"] == ("WTFPL", "inherited")
     assert got["web/vendor/lib/a.js"] == ("ISC AND BSD-3-Clause", "inherited")
     assert got["web/private/b.js"] == ("LicenseRef-scancode-proprietary-license", "inherited")  # no right granted
@@ -210,9 +218,14 @@ def test_files_of_a_debian_package_inherit_what_its_copyright_file_declares_for_
     files = [("pkg", "src/main.c", code), ("pkg", "src/vendor/z.c", code), ("pkg", "debian/rules", "%:\n\tdh $@\n"),
              ("pkg", "tools/LICENSE", mit), ("pkg", "tools/t.py", "print(1)\n"), ("pkg", "tools/gen.py", "print(2)\n"),
              ("pkg", "debian/copyright", copyright_file), ("other", "src/main.c", code)]
-    got = run_license_detect(tmp_path, files)
+    origins: dict = {}
+    got = run_license_detect(tmp_path, files, origins=origins)
     assert got["pkg/src/main.c"] == ("BSD-3-Clause", "inherited")
     assert got["pkg/src/vendor/z.c"] == ("Zlib", "inherited")
+    # where each inherited license comes from, for an audit; nothing for a license not inherited
+    assert origins["pkg/src/main.c"] == origins["pkg/tools/gen.py"] == "debian/copyright"
+    assert origins["pkg/tools/t.py"] == "tools/LICENSE"
+    assert origins["pkg/debian/copyright"] is None and origins["other/src/main.c"] is None
     assert got["pkg/debian/rules"] == ("GPL-2.0-or-later", "inherited")
     assert got["pkg/tools/t.py"] == ("MIT", "inherited")  # its folder's LICENSE is nearer than the package's "*"
     assert got["pkg/tools/gen.py"] == ("Zlib", "inherited")  # named by a group: the declaration wins

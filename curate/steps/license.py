@@ -80,7 +80,8 @@ class LicenseDetect(CurateStep):
     doc = "docs/license_registry.md"
     tests = ("tests/test_license_provenance.py", "tests/test_license_notices_real.py")
     Params = LicenseDetectParams
-    columns = {"license_detected": pa.string()}
+    # license_inherited_from: the files an inherited license comes from ("crate/Cargo.toml, crate/LICENSE-MIT")
+    columns = {"license_detected": pa.string(), "license_inherited_from": pa.string()}
 
     def __init__(self, params: LicenseDetectParams, ctx, name=None):
         super().__init__(params, ctx, name)
@@ -89,9 +90,9 @@ class LicenseDetect(CurateStep):
         if params.engine == "scancode" and not available():
             raise ValueError(f"{self.step_name}: engine 'scancode' needs scancode-toolkit-mini "
                              "(pip install -e '.[licenses]'); use engine: auto or builtin")
-        # repository -> folder -> the license its files inherit, with its confidence (string keys: datatrove saves
-        # the steps as JSON)
-        self.folder_licenses: dict[str, dict[str, tuple[str, float]]] = {}
+        # repository -> folder -> the license its files inherit, with its confidence and the files it comes from
+        # (string keys: datatrove saves the steps as JSON)
+        self.folder_licenses: dict[str, dict[str, tuple[str, float, str]]] = {}
         # repository -> package root (the folder above debian/) -> its Debian copyright file's paragraphs, in order:
         # (file patterns, license)
         self.debian_copyrights: dict[str, dict[str, list[tuple[list[str], str]]]] = {}
@@ -150,26 +151,30 @@ class LicenseDetect(CurateStep):
         for (repo, folder), license_files in found.items():
             inherited = folder_license(list(license_files.values()), self.params.min_confidence)
             if inherited:
-                self.folder_licenses.setdefault(repo, {})[folder] = inherited
+                origin = ", ".join(posixpath.join(folder, n) for n, f in sorted(license_files.items())
+                                   if f.license or f.names or f.declared)
+                self.folder_licenses.setdefault(repo, {})[folder] = (*inherited, origin)
 
-    def inherited(self, doc: Document) -> tuple[str, float] | None:
-        """The license `doc` inherits in its repository: a Debian copyright file's declaration for its path when a
-        group other than `Files: *` names it, else the license files of the nearest folder above it, a package's
-        `Files: *` counting as license files of its root folder (and winning there)."""
+    def inherited(self, doc: Document) -> tuple[str, float, str] | None:
+        """The license `doc` inherits in its repository, its confidence and the files it comes from: a Debian
+        copyright file's declaration for its path when a group other than `Files: *` names it, else the license files
+        of the nearest folder above it, a package's `Files: *` counting as license files of its root folder (and
+        winning there)."""
         repo, path = D.field(doc, self.params.repo_field), D.field(doc, self.params.path_field)
         if not repo:
             return None
         path = str(path).replace("\\", "/").strip("/") if isinstance(path, str) else ""
         declared = self._declared(str(repo), path)
+        copyright_file = posixpath.join(declared[1], "debian/copyright") if declared else ""
         if declared and declared[2]:
-            return declared[0], 1.0
+            return declared[0], 1.0, copyright_file
         folders = self.folder_licenses.get(str(repo)) or {}
         folder = posixpath.dirname(path)
         while True:
             if declared and len(folder) <= len(declared[1]):
-                return declared[0], 1.0
+                return declared[0], 1.0, copyright_file
             if folder in folders:
-                return folders[folder]
+                return tuple(folders[folder])
             if not folder:
                 return None
             folder = posixpath.dirname(folder)
@@ -213,6 +218,7 @@ class LicenseDetect(CurateStep):
         if detected and "LicenseRef-Unknown-" in detected and (around := self.inherited(doc)):
             detected = refine_generic_names(detected, around[0])  # "the BSD License": the one its folder has
         meta["license_detected"] = detected
+        meta["license_inherited_from"] = None
         if meta.get(D.LICENSE_SOURCE) == "record":
             meta[D.LICENSE] = normalize(meta.get(D.LICENSE))
         elif found and found.confidence >= self.params.min_confidence:
@@ -221,6 +227,7 @@ class LicenseDetect(CurateStep):
         elif inherited := self.inherited(doc):
             meta[D.LICENSE], meta[D.LICENSE_SOURCE] = inherited[0], "inherited"
             meta[D.LICENSE_CONFIDENCE] = round(0.9 * inherited[1], 3)
+            meta["license_inherited_from"] = inherited[2]
         else:
             meta[D.LICENSE] = normalize(meta.get(D.LICENSE))
         self.count(f"{meta[D.LICENSE_SOURCE]}:{meta[D.LICENSE]}")
